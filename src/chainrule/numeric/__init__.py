@@ -1,0 +1,1 @@
+"""Numeric layer: NumPy kernels lambdified from the symbolic traces."""

@@ -1,0 +1,111 @@
+"""Kernels: a trace compiled once into one NumPy function, evaluated over a batch of givens.
+
+A trace is already a program without common subexpressions (each step names a value that
+later steps reuse), so its kernel is straight-line code, one assignment per step, with
+``sympy.cse`` applied across the steps' formulas for what they still share. Kernels are
+cached per structure.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import sympy as sp
+
+from chainrule.numeric.printer import NAMESPACE, to_code
+from chainrule.symbolic.trace import Trace
+
+__all__ = ["TraceKernel", "compile_trace", "structure_key"]
+
+_CACHE: dict[str, TraceKernel] = {}
+
+
+def structure_key(trace: Trace) -> str:
+    """A key that is equal for traces of the same structure (same steps and formulas)."""
+    digest = hashlib.sha256()
+    digest.update(repr(trace.givens).encode())
+    for step in trace.steps:
+        digest.update(step.name.encode())
+        digest.update(sp.srepr(step.evaluation_formula).encode())
+    return digest.hexdigest()
+
+
+@dataclass
+class TraceKernel:
+    """A compiled trace: call with arrays (or numbers) for the givens, get every step."""
+
+    givens: tuple[str, ...]
+    names: tuple[str, ...]
+    source: str
+    function: Any
+
+    def __call__(self, givens: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        missing = [g for g in self.givens if g not in givens]
+        if missing:
+            raise KeyError(f"missing givens: {', '.join(missing)}")
+        args = [np.asarray(givens[g], dtype=np.float64) for g in self.givens]
+        shape = np.broadcast_shapes(*(a.shape for a in args)) if args else ()
+        with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
+            values = self.function(*args)
+        result = {g: np.broadcast_to(a, shape) for g, a in zip(self.givens, args, strict=True)}
+        for name, value in zip(self.names, values, strict=True):
+            result[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
+        return result
+
+
+def _identifier(name: str) -> str:
+    return name if name.isidentifier() else "v_" + "".join(c if c.isalnum() else "_" for c in name)
+
+
+def compile_trace(trace: Trace, *, cse: bool = True) -> TraceKernel:
+    """Compile ``trace`` into a NumPy function over all of its givens (cached by structure)."""
+    key = structure_key(trace) + ("cse" if cse else "")
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    names = {s.symbol: _identifier(s.name) for s in trace.steps}
+    from chainrule.symbolic.trace import sym
+
+    names.update({sym(g): _identifier(g) for g in trace.givens})
+    formulas = [s.evaluation_formula for s in trace.steps]
+    lines: list[str] = []
+    pending: dict[sp.Symbol, sp.Expr] = {}
+    if cse:
+        replacements, reduced = sp.cse(formulas, symbols=sp.numbered_symbols("_c"), order="none")
+        pending = dict(replacements)
+        formulas = list(reduced)
+
+    def emit(expr: sp.Expr) -> None:
+        # A shared subexpression is written just before the first step that uses it.
+        for tmp in sorted(expr.free_symbols & pending.keys(), key=lambda s: int(s.name[2:])):
+            if tmp in pending:
+                sub = pending.pop(tmp)
+                emit(sub)
+                names[tmp] = tmp.name
+                lines.append(f"    {tmp.name} = {to_code(sub, names)}")
+
+    for step, expr in zip(trace.steps, formulas, strict=True):
+        emit(expr)
+        lines.append(f"    {names[step.symbol]} = {to_code(expr, names)}")
+    args = ", ".join(_identifier(g) for g in trace.givens)
+    result = ", ".join(names[s.symbol] for s in trace.steps)
+    source = f"def trace_kernel({args}):\n" + "\n".join(lines) + f"\n    return ({result},)\n"
+    namespace = dict(NAMESPACE)
+    exec(compile(source, f"<chainrule trace kernel {key[:12]}>", "exec"), namespace)
+    kernel = TraceKernel(tuple(trace.givens), trace.names, source, namespace["trace_kernel"])
+    _CACHE[key] = kernel
+    return kernel
+
+
+def evaluate_batch(trace: Trace, givens: Mapping[str, Sequence[float] | np.ndarray]) -> dict[
+    str, np.ndarray
+]:
+    """Every step of ``trace`` for a batch of givens (one entry per example or variant)."""
+    return compile_trace(trace)(givens)
+
+
+__all__ += ["evaluate_batch"]

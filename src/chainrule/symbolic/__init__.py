@@ -1,0 +1,1 @@
+"""Symbolic layer: losses, activations, network and optimizer traces (imports nothing of ours)."""

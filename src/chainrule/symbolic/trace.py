@@ -1,0 +1,292 @@
+"""The derivation trace: an ordered list of named steps, each a formula in earlier names.
+
+A :class:`Trace` is built once per structure (network shape, loss, optimizer) and read by
+everything else: worked examples print it, the answer key evaluates it, the checker
+re-evaluates single steps on a student's own numbers, and the numeric kernels lambdify it.
+
+Evaluation here is for people: values are computed with 50-digit arithmetic (mpmath) and
+can be rounded as they go, the way a student with a calculator works. Every input float is
+taken as the decimal number it prints as (``0.1`` is one tenth), so rounding ties are real
+ties and are broken half away from zero, like a calculator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from functools import cached_property
+from typing import Any
+
+import mpmath
+import sympy as sp
+
+from chainrule.symbolic.printing import (
+    SubstitutionPrinter,
+    format_number,
+    latex,
+    plain,
+)
+
+__all__ = ["PROB_EPS", "Step", "Trace", "TraceValues", "round_half_up", "sym"]
+
+#: Probabilities are clipped to [PROB_EPS, 1] inside ``log`` so log(0) never happens.
+PROB_EPS = 1e-15
+
+_WORK_DPS = 50
+_SYMBOLS: dict[str, sp.Symbol] = {}
+
+
+def sym(name: str) -> sp.Symbol:
+    """The real SymPy symbol for a step or given name (one object per name)."""
+    found = _SYMBOLS.get(name)
+    if found is None:
+        found = _SYMBOLS[name] = sp.Symbol(name, real=True)
+    return found
+
+
+def round_half_up(value: Any, decimals: int) -> Decimal:
+    """Round a number to ``decimals`` places, ties away from zero, as a calculator does.
+
+    The value is first cut to 30 significant digits so that 50-digit noise around an exact
+    tie (0.71449999...) counts as the tie it is.
+    """
+    text = mpmath.nstr(mpmath.mpf(value), 30, min_fixed=-1000, max_fixed=1000)
+    result = Decimal(text).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
+    if result.is_zero():
+        result = abs(result)
+    return result
+
+
+def _mp_input(value: Any) -> mpmath.mpf:
+    """A float is read as the decimal it prints as; Decimals and ints are exact."""
+    if isinstance(value, (int, mpmath.mpf)):
+        return mpmath.mpf(value)
+    if isinstance(value, Decimal):
+        return mpmath.mpf(str(value))
+    return mpmath.mpf(repr(float(value)))
+
+
+def _mp_safe_log(x: Any) -> Any:
+    return mpmath.log(x) if x > PROB_EPS else mpmath.log(PROB_EPS)
+
+
+def _mp_sigmoid(x: Any) -> Any:
+    return 1 / (1 + mpmath.exp(-x))
+
+
+def _mp_step(x: Any) -> Any:
+    return mpmath.mpf(1) if x > 0 else mpmath.mpf(0)
+
+
+def _mp_relu(x: Any) -> Any:
+    return x if x > 0 else mpmath.mpf(0)
+
+
+def _mp_heaviside(x: Any, h0: Any = 0) -> Any:
+    if x > 0:
+        return mpmath.mpf(1)
+    return mpmath.mpf(h0) if x == 0 else mpmath.mpf(0)
+
+
+_MP_NAMESPACE: dict[str, Callable[..., Any]] = {
+    "log": _mp_safe_log,
+    "sigmoid": _mp_sigmoid,
+    "step": _mp_step,
+    "relu": _mp_relu,
+    "Heaviside": _mp_heaviside,
+}
+
+
+@dataclass(frozen=True)
+class Step:
+    """One named step: ``name = formula``, the formula in names of givens and earlier steps.
+
+    ``numeric`` is an optional, mathematically equal form used for evaluation where the
+    displayed form is unstable in floating point (a softmax shifted by its maximum, say).
+    """
+
+    name: str
+    formula: sp.Expr
+    kind: str = "forward"
+    description: str = ""
+    numeric: sp.Expr | None = None
+
+    @property
+    def symbol(self) -> sp.Symbol:
+        return sym(self.name)
+
+    @property
+    def evaluation_formula(self) -> sp.Expr:
+        return self.formula if self.numeric is None else self.numeric
+
+    @cached_property
+    def dependencies(self) -> tuple[str, ...]:
+        """Names this step's formula uses, in a stable (sorted) order."""
+        names = {s.name for s in self.formula.free_symbols}
+        if self.numeric is not None:
+            names |= {s.name for s in self.numeric.free_symbols}
+        return tuple(sorted(names))
+
+    @cached_property
+    def _mp_function(self) -> Callable[..., Any]:
+        args = [sym(n) for n in self.dependencies]
+        return sp.lambdify(args, self.evaluation_formula, modules=[_MP_NAMESPACE, "mpmath"])
+
+
+class TraceValues(dict[str, float]):
+    """Values of a trace's givens and steps, in trace order, with the rounding used."""
+
+    decimals: int | None
+
+    def __init__(self, items: Iterable[tuple[str, float]], decimals: int | None) -> None:
+        super().__init__(items)
+        self.decimals = decimals
+
+
+@dataclass
+class Trace:
+    """An ordered, named derivation. See the module docstring."""
+
+    givens: tuple[str, ...]
+    steps: tuple[Step, ...]
+    tex_names: dict[str, str] = field(default_factory=dict)
+    title: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.givens = tuple(self.givens)
+        self.steps = tuple(self.steps)
+        self._index = {s.name: i for i, s in enumerate(self.steps)}
+        if len(self._index) != len(self.steps):
+            raise ValueError("duplicate step names in trace")
+        known = set(self.givens)
+        for s in self.steps:
+            unknown = set(s.dependencies) - known
+            if unknown:
+                raise ValueError(f"step {s.name} uses undefined names {sorted(unknown)}")
+            if s.name in known:
+                raise ValueError(f"step {s.name} shadows an earlier name")
+            known.add(s.name)
+
+    # -- lookup ---------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[Step]:
+        return iter(self.steps)
+
+    def __len__(self) -> int:
+        return len(self.steps)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index
+
+    def __getitem__(self, name: str) -> Step:
+        return self.steps[self._index[name]]
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """Step names in order."""
+        return tuple(s.name for s in self.steps)
+
+    def tex(self, name: str) -> str:
+        """LaTeX for a given or step name (``delta3`` -> ``\\delta_{3}``)."""
+        return self.tex_names.get(name, name)
+
+    def upstream(self, name: str) -> list[str]:
+        """Every step and given that ``name`` depends on, directly or not, in trace order."""
+        needed: set[str] = set()
+        todo = [name]
+        while todo:
+            current = todo.pop()
+            if current in self._index:
+                for dep in self[current].dependencies:
+                    if dep not in needed:
+                        needed.add(dep)
+                        todo.append(dep)
+        order = list(self.givens) + list(self.names)
+        return [n for n in order if n in needed]
+
+    # -- printing -------------------------------------------------------------------------
+    def formula_tex(self, name: str) -> str:
+        """The right-hand side of a step in LaTeX, in the names of earlier steps."""
+        return latex(self[name].formula, self.tex_names)
+
+    def equation_tex(self, name: str) -> str:
+        """``lhs = rhs`` in LaTeX."""
+        return f"{self.tex(name)} = {self.formula_tex(name)}"
+
+    def formula_text(self, name: str) -> str:
+        """The right-hand side of a step as plain text (``w13*delta3*fprime1``)."""
+        return plain(self[name].formula)
+
+    def substituted_tex(
+        self, name: str, values: Mapping[str, Any], decimals: int | None = None
+    ) -> str:
+        """The step's formula with the numbers of ``values`` put in place of the names."""
+        step = self[name]
+        numbers = {
+            sym(dep): format_number(
+                values[dep], None if dep in self.givens else decimals
+            )
+            for dep in step.dependencies
+        }
+        return SubstitutionPrinter(numbers, self.tex_names).doprint(step.formula)
+
+    def expanded(self, name: str) -> sp.Expr:
+        """The step's formula with every earlier step substituted: in givens only."""
+        expr = self[name].formula
+        for prior in reversed(self.steps[: self._index[name]]):
+            if prior.symbol in expr.free_symbols:
+                expr = expr.xreplace({prior.symbol: prior.formula})
+        return expr
+
+    # -- evaluation -----------------------------------------------------------------------
+    def missing_givens(self, values: Mapping[str, Any]) -> list[str]:
+        """Givens of this trace that ``values`` does not supply."""
+        return [g for g in self.givens if g not in values]
+
+    def evaluate_step(self, name: str, values: Mapping[str, Any]) -> float:
+        """Evaluate one step from any values of the names it uses (exact to 50 digits)."""
+        return float(self._evaluate_step_mp(name, values))
+
+    def _evaluate_step_mp(self, name: str, values: Mapping[str, Any]) -> Any:
+        step = self[name]
+        missing = [d for d in step.dependencies if d not in values]
+        if missing:
+            raise KeyError(f"step {name} needs values for {missing}")
+        with mpmath.workdps(_WORK_DPS):
+            args = [_mp_input(values[d]) for d in step.dependencies]
+            return step._mp_function(*args)
+
+    def evaluate(
+        self,
+        givens: Mapping[str, Any],
+        decimals: int | None = None,
+        *,
+        until: str | None = None,
+    ) -> TraceValues:
+        """Evaluate every step in order.
+
+        With ``decimals=None`` the chain is exact (to well beyond float precision, returned
+        as floats). With ``decimals=k`` each step is computed from the rounded values of
+        earlier steps and then rounded to k places: a student's calculator chain.
+        """
+        missing = self.missing_givens(givens)
+        if missing:
+            raise KeyError(f"missing givens: {', '.join(missing)}")
+        with mpmath.workdps(_WORK_DPS):
+            current: dict[str, Any] = {g: _mp_input(givens[g]) for g in self.givens}
+            for step in self.steps:
+                value = step._mp_function(*[current[d] for d in step.dependencies])
+                if decimals is not None:
+                    value = mpmath.mpf(str(round_half_up(value, decimals)))
+                current[step.name] = value
+                if step.name == until:
+                    break
+        items = [(g, float(givens[g])) for g in self.givens]
+        items += [(s.name, float(current[s.name])) for s in self.steps if s.name in current]
+        return TraceValues(items, decimals)
+
+    def select(self, names: Sequence[str]) -> list[Step]:
+        """The steps with these names, in trace order."""
+        wanted = set(names)
+        return [s for s in self.steps if s.name in wanted]
