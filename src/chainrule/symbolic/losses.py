@@ -84,11 +84,9 @@ class LossInfo:
 class Derivation:
     """A short chain of equalities with a reason for each line (LaTeX)."""
 
-    lines: tuple[tuple[str, str], ...]
+    #: (LaTeX, plain text, reason) for each line.
+    lines: tuple[tuple[str, str, str], ...]
     result: list[sp.Expr]
-
-    def tex(self) -> str:
-        return "\n".join(f"{eq} && \\text{{{why}}}" for eq, why in self.lines)
 
 
 def _diff(t: sp.Expr, p: sp.Expr) -> sp.Expr:
@@ -379,12 +377,18 @@ class Loss:
 
     def tex(self) -> dict[str, str]:
         """LaTeX of the general point loss, cost and derivative."""
-        names = {**TEX_NAMES}
-        return {k: latex(v, names) for k, v in self.general().items()}
+        general = self.general()
+        result = {k: latex(v, TEX_NAMES) for k, v in general.items()}
+        cost_sum = general["cost"].args[1]
+        result["cost"] = r"\frac{1}{N} " + latex(cost_sum, TEX_NAMES)
+        return result
 
     def text(self) -> dict[str, str]:
         """Plain text of the general point loss, cost and derivative."""
-        return {k: plain(v) for k, v in self.general().items()}
+        general = self.general()
+        result = {k: plain(v) for k, v in general.items()}
+        result["cost"] = "(1/N)*" + plain(general["cost"].args[1])
+        return result
 
     def derivative_lhs_tex(self) -> str:
         return (
@@ -404,9 +408,10 @@ class Loss:
             y, yhat = self._vectors()
             d = self.derivative(y, yhat)[0]
             lines = (
-                (r"\hat{y} = z, \quad \frac{\partial \hat{y}}{\partial z} = 1", "linear output"),
+                (r"\hat{y} = z, \quad \frac{\partial \hat{y}}{\partial z} = 1",
+                 "yhat = z, dyhat/dz = 1", "linear output"),
                 (r"\frac{\partial L}{\partial z} = \frac{\partial L}{\partial \hat{y}} = "
-                 + latex(d, TEX_NAMES), "chain rule"),
+                 + latex(d, TEX_NAMES), f"dL/dz = dL/dyhat = {plain(d)}", "chain rule"),
             )
             return Derivation(lines, [d])
         return None
@@ -427,12 +432,15 @@ def _sigmoid_bce(loss: Loss) -> Derivation:
         raise AssertionError("sigmoid + BCE did not simplify to yhat - y")
     t = TEX_NAMES
     lines = (
-        (r"\frac{\partial L}{\partial \hat{y}} = " + latex(dl, t), "differentiate the loss"),
+        (r"\frac{\partial L}{\partial \hat{y}} = " + latex(dl, t), f"dL/dyhat = {plain(dl)}",
+         "differentiate the loss"),
         (r"\frac{\partial \hat{y}}{\partial z} = \sigma'(z) = \hat{y}\left(1 - \hat{y}\right)",
-         "sigmoid identity"),
+         "dyhat/dz = sigmoid'(z) = yhat*(1 - yhat)", "sigmoid identity"),
         (r"\frac{\partial L}{\partial z} = \frac{\partial L}{\partial \hat{y}}"
-         r"\frac{\partial \hat{y}}{\partial z} = " + latex(product, t), "chain rule"),
-        (r"= -y\left(1 - \hat{y}\right) + \left(1 - y\right)\hat{y} = \hat{y} - y", "simplify"),
+         r"\frac{\partial \hat{y}}{\partial z} = " + latex(product, t),
+         f"dL/dz = dL/dyhat * dyhat/dz = {plain(product)}", "chain rule"),
+        (r"= -y\left(1 - \hat{y}\right) + \left(1 - y\right)\hat{y} = \hat{y} - y",
+         "= -y*(1 - yhat) + (1 - y)*yhat = yhat - y", "simplify"),
     )
     return Derivation(lines, [p - y])
 
@@ -453,6 +461,10 @@ def _softmax_derivation(loss: Loss) -> Derivation:
     check = check.subs({ys[0]: sp.Rational(1, 5), ys[1]: sp.Rational(1, 3)})
     if abs(sp.N(check, 30)) > 1e-25:  # pragma: no cover - a SymPy regression
         raise AssertionError(f"softmax + {loss.key} did not reduce to yhat - target")
+    deriv_text = {
+        "cce": "-y_k/yhat_k", "kl": "-y_k/yhat_k",
+        "lsce": "-t_k/yhat_k, t_k = (1 - epsilon)*y_k + epsilon/K",
+    }[loss.key]
     deriv_tex = {
         "cce": r"-\frac{y_{k}}{\hat{y}_{k}}",
         "kl": r"-\frac{y_{k}}{\hat{y}_{k}}",
@@ -460,19 +472,24 @@ def _softmax_derivation(loss: Loss) -> Derivation:
         r"\tilde{y}_{k} = (1 - \varepsilon) y_{k} + \frac{\varepsilon}{K}",
     }[loss.key]
     tgt = r"\tilde{y}" if loss.key == "lsce" else "y"
-    lines = (
-        (r"\frac{\partial L}{\partial \hat{y}_{k}} = " + deriv_tex, "differentiate the loss"),
+    tt = "t" if loss.key == "lsce" else "y"
+    lines: tuple[tuple[str, str, str], ...] = (
+        (r"\frac{\partial L}{\partial \hat{y}_{k}} = " + deriv_tex,
+         f"dL/dyhat_k = {deriv_text}", "differentiate the loss"),
         (r"\frac{\partial \hat{y}_{k}}{\partial z_{j}} = \hat{y}_{k}\left(\delta_{kj} - "
-         r"\hat{y}_{j}\right)", "softmax Jacobian"),
+         r"\hat{y}_{j}\right)", "dyhat_k/dz_j = yhat_k*([k = j] - yhat_j)", "softmax Jacobian"),
         (rf"\frac{{\partial L}}{{\partial z_{{j}}}} = \sum_{{k}} -\frac{{{tgt}_{{k}}}}"
          rf"{{\hat{{y}}_{{k}}}}\hat{{y}}_{{k}}\left(\delta_{{kj}} - \hat{{y}}_{{j}}\right) = "
-         rf"-{tgt}_{{j}} + \hat{{y}}_{{j}}\sum_{{k}} {tgt}_{{k}}", "chain rule over all k"),
-        (rf"= \hat{{y}}_{{j}} - {tgt}_{{j}}",
-         rf"since $\sum_k {tgt}_k = 1$ (SymPy needs this identity stated)"),
+         rf"-{tgt}_{{j}} + \hat{{y}}_{{j}}\sum_{{k}} {tgt}_{{k}}",
+         f"dL/dz_j = sum_k -({tt}_k/yhat_k)*yhat_k*([k = j] - yhat_j) = "
+         f"-{tt}_j + yhat_j*sum_k {tt}_k", "chain rule over all k"),
+        (rf"= \hat{{y}}_{{j}} - {tgt}_{{j}}", f"= yhat_j - {tt}_j",
+         f"the targets sum to 1 (SymPy needs this identity stated)"),
     )
     if loss.key == "kl":
         lines = (
             (r"D_{KL} = \sum_k y_k \log y_k - \sum_k y_k \log \hat{y}_k",
+             "D_KL = sum_k y_k*log(y_k) - sum_k y_k*log(yhat_k)",
              "the first sum does not depend on z"),
             *lines,
         )

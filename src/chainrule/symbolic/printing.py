@@ -46,6 +46,13 @@ class OrderedLatexPrinter(LatexPrinter):
         return tex
 
 
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        args = expr.args
+        if len(args) == 2 and args[0] == sp.S.NegativeOne and args[1].is_Add:
+            return r"-\left[" + self._print(args[1]) + r"\right]"
+        return str(super()._print_Mul(expr))
+
+
 def latex(expr: sp.Expr, tex_names: Mapping[str, str] | None = None) -> str:
     """LaTeX of ``expr`` in the order it was written, with step names typeset."""
     settings: dict[str, Any] = {}

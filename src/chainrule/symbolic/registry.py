@@ -13,7 +13,7 @@ __all__ = ["lookup"]
 T = TypeVar("T")
 
 
-def lookup(kind: str, name: str, table: Mapping[str, T], aliases: Mapping[str, str] = {}) -> T:  # noqa: B006
+def lookup(kind: str, name: str, table: Mapping[str, T], aliases: Mapping[str, str] = {}) -> T:
     """``table[name]`` (case-insensitive, with aliases), or a ChainruleError naming the options."""
     key = str(name).strip().lower().replace("-", "_")
     key = aliases.get(key, key)

@@ -1,0 +1,165 @@
+"""The ``chainrule`` command line: a thin skin over the library.
+
+Commands parse their options, call one library function and print. Heavy modules (SymPy,
+NumPy, matplotlib) are imported inside the commands, so ``chainrule --help`` starts fast.
+Library errors become a one-line message and exit code 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+import click
+
+from chainrule.errors import ChainruleError
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+FORMATS = ("text", "md", "tex", "json")
+
+
+class UserError(click.ClickException):
+    """A ChainruleError at the command line: one line on stderr, exit code 2."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"Error: {self.format_message()}", err=True)
+
+
+def reports_errors(fn: F) -> F:
+    """Turn library errors into :class:`UserError`."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ChainruleError as exc:
+            raise UserError(str(exc)) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
+    from chainrule.numbers import parse_number
+
+    params: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        if not sep or not key.strip():
+            raise ChainruleError(f"--param '{item}': write NAME=VALUE, like delta=1.5")
+        text = raw.strip()
+        value: Any
+        if text.lower() in ("true", "false"):
+            value = text.lower() == "true"
+        else:
+            try:
+                value = parse_number(text)
+            except ValueError:
+                value = text
+        params[key.strip()] = value
+    return params
+
+
+def _emit(data: dict[str, Any], fmt: str, template: str) -> None:
+    if fmt == "json":
+        click.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    from chainrule.render.environment import render
+
+    ext = {"md": "md", "tex": "tex", "text": "txt"}[fmt]
+    click.echo(render(f"{fmt}/{template}.{ext}.j2", data), nl=False)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="chainrule")
+def main() -> None:
+    """Derive, train, generate and check the mathematics of training neural networks.
+
+    \b
+    Examples:
+      chainrule losses
+      chainrule derive bce
+      chainrule derive --net 2-2-1 --at examples/notes-2-2-1.yaml
+    """
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@click.option("--all", "include_all", is_flag=True, help="Include losses the notes' table omits.")
+@reports_errors
+def losses(fmt: str, include_all: bool) -> None:
+    """Print the notes' Quick Comparison table of loss functions.
+
+    \b
+    Example:
+      chainrule losses --format md
+    """
+    from chainrule.render.derive import losses_report
+
+    _emit(losses_report(include_all), fmt, "losses")
+
+
+@main.command()
+@click.argument("loss_name", metavar="LOSS", required=False)
+@click.option("--net", help="Network spec such as 2-2-1 or 3-4-4-2.")
+@click.option("--hidden", default=None, help="Hidden activation, or one per layer: relu,tanh.")
+@click.option("--output", "output_act", default=None, help="Output activation.")
+@click.option("--loss", "loss_opt", default=None, help="Loss of the network (default bce).")
+@click.option("--param", "params", multiple=True, metavar="NAME=VALUE",
+              help="Loss parameter, e.g. delta=1.5 or half=true (repeatable).")
+@click.option("--at", "at", type=click.Path(dir_okay=False), default=None,
+              help="Givens YAML: evaluate every step at these numbers.")
+@click.option("--eta", type=float, default=None, help="Learning rate: add the update steps.")
+@click.option("--decimals", type=click.IntRange(0, 12), default=None,
+              help="Decimals a student rounds to (default 3, or the givens file's).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
+@reports_errors
+def derive(
+    loss_name: str | None,
+    net: str | None,
+    hidden: str | None,
+    output_act: str | None,
+    loss_opt: str | None,
+    params: tuple[str, ...],
+    at: str | None,
+    eta: float | None,
+    decimals: int | None,
+    fmt: str,
+) -> None:
+    """Show a loss and its derivative, or a network's forward and backward equations.
+
+    \b
+    Examples:
+      chainrule derive huber --param delta=2
+      chainrule derive --net 2-2-1 --hidden sigmoid --output sigmoid --loss bce
+      chainrule derive --net 2-2-1 --at examples/notes-2-2-1.yaml --format md
+    """
+    loss_params = _parse_params(params)
+    if net is None and at is None:
+        if loss_name is None:
+            raise ChainruleError("name a loss (chainrule derive bce) or a network (--net 2-2-1)")
+        from chainrule.render.derive import loss_report
+        from chainrule.symbolic.losses import get_loss
+
+        _emit(loss_report(get_loss(loss_name, **loss_params)), fmt, "derive_loss")
+        return
+    from chainrule.problem import network_problem
+    from chainrule.render.derive import network_report
+
+    problem = network_problem(
+        net=net, hidden=hidden, output=output_act, loss=loss_opt or loss_name,
+        loss_params=loss_params, givens_path=at, eta=eta, decimals=decimals,
+    )
+    report = network_report(problem.network, problem.givens, updates=problem.updates,
+                            decimals=problem.decimals)
+    _emit(report, fmt, "derive_net")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()
+    sys.exit(0)

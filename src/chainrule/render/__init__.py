@@ -1,0 +1,1 @@
+"""Rendering: Jinja environments and the templates that turn traces into documents."""

@@ -1,0 +1,93 @@
+"""Jinja environments for chainrule's templates (Markdown, LaTeX, plain text).
+
+Templates live in the top-level ``templates/`` folder (shipped inside the wheel as
+``chainrule/templates``); ``templates_dir`` puts a user's folder first, so any template can
+be overridden by a file of the same name. Undefined variables are errors, never blanks.
+LaTeX templates use ``<< >>`` and ``<% %>`` as delimiters so TeX braces stay readable.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from chainrule.errors import ChainruleError
+from chainrule.symbolic.printing import format_number
+
+__all__ = ["builtin_templates", "environment", "render", "tex_escape"]
+
+_TEX_SPECIALS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\{",
+    "}": r"\}",
+    "$": r"\$",
+    "&": r"\&",
+    "#": r"\#",
+    "^": r"\textasciicircum{}",
+    "_": r"\_",
+    "~": r"\textasciitilde{}",
+    "%": r"\%",
+}
+_TEX_RE = re.compile("|".join(re.escape(c) for c in _TEX_SPECIALS))
+
+
+def tex_escape(text: Any) -> str:
+    """User text made literal in LaTeX: every special character escaped."""
+    return _TEX_RE.sub(lambda m: _TEX_SPECIALS[m.group()], str(text))
+
+
+def builtin_templates() -> Path:
+    """The folder of the templates chainrule ships."""
+    packaged = Path(__file__).resolve().parent.parent / "templates"
+    if packaged.is_dir():
+        return packaged
+    source_tree = Path(__file__).resolve().parents[3] / "templates"
+    if source_tree.is_dir():
+        return source_tree
+    raise ChainruleError("chainrule's templates are missing from this installation")
+
+
+def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Environment:
+    """A strict Jinja environment for ``fmt`` (md, tex, text)."""
+    folders = []
+    if templates_dir is not None:
+        user = Path(templates_dir)
+        if not user.is_dir():
+            raise ChainruleError(f"{user}: templates folder not found")
+        folders.append(str(user))
+    folders.append(str(builtin_templates()))
+    options: dict[str, Any] = {
+        "loader": jinja2.FileSystemLoader(folders),
+        "undefined": jinja2.StrictUndefined,
+        "autoescape": False,
+        "keep_trailing_newline": True,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+    }
+    if fmt == "tex":
+        options.update(
+            block_start_string="<%", block_end_string="%>",
+            variable_start_string="<<", variable_end_string=">>",
+            comment_start_string="<#", comment_end_string="#>",
+        )
+    env = jinja2.Environment(**options)
+    env.filters["tex_escape"] = tex_escape
+    env.filters["num"] = format_number
+    return env
+
+
+def render(name: str, context: dict[str, Any], templates_dir: str | Path | None = None) -> str:
+    """Render template ``name`` (its folder, md/ tex/ text/, names the format)."""
+    fmt = name.split("/", 1)[0]
+    try:
+        template = environment(fmt, templates_dir).get_template(name)
+        return template.render(**context)
+    except jinja2.TemplateNotFound as exc:
+        raise ChainruleError(f"template not found: {exc.name}") from None
+    except jinja2.UndefinedError as exc:
+        raise ChainruleError(f"template {name}: {exc.message}") from None
+    except jinja2.TemplateSyntaxError as exc:
+        raise ChainruleError(f"{exc.filename or name}: line {exc.lineno}: {exc.message}") from None
