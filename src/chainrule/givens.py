@@ -21,6 +21,8 @@ from chainrule.numbers import parse_number
 
 __all__ = ["GivensFile", "load_givens", "resolve_givens"]
 
+#: Keys that may hold a list: inputs and targets.
+LIST_KEYS = ("x", "y")
 #: Keys that describe the problem rather than give a number.
 META_KEYS = ("net", "hidden", "output", "loss", "loss_params", "decimals", "id", "title")
 
@@ -104,9 +106,9 @@ def resolve_givens(gf: GivensFile, expected: list[str]) -> dict[str, float]:
         if key in META_KEYS:
             continue
         if isinstance(value, list):
+            if key not in LIST_KEYS:
+                raise gf.error(key, "expected a number; only x and y take a list")
             members = [n for n in expected if n.startswith(key) and n[len(key):].isdigit()]
-            if key + "1" not in expected_set and key not in expected_set:
-                raise _unknown(gf, key, expected)
             if key in expected_set and len(value) == 1:
                 members = [key]
             if len(value) != len(members):

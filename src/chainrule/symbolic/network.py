@@ -103,13 +103,13 @@ class Network:
             if act.vector:
                 raise ChainruleError("softmax is an output activation, not a hidden one")
         self.output = get_activation(output or self.loss.info.default_output)
-        if self.output.vector and self.layers[-1] < 2:
-            raise ChainruleError("softmax output needs at least 2 output neurons")
         if self.loss.info.distribution and self.layers[-1] < 2:
             raise ChainruleError(
                 f"loss '{self.loss.key}' compares class distributions: "
                 "the output layer needs at least 2 neurons"
             )
+        if self.output.vector and self.layers[-1] < 2:
+            raise ChainruleError("softmax output needs at least 2 output neurons")
         # Global numbering of non-input neurons, layer by layer.
         self.neurons: list[list[int]] = [list(range(1, self.layers[0] + 1))]
         start = 1

@@ -23,7 +23,7 @@ def _symbol_names(tex_names: Mapping[str, str]) -> dict[sp.Symbol, str]:
 
 
 class OrderedLatexPrinter(LatexPrinter):
-    """LaTeX in the order the formula was written, ``a - \eta g`` kept as written."""
+    """LaTeX in the order the formula was written, ``w - eta*g`` kept as written."""
 
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__({"order": "none", **settings})

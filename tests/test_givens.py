@@ -1,0 +1,109 @@
+"""Givens files: the numbers of a problem, and clear errors that name file, line and field."""
+
+from pathlib import Path
+
+import pytest
+
+from chainrule.errors import InputError
+from chainrule.givens import load_givens, resolve_givens
+from chainrule.problem import network_problem
+from chainrule.symbolic.network import Network
+
+NOTES = Path(__file__).resolve().parents[1] / "examples" / "notes-2-2-1.yaml"
+
+
+def write(tmp_path, text):
+    path = tmp_path / "g.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_notes_example_resolves_every_given():
+    net = Network("2-2-1")
+    values = resolve_givens(load_givens(NOTES), net.givens(updates=True))
+    assert values["x1"] == 1 and values["x2"] == 0 and values["y"] == 1
+    assert values["w13"] == 0.7 and values["eta"] == 0.1
+    assert set(values) == set(net.givens(updates=True))
+
+
+def test_list_and_scalar_forms_agree(tmp_path):
+    net = Network("2-1", output="sigmoid")
+    a = write(tmp_path, "x: [1, 2]\ny: 1\nw11: 1\nw21: 2\nb1: 0\n")
+    b = tmp_path / "b.yaml"
+    b.write_text("x1: 1\nx2: 2\ny: [1]\nw11: 1\nw21: 2\nb1: 0\n")
+    expected = net.givens(updates=False)
+    assert resolve_givens(load_givens(a), expected) == resolve_givens(load_givens(b), expected)
+
+
+def test_missing_weight_is_named(tmp_path):
+    path = write(tmp_path, NOTES.read_text().replace("w13: 0.7\n", ""))
+    with pytest.raises(InputError) as err:
+        network_problem(givens_path=str(path))
+    assert "w13" in str(err.value) and str(path) in str(err.value)
+    assert err.value.field == "w13"
+
+
+def test_unknown_key_has_line_and_suggestion(tmp_path):
+    path = write(tmp_path, "net: 2-2-1\nx: [1, 0]\ny: 1\nw113: 0.1\n")
+    with pytest.raises(InputError) as err:
+        network_problem(givens_path=str(path))
+    message = str(err.value)
+    assert "line 4" in message and "w113" in message and "did you mean" in message
+
+
+def test_not_a_number_names_line_and_field(tmp_path):
+    path = write(tmp_path, NOTES.read_text().replace("w21: 0.4", "w21: lots"))
+    with pytest.raises(InputError) as err:
+        network_problem(givens_path=str(path))
+    line = NOTES.read_text().splitlines().index("w21: 0.4") + 1
+    assert err.value.line == line and err.value.field == "w21"
+    assert "not a number" in str(err.value)
+
+
+def test_invalid_yaml_names_line(tmp_path):
+    path = write(tmp_path, "net: 2-2-1\nx: [1, 0\ny: 1\n")
+    with pytest.raises(InputError) as err:
+        load_givens(path)
+    assert "not valid YAML" in str(err.value) and err.value.line is not None
+
+
+def test_duplicate_key(tmp_path):
+    path = write(tmp_path, "x: [1, 0]\nx: [0, 1]\n")
+    with pytest.raises(InputError, match="appears twice"):
+        load_givens(path)
+
+
+def test_not_a_mapping(tmp_path):
+    with pytest.raises(InputError, match="mapping"):
+        load_givens(write(tmp_path, "- 1\n- 2\n"))
+
+
+def test_empty_and_missing_file(tmp_path):
+    with pytest.raises(InputError, match="empty"):
+        load_givens(write(tmp_path, ""))
+    with pytest.raises(InputError, match="no such file"):
+        load_givens(tmp_path / "nope.yaml")
+
+
+def test_wrong_list_length(tmp_path):
+    path = write(tmp_path, NOTES.read_text().replace("x: [1, 0]", "x: [1, 0, 3]"))
+    with pytest.raises(InputError, match="has 3 values, the network needs 2"):
+        network_problem(givens_path=str(path))
+
+
+def test_string_numbers_parse_safely(tmp_path):
+    path = write(tmp_path, NOTES.read_text().replace("w21: 0.4", "w21: '2/5'"))
+    problem = network_problem(givens_path=str(path))
+    assert problem.givens is not None and problem.givens["w21"] == 0.4
+
+
+def test_options_override_the_file():
+    problem = network_problem(givens_path=str(NOTES), eta=0.5, decimals=4)
+    assert problem.givens is not None and problem.givens["eta"] == 0.5
+    assert problem.decimals == 4 and problem.updates
+
+
+def test_no_eta_means_no_updates(tmp_path):
+    path = write(tmp_path, NOTES.read_text().replace("eta: 0.1\n", ""))
+    problem = network_problem(givens_path=str(path))
+    assert not problem.updates and problem.givens is not None and "eta" not in problem.givens
