@@ -16,7 +16,7 @@ from sympy.printing.numpy import NumPyPrinter
 
 from chainrule.symbolic.trace import PROB_EPS
 
-__all__ = ["KernelPrinter", "NAMESPACE", "to_code"]
+__all__ = ["NAMESPACE", "KernelPrinter", "to_code"]
 
 
 def _safe_log(x: Any) -> Any:

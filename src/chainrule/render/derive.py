@@ -6,13 +6,12 @@ templates render.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 from chainrule.symbolic.losses import LOSSES, Loss, comparison_rows
 from chainrule.symbolic.network import Network
-from chainrule.symbolic.printing import format_number
+from chainrule.symbolic.printing import format_number, format_rounded
 from chainrule.symbolic.trace import Trace
 
 __all__ = ["loss_report", "losses_report", "network_report", "trace_steps"]
@@ -86,31 +85,11 @@ def trace_steps(
         if exact is not None and rounded is not None:
             record["value"] = exact[step.name]
             record["rounded"] = rounded[step.name]
-            record["rounded_text"] = format_number(rounded[step.name], decimals)
-            if step.formula.is_Symbol:  # dL_db3 = delta3: nothing to substitute
-                record["substituted_tex"] = record["substituted_text"] = record["rounded_text"]
-            else:
-                record["substituted_tex"] = trace.substituted_tex(step.name, rounded, decimals)
-                record["substituted_text"] = _substituted_text(trace, step.name, rounded,
-                                                               decimals)
+            record["rounded_text"] = format_rounded(rounded[step.name], decimals)
+            record["substituted_tex"] = trace.substituted_tex(step.name, rounded, decimals)
+            record["substituted_text"] = trace.substituted_text(step.name, rounded, decimals)
         records.append(record)
     return records
-
-
-def _substituted_text(trace: Trace, name: str, values: Mapping[str, float], decimals: int) -> str:
-    text = trace.formula_text(name)
-    # Replace longest names first so w13 is not read as w1 followed by 3.
-    deps = sorted(trace[name].dependencies, key=len, reverse=True)
-    if not deps:
-        return text
-    pattern = re.compile(r"\b(" + "|".join(re.escape(d) for d in deps) + r")\b")
-
-    def number(match: re.Match[str]) -> str:
-        dep = match.group(1)
-        shown = format_number(values[dep], None if dep in trace.givens else decimals)
-        return f"({shown})" if shown.startswith("-") else shown
-
-    return pattern.sub(number, text)
 
 
 def network_report(

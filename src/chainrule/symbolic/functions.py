@@ -11,7 +11,7 @@ import sympy as sp
 __all__ = ["relu", "sigmoid", "step"]
 
 
-class sigmoid(sp.Function):  # noqa: N801  (reads like the math)
+class sigmoid(sp.Function):
     """The logistic function 1 / (1 + e^{-x})."""
 
     nargs = 1
@@ -38,7 +38,7 @@ class sigmoid(sp.Function):  # noqa: N801  (reads like the math)
         return r"\sigma\left(" + printer._print(self.args[0]) + r"\right)"
 
 
-class step(sp.Function):  # noqa: N801
+class step(sp.Function):
     """Unit step: 1 for x > 0, else 0 (the derivative of ReLU; 0 at the kink, as in PyTorch)."""
 
     nargs = 1
@@ -61,7 +61,7 @@ class step(sp.Function):  # noqa: N801
         return r"\mathbb{1}\left[" + printer._print(self.args[0]) + r" > 0\right]"
 
 
-class relu(sp.Function):  # noqa: N801
+class relu(sp.Function):
     """Rectified linear unit max(0, x)."""
 
     nargs = 1

@@ -484,7 +484,7 @@ def _softmax_derivation(loss: Loss) -> Derivation:
          f"dL/dz_j = sum_k -({tt}_k/yhat_k)*yhat_k*([k = j] - yhat_j) = "
          f"-{tt}_j + yhat_j*sum_k {tt}_k", "chain rule over all k"),
         (rf"= \hat{{y}}_{{j}} - {tgt}_{{j}}", f"= yhat_j - {tt}_j",
-         f"the targets sum to 1 (SymPy needs this identity stated)"),
+         "the targets sum to 1 (SymPy needs this identity stated)"),
     )
     if loss.key == "kl":
         lines = (

@@ -6,20 +6,37 @@ with ``order='none'`` so they read as a student writes them.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import sympy as sp
 from sympy.printing.latex import LatexPrinter
+from sympy.printing.str import StrPrinter
 
-__all__ = ["OrderedLatexPrinter", "SubstitutionPrinter", "format_number", "latex", "plain"]
+__all__ = [
+    "OrderedLatexPrinter",
+    "SubstitutionPrinter",
+    "SubstitutionTemplate",
+    "format_number",
+    "format_rounded",
+    "latex",
+    "plain",
+    "substitution_template",
+]
 
 
 def _symbol_names(tex_names: Mapping[str, str]) -> dict[sp.Symbol, str]:
     from chainrule.symbolic.trace import sym
 
     return {sym(name): tex for name, tex in tex_names.items()}
+
+
+def format_rounded(value: float, decimals: int) -> str:
+    """A value already rounded to ``decimals`` places, as text ("0.574"; never "-0.000")."""
+    return f"{value + 0.0:.{decimals}f}" if value != 0 else f"{0.0:.{decimals}f}"
 
 
 class OrderedLatexPrinter(LatexPrinter):
@@ -87,30 +104,67 @@ def format_number(value: Any, decimals: int | None = None) -> str:
     return "0" if text in ("-0", "-0.0") else text
 
 
-class SubstitutionPrinter(OrderedLatexPrinter):
-    """LaTeX of a formula with numbers in place of its names: ``(0.7)(-0.252)(0.244)``."""
+_TOKEN = re.compile("\x00([br]):([^\x00]+)\x00")
 
-    def __init__(self, numbers: Mapping[sp.Symbol, str], tex_names: Mapping[str, str]) -> None:
+
+def _bare(name: str) -> str:
+    """A number standing alone: parenthesized when negative."""
+    return f"\x00b:{name}\x00"
+
+
+def _raw(name: str) -> str:
+    """A number already inside parentheses."""
+    return f"\x00r:{name}\x00"
+
+
+@dataclass(frozen=True)
+class SubstitutionTemplate:
+    """A formula printed once with places for numbers; :meth:`fill` puts numbers in."""
+
+    template: str
+    tex: bool
+
+    def fill(self, numbers: Mapping[str, str]) -> str:
+        """Put each name's number text in its place (negatives parenthesized where needed)."""
+        open_, close = (r"\left(", r"\right)") if self.tex else ("(", ")")
+
+        def put(match: re.Match[str]) -> str:
+            text = numbers[match.group(2)]
+            if match.group(1) == "b" and text.startswith("-"):
+                return f"{open_}{text}{close}"
+            return text
+
+        return _TOKEN.sub(put, self.template)
+
+
+class SubstitutionPrinter(OrderedLatexPrinter):
+    """LaTeX of a formula with places for numbers: ``(0.7)(-0.252)(0.244)`` once filled."""
+
+    def __init__(self, names: Iterable[str], tex_names: Mapping[str, str]) -> None:
         super().__init__({"mul_symbol": "dot", "symbol_names": _symbol_names(tex_names)})
-        self._numbers = dict(numbers)
+        from chainrule.symbolic.trace import sym
+
+        self._numbers = {sym(n): n for n in names}
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
-        text = self._numbers.get(expr)
-        if text is None:
+        name = self._numbers.get(expr)
+        if name is None:
             return str(super()._print_Symbol(expr, style=style))
-        return rf"\left({text}\right)" if text.startswith("-") else text
+        return _bare(name)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         factors = list(expr.args)
         if any(f.is_Pow and f.exp.is_negative for f in factors):
             return str(super()._print_Mul(expr))
+        if len(factors) == 2 and factors[0] == sp.S.NegativeOne and factors[1].is_Add:
+            return r"-\left[" + self._print(factors[1]) + r"\right]"
         sign = ""
         if factors and factors[0] == sp.S.NegativeOne:
             sign, factors = "-", factors[1:]
         parts = []
         for i, factor in enumerate(factors):
             if factor in self._numbers:
-                parts.append(f"({self._numbers[factor]})")
+                parts.append(f"({_raw(self._numbers[factor])})")
             elif factor.is_Number and i == 0:
                 parts.append(self._print(factor))
             elif factor.is_Number or factor.is_Add:
@@ -118,3 +172,24 @@ class SubstitutionPrinter(OrderedLatexPrinter):
             else:
                 parts.append(self._print(factor))
         return sign + "".join(parts)
+
+
+class _TextSubstitutionPrinter(StrPrinter):
+    def __init__(self, names: Iterable[str]) -> None:
+        super().__init__({"order": "none"})
+        self._names = set(names)
+
+    def _print_Symbol(self, expr: sp.Symbol) -> str:
+        return _bare(expr.name) if expr.name in self._names else str(expr.name)
+
+
+def substitution_template(
+    expr: sp.Expr, names: Iterable[str], tex_names: Mapping[str, str], *, tex: bool = True
+) -> SubstitutionTemplate:
+    """``expr`` printed once (LaTeX or plain text) with places for the numbers of ``names``."""
+    names = list(names)
+    if expr.is_Symbol and expr.name in names:
+        return SubstitutionTemplate(_raw(expr.name), tex)
+    if tex:
+        return SubstitutionTemplate(str(SubstitutionPrinter(names, tex_names).doprint(expr)), True)
+    return SubstitutionTemplate(str(_TextSubstitutionPrinter(names).doprint(expr)), False)

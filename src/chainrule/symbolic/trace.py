@@ -22,10 +22,12 @@ import mpmath
 import sympy as sp
 
 from chainrule.symbolic.printing import (
-    SubstitutionPrinter,
+    SubstitutionTemplate,
     format_number,
+    format_rounded,
     latex,
     plain,
+    substitution_template,
 )
 
 __all__ = ["PROB_EPS", "Step", "Trace", "TraceValues", "round_half_up", "sym"]
@@ -51,7 +53,9 @@ def round_half_up(value: Any, decimals: int) -> Decimal:
     The value is first cut to 30 significant digits so that 50-digit noise around an exact
     tie (0.71449999...) counts as the tie it is.
     """
-    text = mpmath.nstr(mpmath.mpf(value), 30, min_fixed=-1000, max_fixed=1000)
+    with mpmath.workdps(_WORK_DPS):
+        number = _mp_input(value) if isinstance(value, (float, Decimal)) else mpmath.mpf(value)
+        text = mpmath.nstr(number, 30, min_fixed=-1000, max_fixed=1000)
     result = Decimal(text).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     if result.is_zero():
         result = abs(result)
@@ -158,6 +162,8 @@ class Trace:
         self.givens = tuple(self.givens)
         self.steps = tuple(self.steps)
         self._index = {s.name: i for i, s in enumerate(self.steps)}
+        self._given_set = frozenset(self.givens)
+        self._templates: dict[tuple[str, bool], SubstitutionTemplate] = {}
         if len(self._index) != len(self.steps):
             raise ValueError("duplicate step names in trace")
         known = set(self.givens)
@@ -218,18 +224,43 @@ class Trace:
         """The right-hand side of a step as plain text (``w13*delta3*fprime1``)."""
         return plain(self[name].formula)
 
+    def substitution(self, name: str, *, tex: bool = True) -> SubstitutionTemplate:
+        """The step's formula printed once with places for numbers (cached per trace)."""
+        key = (name, tex)
+        found = self._templates.get(key)
+        if found is None:
+            step = self[name]
+            found = substitution_template(step.formula, step.dependencies, self.tex_names, tex=tex)
+            self._templates[key] = found
+        return found
+
+    def numbers(
+        self, name: str, values: Mapping[str, Any], decimals: int | None = None
+    ) -> dict[str, str]:
+        """Number texts for the names a step uses: givens as given, steps to ``decimals``.
+
+        Step values are expected rounded already when ``decimals`` is given (the student's
+        chain), and are printed with exactly that many places.
+        """
+        result = {}
+        for dep in self[name].dependencies:
+            if dep in self._given_set or decimals is None:
+                result[dep] = format_number(values[dep])
+            else:
+                result[dep] = format_rounded(float(values[dep]), decimals)
+        return result
+
     def substituted_tex(
         self, name: str, values: Mapping[str, Any], decimals: int | None = None
     ) -> str:
-        """The step's formula with the numbers of ``values`` put in place of the names."""
-        step = self[name]
-        numbers = {
-            sym(dep): format_number(
-                values[dep], None if dep in self.givens else decimals
-            )
-            for dep in step.dependencies
-        }
-        return SubstitutionPrinter(numbers, self.tex_names).doprint(step.formula)
+        """The step's formula (LaTeX) with the numbers of ``values`` in place of the names."""
+        return self.substitution(name).fill(self.numbers(name, values, decimals))
+
+    def substituted_text(
+        self, name: str, values: Mapping[str, Any], decimals: int | None = None
+    ) -> str:
+        """The step's formula (plain text) with the numbers of ``values`` put in."""
+        return self.substitution(name, tex=False).fill(self.numbers(name, values, decimals))
 
     def expanded(self, name: str) -> sp.Expr:
         """The step's formula with every earlier step substituted: in givens only."""
