@@ -424,7 +424,7 @@ def _tidy(expr: sp.Expr) -> sp.Expr:
 
 
 def _sigmoid_bce(loss: Loss) -> Derivation:
-    y, p, z = sym("y"), sym("yhat"), sym("z")
+    y, p = sym("y"), sym("yhat")
     dl = loss.derivative([y], [p])[0]
     product = sp.Mul(dl, p * (1 - p), evaluate=False)
     result = sp.simplify(dl * p * (1 - p))

@@ -147,7 +147,9 @@ class Network:
 
     @property
     def outputs(self) -> list[str]:
-        return ["yhat"] if self.n_outputs == 1 else [f"yhat{k}" for k in range(1, self.n_outputs + 1)]
+        if self.n_outputs == 1:
+            return ["yhat"]
+        return [f"yhat{k}" for k in range(1, self.n_outputs + 1)]
 
     @property
     def targets(self) -> list[str]:
@@ -230,7 +232,7 @@ class Network:
         return self._build(updates=False)
 
     def _build(self, updates: bool) -> Trace:
-        steps = self._forward() + [self._loss_step()] + self._backward()
+        steps = [*self._forward(), self._loss_step(), *self._backward()]
         if updates:
             steps += self._updates()
         title = f"{self.spec} network, {self._activation_summary()}, {self.loss.info.title}"
