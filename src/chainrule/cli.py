@@ -160,6 +160,64 @@ def derive(
     _emit(report, fmt, "derive_net")
 
 
+@main.command()
+@click.option("--net", default=None, help="Network spec (default 2-2-1).")
+@click.option("--hidden", default=None,
+              type=click.Choice(["sigmoid", "tanh", "relu", "linear"]), help="Hidden activation.")
+@click.option("--output", "output_act", default=None,
+              type=click.Choice(["sigmoid", "softmax", "linear", "tanh"]),
+              help="Output activation (default: the loss's usual one).")
+@click.option("--loss", default=None, help="Loss (default bce).")
+@click.option("--eta", type=float, default=None, help="Learning rate (default: drawn).")
+@click.option("--decimals", type=click.IntRange(0, 8), default=None,
+              help="Decimals a student rounds to (default 3).")
+@click.option("--seed", type=click.IntRange(0, 2**40 - 1), default=None,
+              help="Seed of the random givens (default: a fresh one, shown in the ID).")
+@click.option("--id", "problem_id", default=None, help="Regenerate the problem with this ID.")
+@click.option("--givens", "givens_path", type=click.Path(dir_okay=False), default=None,
+              help="Givens YAML: work this exact problem (e.g. the notes' example).")
+@click.option("--iterations", type=click.IntRange(1, 100), default=1, show_default=True,
+              help="Show this many gradient-descent iterations (the loss after each).")
+@click.option("--format", "fmt", type=click.Choice(["md", "tex", "json"]), default="md",
+              show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="Write to this file instead of printing.")
+@click.option("--force", is_flag=True, help="Replace --out if it exists.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of templates that override the built-in ones.")
+@reports_errors
+def walkthrough(
+    net: str | None, hidden: str | None, output_act: str | None, loss: str | None,
+    eta: float | None, decimals: int | None, seed: int | None, problem_id: str | None,
+    givens_path: str | None, iterations: int, fmt: str, out: str | None, force: bool,
+    templates_dir: str | None,
+) -> None:
+    """Print a randomized, seeded worked backpropagation example, in the notes' style.
+
+    \b
+    Examples:
+      chainrule walkthrough
+      chainrule walkthrough --net 2-3-1 --hidden tanh --seed 7 --iterations 3
+      chainrule walkthrough --givens examples/notes-2-2-1.yaml
+      chainrule walkthrough --id bp-00000C1S --format json
+    """
+    from chainrule.problems.walkthrough import walkthrough_problem
+    from chainrule.render.walkthrough import render_walkthrough, write_new
+
+    problem = walkthrough_problem(
+        net=net, hidden=hidden, output=output_act, loss=loss, eta=eta, decimals=decimals,
+        seed=seed, problem_id=problem_id, givens_path=givens_path,
+    )
+    text = render_walkthrough(problem, fmt, iterations=iterations, templates_dir=templates_dir)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        from pathlib import Path
+
+        write_new(Path(out), text, force=force)
+        click.echo(f"wrote {out} ({problem.id})", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
     sys.exit(0)

@@ -63,9 +63,13 @@ def _identifier(name: str) -> str:
 
 def compile_trace(trace: Trace, *, cse: bool = True) -> TraceKernel:
     """Compile ``trace`` into a NumPy function over all of its givens (cached by structure)."""
+    local = trace.cache.get(f"kernel:{cse}")
+    if local is not None:
+        return local  # type: ignore[no-any-return]
     key = structure_key(trace) + ("cse" if cse else "")
     cached = _CACHE.get(key)
     if cached is not None:
+        trace.cache[f"kernel:{cse}"] = cached
         return cached
     names = {s.symbol: _identifier(s.name) for s in trace.steps}
     from chainrule.symbolic.trace import sym
@@ -97,7 +101,7 @@ def compile_trace(trace: Trace, *, cse: bool = True) -> TraceKernel:
     namespace = dict(NAMESPACE)
     exec(compile(source, f"<chainrule trace kernel {key[:12]}>", "exec"), namespace)
     kernel = TraceKernel(tuple(trace.givens), trace.names, source, namespace["trace_kernel"])
-    _CACHE[key] = kernel
+    _CACHE[key] = trace.cache[f"kernel:{cse}"] = kernel
     return kernel
 
 

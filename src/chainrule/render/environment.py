@@ -9,6 +9,7 @@ LaTeX templates use ``<< >>`` and ``<% %>`` as delimiters so TeX braces stay rea
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +51,15 @@ def builtin_templates() -> Path:
     raise ChainruleError("chainrule's templates are missing from this installation")
 
 
+def fixed(value: float, places: int = 6) -> str:
+    """``value`` with ``places`` decimals, never "-0.000000"."""
+    text = f"{value:.{places}f}"
+    return text[1:] if text.startswith("-") and not text.strip("-0.") else text
+
+
+@lru_cache(maxsize=16)
 def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Environment:
-    """A strict Jinja environment for ``fmt`` (md, tex, text)."""
+    """A strict Jinja environment for ``fmt`` (md, tex, text), built once per folder."""
     folders = []
     if templates_dir is not None:
         user = Path(templates_dir)
@@ -76,12 +84,15 @@ def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Env
     env = jinja2.Environment(**options)
     env.filters["tex_escape"] = tex_escape
     env.filters["num"] = format_number
+    env.filters["fixed"] = fixed
     return env
 
 
 def render(name: str, context: dict[str, Any], templates_dir: str | Path | None = None) -> str:
     """Render template ``name`` (its folder, md/ tex/ text/, names the format)."""
     fmt = name.split("/", 1)[0]
+    if templates_dir is not None:
+        templates_dir = str(Path(templates_dir).resolve())
     try:
         template = environment(fmt, templates_dir).get_template(name)
         return template.render(**context)

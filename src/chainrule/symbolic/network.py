@@ -231,6 +231,16 @@ class Network:
         """The same derivation without the update steps (no learning rate needed)."""
         return self._build(updates=False)
 
+    @cached_property
+    def forward_trace(self) -> Trace:
+        """The forward pass and the loss only."""
+        full = self.gradient_trace
+        steps = [s for s in full.steps if s.kind in ("forward", "loss")]
+        return Trace(
+            givens=tuple(self.givens(False)), steps=tuple(steps),
+            tex_names=dict(self.tex_names), title=full.title, meta=dict(full.meta),
+        )
+
     def _build(self, updates: bool) -> Trace:
         steps = [*self._forward(), self._loss_step(), *self._backward()]
         if updates:
@@ -355,6 +365,23 @@ class Network:
                  "update", f"gradient descent update of {p}")
             for p in self.parameters
         ]
+
+    @cached_property
+    def step_layers(self) -> dict[str, int]:
+        """The layer each backward, gradient and update step belongs to (by its neuron)."""
+        result: dict[str, int] = {}
+        last = len(self.layers) - 1
+        for name in self.outputs:
+            result[f"dL_d{name}"] = last
+        for layer in range(1, last + 1):
+            for j in self.neurons[layer]:
+                for stem in ("fprime", "delta", "dL_db", "b"):
+                    result[f"{stem}{j}"] = layer
+                result[f"b{j}_new"] = layer
+                for w in self.weights_into(j):
+                    result[f"dL_d{w.name}"] = layer
+                    result[f"{w.name}_new"] = layer
+        return result
 
     # -- display helpers --------------------------------------------------------------
     def chain_rule_tex(self, parameter: str) -> list[str]:

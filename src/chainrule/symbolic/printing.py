@@ -145,12 +145,23 @@ class SubstitutionPrinter(OrderedLatexPrinter):
         from chainrule.symbolic.trace import sym
 
         self._numbers = {sym(n): n for n in names}
+        self._raw_depth = 0
+
+    def _print(self, expr: Any, **kwargs: Any) -> str:
+        # f(0.3), not f((0.3)): a function's own parentheses already enclose its argument.
+        if isinstance(expr, sp.Function) and all(a in self._numbers for a in expr.args):
+            self._raw_depth += 1
+            try:
+                return str(super()._print(expr, **kwargs))
+            finally:
+                self._raw_depth -= 1
+        return str(super()._print(expr, **kwargs))
 
     def _print_Symbol(self, expr: sp.Symbol, style: str = "plain") -> str:
         name = self._numbers.get(expr)
         if name is None:
             return str(super()._print_Symbol(expr, style=style))
-        return _bare(name)
+        return _raw(name) if self._raw_depth else _bare(name)
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         factors = list(expr.args)
@@ -178,6 +189,12 @@ class _TextSubstitutionPrinter(StrPrinter):
     def __init__(self, names: Iterable[str]) -> None:
         super().__init__({"order": "none"})
         self._names = set(names)
+
+    def _print_Function(self, expr: sp.Function) -> str:
+        if all(a.is_Symbol and a.name in self._names for a in expr.args):
+            args = ", ".join(_raw(a.name) for a in expr.args)
+            return f"{expr.func.__name__}({args})"
+        return str(super()._print_Function(expr))
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
         return _bare(expr.name) if expr.name in self._names else str(expr.name)

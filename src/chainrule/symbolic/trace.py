@@ -164,6 +164,9 @@ class Trace:
         self._index = {s.name: i for i, s in enumerate(self.steps)}
         self._given_set = frozenset(self.givens)
         self._templates: dict[tuple[str, bool], SubstitutionTemplate] = {}
+        self._printed: dict[tuple[str, str], str] = {}
+        #: Per-trace caches of consumers (compiled kernels, ...), keyed by their name.
+        self.cache: dict[str, Any] = {}
         if len(self._index) != len(self.steps):
             raise ValueError("duplicate step names in trace")
         known = set(self.givens)
@@ -214,7 +217,11 @@ class Trace:
     # -- printing -------------------------------------------------------------------------
     def formula_tex(self, name: str) -> str:
         """The right-hand side of a step in LaTeX, in the names of earlier steps."""
-        return latex(self[name].formula, self.tex_names)
+        key = (name, "tex")
+        found = self._printed.get(key)
+        if found is None:
+            found = self._printed[key] = latex(self[name].formula, self.tex_names)
+        return found
 
     def equation_tex(self, name: str) -> str:
         """``lhs = rhs`` in LaTeX."""
@@ -222,7 +229,11 @@ class Trace:
 
     def formula_text(self, name: str) -> str:
         """The right-hand side of a step as plain text (``w13*delta3*fprime1``)."""
-        return plain(self[name].formula)
+        key = (name, "text")
+        found = self._printed.get(key)
+        if found is None:
+            found = self._printed[key] = plain(self[name].formula)
+        return found
 
     def substitution(self, name: str, *, tex: bool = True) -> SubstitutionTemplate:
         """The step's formula printed once with places for numbers (cached per trace)."""

@@ -1,0 +1,1 @@
+"""Problem families: draw givens (seeded), build a trace, evaluate it, make a Problem."""

@@ -1,0 +1,379 @@
+"""Problems and problem families.
+
+A family draws the givens of one variant from a seeded ``numpy.random.Generator`` and builds
+its trace (a :class:`Draft`); :func:`make_problems` evaluates many drafts at once (exact and
+rounded as a student goes) and returns :class:`Problem` objects that every renderer, the key,
+the checker and the LMS exports read. One seed, one problem: never global random state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from chainrule.errors import ChainruleError
+from chainrule.numbers import parse_number
+from chainrule.problems.ids import decode_id, encode_id
+from chainrule.symbolic.printing import format_number, format_rounded
+from chainrule.symbolic.trace import Trace
+
+__all__ = [
+    "FAMILIES",
+    "Draft",
+    "Family",
+    "Option",
+    "Problem",
+    "family_by_code",
+    "get_family",
+    "make_problem",
+    "make_problems",
+    "problem_from_id",
+    "register",
+]
+
+MAX_TRIES = 2000
+
+
+@dataclass(frozen=True)
+class Option:
+    """A family option: its default, kind and help. ``kind`` is one of
+    choice, int, float, bool, str, net (a network spec), list (of choices)."""
+
+    default: Any
+    kind: str
+    help: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+    def parse(self, value: Any, where: str) -> Any:
+        """The option's value from YAML, the command line or an ID; ChainruleError if bad."""
+        if value is None:
+            return None
+        kind = self.kind
+        try:
+            if kind == "bool":
+                if isinstance(value, bool):
+                    return value
+                if str(value).lower() in ("true", "yes", "1"):
+                    return True
+                if str(value).lower() in ("false", "no", "0"):
+                    return False
+                raise ValueError("expected true or false")
+            if kind == "int":
+                if isinstance(value, bool):
+                    raise ValueError("expected a whole number")
+                number = parse_number(value)
+                if not float(number).is_integer():
+                    raise ValueError("expected a whole number")
+                return self._range(int(number))
+            if kind == "float":
+                return self._range(parse_number(value))
+            if kind == "choice":
+                text = str(value).strip().lower()
+                if text not in self.choices:
+                    raise ValueError(f"expected one of {', '.join(self.choices)}")
+                return text
+            if kind == "list":
+                items = value if isinstance(value, list) else str(value).split(",")
+                result = [str(i).strip().lower() for i in items if str(i).strip()]
+                bad = [i for i in result if self.choices and i not in self.choices]
+                if bad or not result:
+                    raise ValueError(f"expected some of {', '.join(self.choices)}")
+                return result
+            if kind == "net":
+                from chainrule.symbolic.network import parse_spec
+
+                return "-".join(str(n) for n in parse_spec(str(value)))
+            return str(value)
+        except (ValueError, ChainruleError) as exc:
+            raise ChainruleError(f"{where}: {exc}") from None
+
+    def _range(self, number: float) -> Any:
+        if self.low is not None and number < self.low:
+            raise ValueError(f"must be at least {format_number(self.low)}")
+        if self.high is not None and number > self.high:
+            raise ValueError(f"must be at most {format_number(self.high)}")
+        return number
+
+    def to_text(self, value: Any) -> str:
+        if isinstance(value, list):
+            return ",".join(value)
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float):
+            return format_number(value)
+        return str(value)
+
+
+@dataclass
+class Draft:
+    """One drawn variant before evaluation."""
+
+    trace: Trace | None
+    givens: dict[str, float]
+    asked: tuple[str, ...]
+    title: str
+    context: dict[str, Any] = field(default_factory=dict)
+    choices: list[str] | None = None
+    answer: int | None = None
+
+
+@dataclass
+class Problem:
+    """One problem variant: everything a question, solution, key, checker or export needs."""
+
+    id: str
+    family: str
+    title: str
+    seed: int
+    options: dict[str, Any]
+    decimals: int
+    trace: Trace | None
+    givens: dict[str, float]
+    asked: tuple[str, ...]
+    exact: dict[str, float]
+    rounded: dict[str, float]
+    context: dict[str, Any] = field(default_factory=dict)
+    choices: list[str] | None = None
+    answer: int | None = None
+    version: str | None = None
+
+    def step_records(self, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
+        """Each step as formula, numbers put in (student's chain) and value, for templates."""
+        trace = self.trace
+        if trace is None:
+            return []
+        asked = set(self.asked)
+        records = []
+        for name in names if names is not None else trace.names:
+            step = trace[name]
+            records.append({
+                "name": name,
+                "kind": step.kind,
+                "description": step.description,
+                "asked": name in asked,
+                "lhs_tex": trace.tex(name),
+                "formula_tex": trace.formula_tex(name),
+                "formula_text": trace.formula_text(name),
+                "substituted_tex": trace.substituted_tex(name, self.rounded, self.decimals),
+                "substituted_text": trace.substituted_text(name, self.rounded, self.decimals),
+                "value": self.exact[name],
+                "rounded": self.rounded[name],
+                "rounded_text": format_rounded(self.rounded[name], self.decimals),
+            })
+        return records
+
+    def givens_records(self) -> list[dict[str, str]]:
+        trace = self.trace
+        tex = trace.tex if trace is not None else (lambda n: n)
+        return [{"name": g, "tex": tex(g), "value": format_number(v)}
+                for g, v in self.givens.items()]
+
+    def key(self) -> dict[str, Any]:
+        """The problem's entry in key.json."""
+        entry: dict[str, Any] = {
+            "id": self.id,
+            "family": self.family,
+            "version": self.version,
+            "title": self.title,
+            "givens": dict(self.givens),
+            "decimals": self.decimals,
+            "steps": [
+                {"name": n, "value": self.exact[n], "rounded": self.rounded[n]}
+                for n in self.asked
+            ],
+        }
+        if self.choices is not None:
+            entry["choices"] = list(self.choices)
+            entry["answer"] = self.answer
+        return entry
+
+
+class Family:
+    """A kind of problem. Subclasses set the class attributes and implement :meth:`draw`."""
+
+    name: str = ""
+    code: str = ""
+    title: str = ""
+    options: dict[str, Option] = {}
+
+    def draw(self, rng: np.random.Generator, options: Mapping[str, Any]) -> Draft:
+        raise NotImplementedError
+
+    def accept(self, draft: Draft, exact: Mapping[str, float]) -> bool:
+        """Whether a drawn variant is good to work by hand (default: every value finite)."""
+        return all(np.isfinite(v) for v in exact.values())
+
+    def parse_options(self, raw: Mapping[str, Any], where: str = "") -> dict[str, Any]:
+        """Options with defaults filled in; unknown names and bad values are errors."""
+        prefix = f"{where}: " if where else ""
+        unknown = set(raw) - set(self.options)
+        if unknown:
+            import difflib
+
+            name = sorted(unknown)[0]
+            close = difflib.get_close_matches(name, list(self.options), n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            valid = ", ".join(self.options) or "none"
+            raise ChainruleError(
+                f"{prefix}family '{self.name}' has no option '{name}'{hint}; valid: {valid}"
+            )
+        result = {}
+        for name, option in self.options.items():
+            value = option.parse(raw.get(name), f"{prefix}option '{name}'")
+            result[name] = option.default if value is None else value
+        return result
+
+    def id_options(self, options: Mapping[str, Any]) -> dict[str, str]:
+        """The options that differ from the defaults, as ID text."""
+        return {
+            name: opt.to_text(options[name])
+            for name, opt in self.options.items()
+            if options.get(name) != opt.default and options.get(name) is not None
+        }
+
+
+FAMILIES: dict[str, Family] = {}
+
+
+def register(family_class: type[Family]) -> type[Family]:
+    """Class decorator: make a family available by name and by ID code."""
+    family = family_class()
+    FAMILIES[family.name] = family
+    return family_class
+
+
+def _load_families() -> None:
+    from chainrule.problems import catalogue  # noqa: F401  (registers the families)
+
+
+def get_family(name: str) -> Family:
+    """The family called ``name``."""
+    _load_families()
+    from chainrule.symbolic.registry import lookup
+
+    return lookup("problem family", name, FAMILIES)
+
+
+def family_by_code(code: str) -> Family:
+    _load_families()
+    for family in FAMILIES.values():
+        if family.code == code:
+            return family
+    raise ChainruleError(f"no problem family has the ID code '{code}'")
+
+
+def _draw(family: Family, seed: int, options: Mapping[str, Any]) -> tuple[Draft, dict[str, float]]:
+    rng = np.random.default_rng(seed)
+    for _ in range(MAX_TRIES):
+        draft = family.draw(rng, options)
+        exact: dict[str, float] = {}
+        if draft.trace is not None:
+            from chainrule.numeric.kernels import compile_trace
+
+            values = compile_trace(draft.trace)(draft.givens)
+            exact = {name: float(values[name])
+                     for name in (*draft.trace.givens, *draft.trace.names)}
+        if family.accept(draft, exact):
+            return draft, exact
+    raise ChainruleError(f"family '{family.name}': no good variant in {MAX_TRIES} draws")
+
+
+def make_problems(
+    requests: Sequence[tuple[Family, int, Mapping[str, Any], int, str | None]],
+    progress: Callable[[int], None] | None = None,
+) -> list[Problem]:
+    """Problems for (family, seed, options, decimals, version) requests, in order.
+
+    Drafts that share a trace are evaluated together, vectorized, in the student's rounded
+    chain.
+    """
+    from chainrule.numeric.evaluate import evaluate_rounded
+
+    drafts = []
+    for i, (family, seed, options, _, _) in enumerate(requests):
+        drafts.append(_draw(family, seed, options))
+        if progress is not None:
+            progress(i + 1)
+    rounded: list[dict[str, float]] = [{} for _ in requests]
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, ((draft, _), request) in enumerate(zip(drafts, requests, strict=True)):
+        if draft.trace is not None:
+            groups.setdefault((id(draft.trace), request[3]), []).append(i)
+    for (_, decimals), members in groups.items():
+        trace = drafts[members[0]][0].trace
+        assert trace is not None
+        batch = {g: np.array([drafts[i][0].givens[g] for i in members]) for g in trace.givens}
+        values = evaluate_rounded(trace, batch, decimals)
+        for row, i in enumerate(members):
+            rounded[i] = {n: float(values[n][row]) for n in (*trace.givens, *trace.names)}
+    problems = []
+    for (family, seed, options, decimals, version), (draft, exact), chain in zip(
+        requests, drafts, rounded, strict=True
+    ):
+        problems.append(Problem(
+            id=encode_id(family.code, seed, family.id_options(options)),
+            family=family.name,
+            title=draft.title,
+            seed=seed,
+            options=dict(options),
+            decimals=decimals,
+            trace=draft.trace,
+            givens=dict(draft.givens),
+            asked=draft.asked,
+            exact=exact,
+            rounded=chain,
+            context=draft.context,
+            choices=draft.choices,
+            answer=draft.answer,
+            version=version,
+        ))
+    return problems
+
+
+def make_problem(
+    family: str | Family, seed: int, options: Mapping[str, Any] | None = None,
+    decimals: int = 3, version: str | None = None,
+) -> Problem:
+    """One problem of ``family`` from ``seed`` (options are parsed and defaulted)."""
+    fam = get_family(family) if isinstance(family, str) else family
+    parsed = fam.parse_options(options or {})
+    return make_problems([(fam, seed, parsed, decimals, version)])[0]
+
+
+def problem_from_id(problem_id: str, decimals: int = 3) -> Problem:
+    """Regenerate the problem an ID names."""
+    code, seed, text_options = decode_id(problem_id)
+    family = family_by_code(code)
+    options = family.parse_options(text_options, where=f"ID {problem_id}")
+    return make_problems([(family, seed, options, decimals, None)])[0]
+
+
+def problem_from_values(
+    family: str | Family, trace: Trace, givens: Mapping[str, float], decimals: int,
+    *, title: str, context: dict[str, Any] | None = None,
+) -> Problem:
+    """A problem whose givens come from a person (a givens file), not from a seed.
+
+    Its ID is a hash of the givens: it names the problem, but the file regenerates it.
+    """
+    import hashlib
+    import json
+
+    fam = get_family(family) if isinstance(family, str) else family
+    kinds = getattr(fam, "kinds", ())
+    asked = tuple(s.name for s in trace.steps if not kinds or s.kind in kinds)
+    exact = trace.evaluate(givens)
+    rounded = trace.evaluate(givens, decimals)
+    digest = hashlib.sha256(
+        json.dumps([trace.title, sorted(givens.items()), decimals]).encode()
+    ).hexdigest()[:8].upper()
+    return Problem(
+        id=f"{fam.code}-file-{digest}", family=fam.name, title=title, seed=-1, options={},
+        decimals=decimals, trace=trace, givens={g: float(givens[g]) for g in trace.givens},
+        asked=asked, exact=dict(exact), rounded=dict(rounded), context=context or {},
+    )

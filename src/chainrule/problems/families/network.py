@@ -1,0 +1,191 @@
+"""Network problems: a forward pass, and backpropagation with one gradient-descent update.
+
+Givens are drawn to be good to work by hand: weights and biases with one decimal in
+[-1, 1] (never 0), inputs with one decimal in [-1, 1] (at most one 0), no activation
+saturated, no ReLU unit at its kink, every delta non-zero to the problem's decimals, and
+softmax outputs not all equal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from chainrule.problems.base import Draft, Family, Option, register
+from chainrule.symbolic.network import Network
+
+__all__ = ["BackpropFamily", "ForwardFamily", "network_for"]
+
+_OUTPUTS = ("sigmoid", "softmax", "linear", "tanh")
+_LOSSES = ("bce", "cce", "mse", "mae", "huber", "hinge", "kl", "lsce")
+_ETAS = (0.1, 0.2, 0.5)
+
+NETWORK_OPTIONS: dict[str, Option] = {
+    "net": Option("2-2-1", "net", "network spec, e.g. 2-2-1 or 2-3-2"),
+    "hidden": Option("sigmoid", "choice", "hidden activation",
+                     ("sigmoid", "tanh", "relu", "linear")),
+    "output": Option("auto", "choice", "output activation (auto: the loss's usual one)",
+                     ("auto", *_OUTPUTS)),
+    "loss": Option("bce", "choice", "loss", _LOSSES),
+    "eta": Option(None, "float", "learning rate (default: drawn from 0.1, 0.2, 0.5)",
+                  low=0.0, high=10.0),
+}
+
+
+@lru_cache(maxsize=64)
+def network_for(net: str, hidden: str, output: str, loss: str) -> Network:
+    """One Network (and so one trace) per structure."""
+    return Network(net, hidden=hidden, output=None if output == "auto" else output, loss=loss)
+
+
+def _tenths(rng: np.random.Generator, size: int, zero_ok: bool = False) -> np.ndarray:
+    values = rng.integers(1, 11, size=size) * rng.choice([-1, 1], size=size) / 10
+    if zero_ok:
+        values = np.where(rng.random(size) < 0.15, 0.0, values)
+    return values
+
+
+def draw_targets(rng: np.random.Generator, net: Network) -> list[float]:
+    """Targets a problem of this loss and output would have."""
+    k, loss, out = net.n_outputs, net.loss.key, net.output.key
+    if loss in ("cce", "lsce"):
+        return [float(v) for v in np.eye(k)[rng.integers(k)]]
+    if loss == "kl":
+        cuts = np.sort(rng.choice(np.arange(1, 10), size=k - 1, replace=False))
+        parts = np.diff(np.concatenate([[0], cuts, [10]]))
+        return [float(p) / 10 for p in parts]
+    if loss == "bce" or (out == "sigmoid" and loss in ("mse", "mae", "huber")):
+        return [float(v) for v in rng.integers(0, 2, size=k)]
+    if loss == "hinge":
+        labels = rng.choice([-1.0, 1.0], size=k)
+        if net.loss.params["labels"] == "01":
+            labels = (labels + 1) / 2
+        return [float(v) for v in labels]
+    return [float(v) for v in _tenths(rng, k)]
+
+
+class NetworkFamily(Family):
+    options = NETWORK_OPTIONS
+    #: Which steps a student is asked for (and the key lists).
+    kinds: tuple[str, ...] = ()
+
+    def network(self, options: Mapping[str, Any]) -> Network:
+        return network_for(options["net"], options["hidden"], options["output"], options["loss"])
+
+    def trace_of(self, net: Network) -> Any:
+        raise NotImplementedError
+
+    def draw(self, rng: np.random.Generator, options: Mapping[str, Any]) -> Draft:
+        net = self.network(options)
+        trace = self.trace_of(net)
+        givens: dict[str, float] = {}
+        xs = _tenths(rng, len(net.inputs), zero_ok=True)
+        givens.update({name: float(v) for name, v in zip(net.inputs, xs, strict=True)})
+        givens.update(dict(zip(net.targets, draw_targets(rng, net), strict=True)))
+        params = _tenths(rng, len(net.parameters))
+        givens.update({name: float(v) for name, v in zip(net.parameters, params, strict=True)})
+        if "eta" in trace.givens:
+            eta = options["eta"]
+            givens["eta"] = float(eta if eta is not None else rng.choice(_ETAS))
+        givens = {g: givens[g] for g in trace.givens}
+        asked = tuple(s.name for s in trace.steps if s.kind in self.kinds)
+        return Draft(trace, givens, asked, self.title_for(net), {"network": describe(net)})
+
+    def title_for(self, net: Network) -> str:
+        return f"{self.title}: {net.spec} network"
+
+    def accept(self, draft: Draft, exact: Mapping[str, float]) -> bool:
+        if not super().accept(draft, exact):
+            return False
+        trace = draft.trace
+        assert trace is not None
+        net: Network = trace.meta["network"]
+        if sum(1 for x in net.inputs if draft.givens[x] == 0) > 1:
+            return False
+        for layer in range(1, len(net.layers)):
+            act = net.activation_of(layer)
+            last = layer == len(net.layers) - 1
+            for pos, j in enumerate(net.neurons[layer]):
+                z = exact[f"z{j}"]
+                a = exact[net.outputs[pos]] if last else exact[f"a{j}"]
+                if act.key == "sigmoid" and not 0.02 <= a <= 0.98:
+                    return False
+                if act.key == "tanh" and abs(a) > 0.96:
+                    return False
+                if act.key == "relu" and abs(z) < 0.05:
+                    return False
+            if act.key == "relu" and not any(exact[f"z{j}"] > 0 for j in net.neurons[layer]):
+                return False
+        outputs = [exact[o] for o in net.outputs]
+        if net.output.vector and (max(outputs) - min(outputs) < 0.05 or min(outputs) < 0.01):
+            return False
+        return self._gradients_ok(draft, exact, net)
+
+    def _gradients_ok(self, draft: Draft, exact: Mapping[str, float], net: Network) -> bool:
+        if "L" in exact and not 0.001 <= abs(exact["L"]) < 20:
+            return False
+        for name, value in exact.items():
+            if name.startswith("delta") and abs(value) < 0.002:
+                return False
+        loss = net.loss.key
+        for k, out in enumerate(net.outputs):
+            y, p = draft.givens[net.targets[k]], exact[out]
+            if loss == "hinge" and abs(1 - y * p) < 0.05:
+                return False
+            if loss in ("mae", "huber") and abs(y - p) < 0.05:
+                return False
+            if loss == "huber" and abs(abs(y - p) - float(net.loss.params["delta"])) < 0.05:
+                return False
+        return True
+
+
+def describe(net: Network) -> dict[str, Any]:
+    """What templates need to draw and describe a network."""
+    return {
+        "spec": net.spec,
+        "layers": list(net.layers),
+        "inputs": net.inputs,
+        "outputs": net.outputs,
+        "targets": net.targets,
+        "neurons": [list(ids) for ids in net.neurons],
+        "hidden": [a.key for a in net.hidden],
+        "hidden_titles": [a.title for a in net.hidden],
+        "output": net.output.key,
+        "output_title": net.output.title,
+        "loss": net.loss.key,
+        "loss_title": net.loss.info.title,
+        "loss_params": dict(net.loss.params),
+        "weights": [{"name": w.name, "source": w.source, "target": w.target, "layer": w.layer}
+                    for w in net.weights],
+        "biases": net.biases(),
+        "parameters": net.parameters,
+    }
+
+
+@register
+class ForwardFamily(NetworkFamily):
+    name = "forward"
+    code = "fw"
+    title = "Forward pass"
+    kinds = ("forward", "loss")
+
+    def trace_of(self, net: Network) -> Any:
+        trace = net.forward_trace
+        trace.meta["network"] = net
+        return trace
+
+
+@register
+class BackpropFamily(NetworkFamily):
+    name = "backprop"
+    code = "bp"
+    title = "Backpropagation"
+    kinds = ("forward", "loss", "backward", "gradient", "update")
+
+    def trace_of(self, net: Network) -> Any:
+        trace = net.trace
+        trace.meta["network"] = net
+        return trace

@@ -1,0 +1,174 @@
+"""The worked example of one network problem, in the notes' style.
+
+Formulas are printed once per structure (the trace caches them) and numbers are filled in
+per variant, so rendering many variants costs little more than the templates themselves.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from chainrule.problems.base import Problem
+from chainrule.symbolic.network import Network
+from chainrule.symbolic.printing import format_number, format_rounded
+
+__all__ = [
+    "iterate",
+    "render_walkthrough",
+    "walkthrough_context",
+    "walkthrough_json",
+    "write_new",
+]
+
+
+def _network(problem: Problem) -> Network:
+    assert problem.trace is not None
+    net = problem.trace.meta.get("network")
+    if not isinstance(net, Network):
+        raise TypeError("not a network problem")
+    return net
+
+
+def iterate(problem: Problem, iterations: int) -> list[dict[str, Any]]:
+    """Further gradient-descent steps on the same example, each from the rounded updates.
+
+    Row k holds the loss and prediction at the parameters after k - 1 updates; a last row
+    holds the loss after the final update.
+    """
+    net = _network(problem)
+    trace = net.trace
+    params = {p: problem.rounded[f"{p}_new"] for p in net.parameters}
+    rows = [{
+        "iteration": 1,
+        "loss": format_rounded(problem.rounded["L"], problem.decimals),
+        "outputs": [format_rounded(problem.rounded[o], problem.decimals) for o in net.outputs],
+    }]
+    fixed = {g: problem.givens[g] for g in (*net.inputs, *net.targets, "eta")}
+    d = problem.decimals
+
+    def row(k: int | str, chain: dict[str, float]) -> dict[str, Any]:
+        return {"iteration": k, "loss": format_rounded(chain["L"], d),
+                "outputs": [format_rounded(chain[o], d) for o in net.outputs]}
+
+    for k in range(2, iterations + 1):
+        chain = trace.evaluate({**fixed, **params}, d)
+        rows.append(row(k, chain))
+        params = {p: chain[f"{p}_new"] for p in net.parameters}
+    forward = net.forward_trace
+    final = forward.evaluate({g: {**fixed, **params}[g] for g in forward.givens}, d)
+    rows.append(row("after", final))
+    rows[-1]["parameters"] = {p: format_number(v) for p, v in params.items()}
+    return rows
+
+
+def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]:
+    """Everything the walkthrough templates need, grouped as the notes present it."""
+    net = _network(problem)
+    trace = problem.trace
+    assert trace is not None
+    records = problem.step_records()
+    last = len(net.layers) - 1
+    forward = [r for r in records if r["kind"] == "forward"]
+    loss = [r for r in records if r["kind"] == "loss"]
+    backward_layers = []
+    for layer in range(last, 0, -1):
+        steps = [r for r in records if r["kind"] in ("backward", "gradient")
+                 and net.step_layers.get(r["name"]) == layer]
+        title = "Output layer" if layer == last else (
+            "Hidden layer" if last == 2 else f"Hidden layer {layer}")
+        backward_layers.append({"title": title, "layer": layer, "steps": steps})
+    updates = [r for r in records if r["kind"] == "update"]
+    layers = []
+    for layer in range(1, last + 1):
+        act = net.activation_of(layer)
+        neurons = []
+        for pos, j in enumerate(net.neurons[layer]):
+            out = net.outputs[pos] if layer == last else f"a{j}"
+            neurons.append({
+                "j": j,
+                "z": f"{trace.tex(f'z{j}')} = {trace.formula_tex(f'z{j}')}",
+                "a": f"{trace.tex(out)} = {trace.formula_tex(out)}",
+                "weights": [
+                    {"tex": trace.tex(w.name), "value": format_number(problem.givens[w.name])}
+                    for w in net.weights_into(j)
+                ],
+                "bias": {"tex": trace.tex(f"b{j}"), "value": format_number(problem.givens[f"b{j}"])},
+            })
+        layers.append({
+            "index": layer,
+            "output": layer == last,
+            "size": net.layers[layer],
+            "activation": act.title,
+            "neurons": neurons,
+        })
+    iteration_rows = iterate(problem, iterations) if iterations > 1 else []
+    return {
+        "problem": problem,
+        "id": problem.id,
+        "title": problem.title,
+        "net": net.spec,
+        "decimals": problem.decimals,
+        "inputs": [{"tex": trace.tex(x), "value": format_number(problem.givens[x])}
+                   for x in net.inputs],
+        "targets": [{"tex": trace.tex(t), "value": format_number(problem.givens[t])}
+                    for t in net.targets],
+        "eta": format_number(problem.givens["eta"]),
+        "layers": layers,
+        "loss_title": net.loss.info.title,
+        "loss_tex": f"L = {trace.formula_tex('L')}",
+        "loss_params": {k: v for k, v in net.loss.params.items()},
+        "hidden_count": last - 1,
+        "forward": forward,
+        "loss": loss,
+        "backward": backward_layers,
+        "updates": updates,
+        "iterations": iteration_rows,
+        "records": records,
+        "outputs_tex": [trace.tex(o) for o in net.outputs],
+    }
+
+
+def walkthrough_json(problem: Problem, iterations: int = 1) -> dict[str, Any]:
+    """The walkthrough as data: givens, and every step's exact and rounded value."""
+    steps = [
+        {"name": r["name"], "value": r["value"], "rounded": r["rounded"],
+         "formula_tex": r["formula_tex"], "substituted_tex": r["substituted_tex"]}
+        for r in problem.step_records()
+    ]
+    data: dict[str, Any] = {
+        "id": problem.id,
+        "givens": dict(problem.givens),
+        "decimals": problem.decimals,
+        "steps": steps,
+    }
+    if iterations > 1:
+        data["iterations"] = iterate(problem, iterations)
+    return data
+
+
+def render_walkthrough(
+    problem: Problem, fmt: str, *, iterations: int = 1, templates_dir: str | None = None
+) -> str:
+    """The walkthrough of ``problem`` as Markdown, LaTeX or JSON text."""
+    if fmt == "json":
+        import json
+
+        return json.dumps(walkthrough_json(problem, iterations), indent=2) + "\n"
+    from chainrule.render.environment import render
+
+    ext = {"md": "md", "tex": "tex"}[fmt]
+    return render(f"{fmt}/walkthrough.{ext}.j2", walkthrough_context(problem, iterations),
+                  templates_dir)
+
+
+def write_new(path: Path, text: str, force: bool = False) -> None:
+    """Write ``text`` to ``path`` whole (via a temporary file); never replace without force."""
+    from chainrule.errors import ChainruleError
+
+    if path.exists() and not force:
+        raise ChainruleError(f"{path}: exists; use --force to replace it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(path)

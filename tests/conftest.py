@@ -1,0 +1,25 @@
+"""Shared fixtures: the course notes' 2-2-1 givens and an optional torch (float64)."""
+
+import pytest
+
+
+@pytest.fixture(scope="session")
+def torch():
+    """torch with float64 as its default dtype, or skip the test when torch is missing."""
+    module = pytest.importorskip("torch")
+    previous = module.get_default_dtype()
+    module.set_default_dtype(module.float64)
+    yield module
+    module.set_default_dtype(previous)
+
+
+@pytest.fixture
+def notes_givens():
+    """Section 10 of the course notes: x = [1, 0], y = 1, the nine parameters, eta = 0.1."""
+    return {
+        "x1": 1, "x2": 0, "y": 1,
+        "w11": 0.2, "w21": 0.4, "b1": 0.1,
+        "w12": 0.3, "w22": 0.1, "b2": 0.2,
+        "w13": 0.7, "w23": 0.5, "b3": 0.3,
+        "eta": 0.1,
+    }
