@@ -1,0 +1,61 @@
+"""Problem sets as documents: questions and worked solutions, Markdown and LaTeX.
+
+Each family has a template per format (``md/families/<family>.md.j2``) with two macros,
+``question(p)`` and ``solution(p)``; the set documents call them for each problem. ``p`` is
+:func:`problem_context`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from chainrule.problems.base import Problem
+from chainrule.render.environment import render
+
+__all__ = ["problem_context", "render_set"]
+
+_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def problem_context(problem: Problem) -> dict[str, Any]:
+    """What a family template sees of a problem."""
+    steps = problem.step_records()
+    asked = set(problem.asked)
+    context: dict[str, Any] = {
+        "id": problem.id,
+        "family": problem.family,
+        "title": problem.title,
+        "version": problem.version,
+        "decimals": problem.decimals,
+        "givens": problem.givens_records(),
+        "steps": steps,
+        "asked": [s for s in steps if s["name"] in asked],
+        "context": problem.context,
+        "choices": problem.choices,
+        "answer": problem.answer,
+        "answer_letter": None if problem.answer is None else _LETTERS[problem.answer],
+    }
+    return context
+
+
+def render_set(
+    problems: Sequence[Problem],
+    kind: str,
+    fmt: str,
+    *,
+    title: str,
+    version: str | None = None,
+    instructions: str = "",
+    templates_dir: str | Path | None = None,
+) -> str:
+    """``kind`` is questions or solutions; ``fmt`` is md or tex."""
+    ext = {"md": "md", "tex": "tex"}[fmt]
+    data = {
+        "title": title,
+        "version": version,
+        "instructions": instructions,
+        "problems": [problem_context(p) for p in problems],
+    }
+    return render(f"{fmt}/{kind}.{ext}.j2", data, templates_dir)
