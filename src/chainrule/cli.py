@@ -218,6 +218,82 @@ def walkthrough(
         click.echo(f"wrote {out} ({problem.id})", err=True)
 
 
+@main.command()
+@click.argument("spec_path", metavar="SPEC.yaml", required=False,
+                type=click.Path(dir_okay=False))
+@click.option("--family", "families", multiple=True,
+              help="Without a spec: a family to draw (repeatable), e.g. backprop.")
+@click.option("--count", type=click.IntRange(1, 1000), default=1, show_default=True,
+              help="Without a spec: problems of each family.")
+@click.option("--option", "options", multiple=True, metavar="NAME=VALUE",
+              help="Without a spec: a family option, e.g. net=2-3-1 (repeatable).")
+@click.option("--seed", type=click.IntRange(0, 2**40 - 1), default=None,
+              help="Seed of the set (overrides the spec's).")
+@click.option("--decimals", type=click.IntRange(0, 8), default=None)
+@click.option("--versions", type=click.IntRange(1, 26), default=None,
+              help="Versions A, B, ... with the same families and other numbers.")
+@click.option("--title", default=None, help="Without a spec: the set's title.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
+              help="Output folder (default output/<name>/).")
+@click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--templates", "templates_dir", type=click.Path(file_okay=False), default=None,
+              help="Folder of templates that override the built-in ones.")
+@reports_errors
+def generate(
+    spec_path: str | None, families: tuple[str, ...], count: int, options: tuple[str, ...],
+    seed: int | None, decimals: int | None, versions: int | None, title: str | None,
+    out_dir: str | None, force: bool, templates_dir: str | None,
+) -> None:
+    """Build a problem set (questions, solutions, answer key) from a spec or options.
+
+    \b
+    Writes questions.md, solutions.md, questions.tex, solutions.tex (one of each per
+    version) and key.json into output/<name>/ or --out.
+    \b
+    Examples:
+      chainrule generate examples/exam.yaml
+      chainrule generate --family backprop --family forward --count 3 --seed 7
+    """
+    from pathlib import Path
+
+    from chainrule.problems.spec import build_set, load_spec, spec_from_options
+    from chainrule.render.writer import set_files, write_folder
+
+    if spec_path is not None:
+        if families or options or title:
+            raise ChainruleError("give a spec file or --family/--option/--title, not both")
+        spec = load_spec(spec_path)
+        if decimals is not None:
+            for entry in spec.entries:
+                entry.decimals = decimals
+    else:
+        if not families:
+            raise ChainruleError("give a spec file (chainrule generate exam.yaml) or --family")
+        spec = spec_from_options(list(families), count, 0, 3 if decimals is None else decimals,
+                                 1, title or "Problem set", _parse_params(options))
+    if seed is not None:
+        spec.seed = seed
+    if versions is not None:
+        spec.versions = versions
+    folder = Path(out_dir) if out_dir else Path("output") / spec.folder_name
+    if folder.exists() and not force:
+        raise ChainruleError(f"{folder}: exists; use --force to replace it")
+    total = spec.total
+    if total >= 50 and sys.stderr.isatty():
+        with click.progressbar(length=total, label="drawing problems", file=sys.stderr) as bar:
+            done = [0]
+
+            def advance(n: int) -> None:
+                bar.update(n - done[0])
+                done[0] = n
+
+            versions_map = build_set(spec, advance)
+    else:
+        versions_map = build_set(spec)
+    write_folder(folder, set_files(spec, versions_map, templates_dir), force=force)
+    click.echo(f"wrote {total} problems to {folder}/", err=True)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()
     sys.exit(0)

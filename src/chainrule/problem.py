@@ -59,7 +59,11 @@ def network_problem(
     if gf is None:
         return NetworkProblem(network, None, eta is not None, decimals)
     updates = eta is not None or "eta" in gf.values
-    givens = resolve_givens(gf, network.givens(updates))
+    expected = network.givens(updates)
+    if eta is not None:
+        expected = [g for g in expected if g != "eta"]
+        gf.values.pop("eta", None)
+    givens = resolve_givens(gf, expected)
     if eta is not None:
         givens["eta"] = eta
     return NetworkProblem(network, givens, updates, decimals)

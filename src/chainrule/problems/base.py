@@ -35,6 +35,7 @@ __all__ = [
 ]
 
 MAX_TRIES = 2000
+DEFAULT_DECIMALS = 3
 
 
 @dataclass(frozen=True)
@@ -315,8 +316,11 @@ def make_problems(
     for (family, seed, options, decimals, version), (draft, exact), chain in zip(
         requests, drafts, rounded, strict=True
     ):
+        id_options = family.id_options(options)
+        if decimals != DEFAULT_DECIMALS:
+            id_options["decimals"] = str(decimals)
         problems.append(Problem(
-            id=encode_id(family.code, seed, family.id_options(options)),
+            id=encode_id(family.code, seed, id_options),
             family=family.name,
             title=draft.title,
             seed=seed,
@@ -345,10 +349,14 @@ def make_problem(
     return make_problems([(fam, seed, parsed, decimals, version)])[0]
 
 
-def problem_from_id(problem_id: str, decimals: int = 3) -> Problem:
-    """Regenerate the problem an ID names."""
+def problem_from_id(problem_id: str, decimals: int | None = None) -> Problem:
+    """Regenerate the problem an ID names (its decimals too, unless ``decimals`` is given)."""
     code, seed, text_options = decode_id(problem_id)
     family = family_by_code(code)
+    id_decimals = Option(DEFAULT_DECIMALS, "int", "decimals", low=0, high=8).parse(
+        text_options.pop("decimals", None), f"ID {problem_id}: decimals")
+    if decimals is None:
+        decimals = DEFAULT_DECIMALS if id_decimals is None else id_decimals
     options = family.parse_options(text_options, where=f"ID {problem_id}")
     return make_problems([(family, seed, options, decimals, None)])[0]
 

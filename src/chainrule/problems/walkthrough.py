@@ -35,7 +35,7 @@ def walkthrough_problem(
     if problem_id is not None:
         if givens_path or seed is not None or any(v is not None for v in choices.values()):
             raise ChainruleError("--id regenerates a problem: give no other problem options")
-        return problem_from_id(problem_id, decimals if decimals is not None else 3)
+        return problem_from_id(problem_id, decimals)
     if givens_path is not None:
         if seed is not None:
             raise ChainruleError("--givens fixes every number: --seed has nothing to draw")
