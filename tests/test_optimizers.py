@@ -100,7 +100,7 @@ def _random_problem(rng, name, shape):
     state = {}
     for s in trace.meta["state"]:
         x = rng.normal(size=shape)
-        state[s] = x**2 if s in SQUARES or name == "adam" and s == "v" else x
+        state[s] = x**2 if s in SQUARES or (name == "adam" and s == "v") else x
     return rng.normal(size=shape), rng.normal(size=shape), state, hyper, int(rng.integers(1, 60))
 
 
@@ -116,8 +116,9 @@ def _random_problem(rng, name, shape):
         ("nag", {}, [r"\tilde{\theta}_{t} = \theta_{t-1} - \beta v_{t-1}",
                      r"v_{t} = \beta v_{t-1} + \eta \tilde{g}_{t}",
                      r"\theta_{t} = \theta_{t-1} - v_{t}"]),
-        ("adagrad", {}, [r"G_{t} = G_{t-1} + g_{t}^{2}",
-                         r"\theta_{t} = \theta_{t-1} - \frac{\eta g_{t}}{\sqrt{G_{t}} + \epsilon}"]),
+        ("adagrad", {}, [
+            r"G_{t} = G_{t-1} + g_{t}^{2}",
+            r"\theta_{t} = \theta_{t-1} - \frac{\eta g_{t}}{\sqrt{G_{t}} + \epsilon}"]),
         ("rmsprop", {"eps_placement": "inside"}, [
             r"s_{t} = \rho s_{t-1} + \left(1 - \rho\right) g_{t}^{2}",
             r"\theta_{t} = \theta_{t-1} - \frac{\eta g_{t}}{\sqrt{s_{t} + \epsilon}}"]),
@@ -281,6 +282,9 @@ def test_nag_rounded_chain_takes_the_gradient_ahead():
     assert [r["g_ahead"] for r in second] == [1.62, -1.29]
     assert [r["v_new"] for r in second] == [0.171, -0.2]  # -0.1995 rounds away from zero
     assert [r["theta_new"] for r in second] == [0.729, -0.15]
+    # a tie in the look-ahead point (1.0005 is 1.000499... as a double) rounds up
+    (tie,) = optimizer_steps("nag", lambda th: th, 1.0005, 1, decimals=3)[0]
+    assert (tie["theta_ahead"], tie["g_ahead"]) == (1.001, 1.001)
 
 
 @pytest.mark.parametrize(("name", "options", "rule"), VARIANTS, ids=IDS)

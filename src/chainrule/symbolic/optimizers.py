@@ -305,7 +305,7 @@ def optimizer_steps(
         raise ChainruleError(f"optimizer '{name}' has no hyper-parameter '{unknown[0]}'")
     values.update(hyper or {})
     scalar = not isinstance(theta0, Iterable)
-    thetas = [float(theta0)] if scalar else [float(x) for x in theta0]  # type: ignore[arg-type]
+    thetas = [float(x) for x in theta0] if isinstance(theta0, Iterable) else [float(theta0)]
     states = [dict.fromkeys(meta["state"], 0.0) for _ in thetas]
 
     def gradient(at: list[float]) -> list[float]:
