@@ -205,6 +205,13 @@ class Family:
     def draw(self, rng: np.random.Generator, options: Mapping[str, Any]) -> Draft:
         raise NotImplementedError
 
+    def min_decimals(self, options: Mapping[str, Any]) -> int:
+        """The fewest decimals that keep this family's hand calculation meaningful.
+
+        A set asking for fewer gets this many for these problems (the question says so).
+        """
+        return 0
+
     def accept(self, draft: Draft, exact: Mapping[str, float]) -> bool:
         """Whether a drawn variant is good to work by hand (default: every value finite)."""
         return all(np.isfinite(v) for v in exact.values())
@@ -295,6 +302,10 @@ def make_problems(
     """
     from chainrule.numeric.evaluate import evaluate_rounded
 
+    requests = [
+        (family, seed, options, max(decimals, family.min_decimals(options)), version)
+        for family, seed, options, decimals, version in requests
+    ]
     drafts = []
     for i, (family, seed, options, _, _) in enumerate(requests):
         drafts.append(_draw(family, seed, options))
