@@ -10,6 +10,7 @@ do on paper. The result equals :meth:`Trace.evaluate` element for element.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -54,6 +55,19 @@ def _step_function(trace: Trace, name: str) -> Callable[..., Any]:
     return fn
 
 
+def _is_rational(trace: Trace, name: str) -> bool:
+    """Whether a step is built from + - * / and whole powers only (exact on decimals)."""
+    key = f"rational:{name}"
+    found = trace.cache.get(key)
+    if found is None:
+        expr = trace[name].evaluation_formula
+        found = not expr.atoms(sp.Function) and all(
+            p.exp.is_Integer for p in expr.atoms(sp.Pow)
+        ) and not expr.has(sp.Piecewise)
+        trace.cache[key] = found
+    return bool(found)
+
+
 def evaluate_rounded(
     trace: Trace, givens: Mapping[str, Any], decimals: int
 ) -> dict[str, np.ndarray]:
@@ -69,9 +83,19 @@ def evaluate_rounded(
             )
             rounded, near_tie = round_array(raw, decimals)
             rounded = np.array(rounded, dtype=np.float64, copy=True)
+            rational = _is_rational(trace, step.name)
             for index in zip(*np.nonzero(near_tie), strict=True):
-                values = {d: float(current[d][index]) for d in step.dependencies}
-                exact = trace._evaluate_step_mp(step.name, values)
+                exact: Any = None
+                if rational:
+                    # Sums, products and quotients of decimals: exact in decimal arithmetic.
+                    args = [Decimal(repr(float(current[d][index]))) for d in step.dependencies]
+                    try:
+                        exact = fn(*args)
+                    except TypeError:  # a float constant in the code (1/2): use mpmath
+                        exact = None
+                if exact is None:
+                    values = {d: float(current[d][index]) for d in step.dependencies}
+                    exact = trace._evaluate_step_mp(step.name, values)
                 rounded[index] = float(round_half_up(exact, decimals))
             current[step.name] = rounded
     return current

@@ -51,9 +51,10 @@ class TraceKernel:
         shape = np.broadcast_shapes(*(a.shape for a in args)) if args else ()
         with np.errstate(over="ignore", divide="ignore", invalid="ignore", under="ignore"):
             values = self.function(*args)
-        result = {g: np.broadcast_to(a, shape) for g, a in zip(self.givens, args, strict=True)}
-        for name, value in zip(self.names, values, strict=True):
-            result[name] = np.broadcast_to(np.asarray(value, dtype=np.float64), shape)
+        result: dict[str, np.ndarray] = {}
+        for name, value in zip((*self.givens, *self.names), (*args, *values), strict=True):
+            array = np.asarray(value, dtype=np.float64)
+            result[name] = array if array.shape == shape else np.broadcast_to(array, shape)
         return result
 
 

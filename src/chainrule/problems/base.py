@@ -17,7 +17,7 @@ import numpy as np
 from chainrule.errors import ChainruleError
 from chainrule.numbers import parse_number
 from chainrule.problems.ids import decode_id, encode_id
-from chainrule.symbolic.printing import format_number, format_rounded
+from chainrule.symbolic.printing import format_number, format_rounded, prepare_numbers
 from chainrule.symbolic.trace import Trace
 
 __all__ = [
@@ -143,29 +143,45 @@ class Problem:
     answer: int | None = None
     version: str | None = None
 
-    def step_records(self, names: Iterable[str] | None = None) -> list[dict[str, Any]]:
-        """Each step as formula, numbers put in (student's chain) and value, for templates."""
+    def number_texts(self) -> dict[str, str]:
+        """Every given as given and every step as rounded, as a student writes them."""
+        texts = {g: format_number(v) for g, v in self.givens.items()}
+        if self.trace is not None:
+            d, rounded = self.decimals, self.rounded
+            for name in self.trace.names:
+                texts[name] = format_rounded(rounded[name], d)
+        return texts
+
+    def step_records(
+        self, names: Iterable[str] | None = None, *, text: bool = True
+    ) -> list[dict[str, Any]]:
+        """Each step as formula, numbers put in (student's chain) and value, for templates.
+
+        Formulas are printed once per trace; per problem only numbers are filled in. With
+        ``text=False`` the plain-text substitution is left out (LaTeX only).
+        """
         trace = self.trace
         if trace is None:
             return []
+        rounded, exact = self.rounded, self.exact
+        texts = self.number_texts()
+        tex_numbers = prepare_numbers(texts, tex=True)
+        text_numbers = prepare_numbers(texts, tex=False) if text else None
         asked = set(self.asked)
         records = []
         for name in names if names is not None else trace.names:
-            step = trace[name]
-            records.append({
-                "name": name,
-                "kind": step.kind,
-                "description": step.description,
+            static = _static_record(trace, name)
+            record = {
+                **static,
                 "asked": name in asked,
-                "lhs_tex": trace.tex(name),
-                "formula_tex": trace.formula_tex(name),
-                "formula_text": trace.formula_text(name),
-                "substituted_tex": trace.substituted_tex(name, self.rounded, self.decimals),
-                "substituted_text": trace.substituted_text(name, self.rounded, self.decimals),
-                "value": self.exact[name],
-                "rounded": self.rounded[name],
-                "rounded_text": format_rounded(self.rounded[name], self.decimals),
-            })
+                "substituted_tex": static["_tex_format"].format_map(tex_numbers),
+                "value": exact[name],
+                "rounded": rounded[name],
+                "rounded_text": texts[name],
+            }
+            if text_numbers is not None:
+                record["substituted_text"] = static["_text_format"].format_map(text_numbers)
+            records.append(record)
         return records
 
     def givens_records(self) -> list[dict[str, str]]:
@@ -192,6 +208,25 @@ class Problem:
             entry["choices"] = list(self.choices)
             entry["answer"] = self.answer
         return entry
+
+
+def _static_record(trace: Trace, name: str) -> dict[str, Any]:
+    """The parts of a step's record that do not depend on the numbers (cached per trace)."""
+    key = f"record:{name}"
+    found = trace.cache.get(key)
+    if found is None:
+        step = trace[name]
+        found = trace.cache[key] = {
+            "name": name,
+            "kind": step.kind,
+            "description": step.description,
+            "lhs_tex": trace.tex(name),
+            "formula_tex": trace.formula_tex(name),
+            "formula_text": trace.formula_text(name),
+            "_tex_format": trace.substitution(name).format_string,
+            "_text_format": trace.substitution(name, tex=False).format_string,
+        }
+    return found  # type: ignore[no-any-return]
 
 
 class Family:
@@ -275,20 +310,47 @@ def family_by_code(code: str) -> Family:
     raise ChainruleError(f"no problem family has the ID code '{code}'")
 
 
-def _draw(family: Family, seed: int, options: Mapping[str, Any]) -> tuple[Draft, dict[str, float]]:
-    rng = np.random.default_rng(seed)
-    for _ in range(MAX_TRIES):
-        draft = family.draw(rng, options)
-        exact: dict[str, float] = {}
-        if draft.trace is not None:
-            from chainrule.numeric.kernels import compile_trace
+def _draw_all(
+    requests: Sequence[tuple[Family, int, Mapping[str, Any], int, str | None]],
+    progress: Callable[[int], None] | None,
+) -> list[tuple[Draft, dict[str, float]]]:
+    """Draw every request's variant: each from its own seeded generator, redrawn until the
+    family accepts it. Candidates that share a trace are evaluated together."""
+    from chainrule.numeric.kernels import compile_trace
 
-            values = compile_trace(draft.trace)(draft.givens)
-            exact = {name: float(values[name])
-                     for name in (*draft.trace.givens, *draft.trace.names)}
-        if family.accept(draft, exact):
-            return draft, exact
-    raise ChainruleError(f"family '{family.name}': no good variant in {MAX_TRIES} draws")
+    rngs = [np.random.default_rng(seed) for _, seed, _, _, _ in requests]
+    done: list[tuple[Draft, dict[str, float]] | None] = [None] * len(requests)
+    pending = list(range(len(requests)))
+    for _ in range(MAX_TRIES):
+        if not pending:
+            break
+        drafts = {i: requests[i][0].draw(rngs[i], requests[i][2]) for i in pending}
+        groups: dict[int, list[int]] = {}
+        for i, draft in drafts.items():
+            groups.setdefault(id(draft.trace), []).append(i)
+        rejected = []
+        for members in groups.values():
+            trace = drafts[members[0]].trace
+            names: tuple[str, ...] = ()
+            values: dict[str, np.ndarray] = {}
+            if trace is not None:
+                names = (*trace.givens, *trace.names)
+                batch = {g: np.array([drafts[i].givens[g] for i in members], dtype=np.float64)
+                         for g in trace.givens}
+                values = compile_trace(trace)(batch)
+            for row, i in enumerate(members):
+                exact = {n: float(values[n][row]) for n in names}
+                if requests[i][0].accept(drafts[i], exact):
+                    done[i] = (drafts[i], exact)
+                else:
+                    rejected.append(i)
+        if progress is not None:
+            progress(len(requests) - len(rejected))
+        pending = sorted(rejected)
+    if pending:
+        family = requests[pending[0]][0]
+        raise ChainruleError(f"family '{family.name}': no good variant in {MAX_TRIES} draws")
+    return [d for d in done if d is not None]
 
 
 def make_problems(
@@ -306,11 +368,7 @@ def make_problems(
         (family, seed, options, max(decimals, family.min_decimals(options)), version)
         for family, seed, options, decimals, version in requests
     ]
-    drafts = []
-    for i, (family, seed, options, _, _) in enumerate(requests):
-        drafts.append(_draw(family, seed, options))
-        if progress is not None:
-            progress(i + 1)
+    drafts = _draw_all(requests, progress)
     rounded: list[dict[str, float]] = [{} for _ in requests]
     groups: dict[tuple[int, int], list[int]] = {}
     for i, ((draft, _), request) in enumerate(zip(drafts, requests, strict=True)):

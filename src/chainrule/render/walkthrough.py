@@ -62,19 +62,34 @@ def iterate(problem: Problem, iterations: int) -> list[dict[str, Any]]:
     return rows
 
 
+def _backward_groups(net: Network, trace: Any) -> list[tuple[int, list[str]]]:
+    """Backward and gradient step names layer by layer, output layer first (cached)."""
+    found = trace.cache.get("walkthrough:backward")
+    if found is None:
+        last = len(net.layers) - 1
+        found = [
+            (layer, [s.name for s in trace.steps if s.kind in ("backward", "gradient")
+                     and net.step_layers.get(s.name) == layer])
+            for layer in range(last, 0, -1)
+        ]
+        trace.cache["walkthrough:backward"] = found
+    return found  # type: ignore[no-any-return]
+
+
 def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]:
     """Everything the walkthrough templates need, grouped as the notes present it."""
     net = _network(problem)
     trace = problem.trace
     assert trace is not None
-    records = problem.step_records()
+    records = problem.step_records(text=False)
+    numbers = problem.number_texts()
     last = len(net.layers) - 1
     forward = [r for r in records if r["kind"] == "forward"]
     loss = [r for r in records if r["kind"] == "loss"]
+    by_name = {r["name"]: r for r in records}
     backward_layers = []
-    for layer in range(last, 0, -1):
-        steps = [r for r in records if r["kind"] in ("backward", "gradient")
-                 and net.step_layers.get(r["name"]) == layer]
+    for layer, names in _backward_groups(net, trace):
+        steps = [by_name[n] for n in names]
         title = "Output layer" if layer == last else (
             "Hidden layer" if last == 2 else f"Hidden layer {layer}")
         backward_layers.append({"title": title, "layer": layer, "steps": steps})
@@ -90,10 +105,10 @@ def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]
                 "z": f"{trace.tex(f'z{j}')} = {trace.formula_tex(f'z{j}')}",
                 "a": f"{trace.tex(out)} = {trace.formula_tex(out)}",
                 "weights": [
-                    {"tex": trace.tex(w.name), "value": format_number(problem.givens[w.name])}
+                    {"tex": trace.tex(w.name), "value": numbers[w.name]}
                     for w in net.weights_into(j)
                 ],
-                "bias": {"tex": trace.tex(f"b{j}"), "value": format_number(problem.givens[f"b{j}"])},
+                "bias": {"tex": trace.tex(f"b{j}"), "value": numbers[f"b{j}"]},
             })
         layers.append({
             "index": layer,
@@ -109,11 +124,9 @@ def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]
         "title": problem.title,
         "net": net.spec,
         "decimals": problem.decimals,
-        "inputs": [{"tex": trace.tex(x), "value": format_number(problem.givens[x])}
-                   for x in net.inputs],
-        "targets": [{"tex": trace.tex(t), "value": format_number(problem.givens[t])}
-                    for t in net.targets],
-        "eta": format_number(problem.givens["eta"]),
+        "inputs": [{"tex": trace.tex(x), "value": numbers[x]} for x in net.inputs],
+        "targets": [{"tex": trace.tex(t), "value": numbers[t]} for t in net.targets],
+        "eta": numbers["eta"],
         "layers": layers,
         "loss_title": net.loss.info.title,
         "loss_tex": f"L = {trace.formula_tex('L')}",
@@ -134,7 +147,7 @@ def walkthrough_json(problem: Problem, iterations: int = 1) -> dict[str, Any]:
     steps = [
         {"name": r["name"], "value": r["value"], "rounded": r["rounded"],
          "formula_tex": r["formula_tex"], "substituted_tex": r["substituted_tex"]}
-        for r in problem.step_records()
+        for r in problem.step_records(text=False)
     ]
     data: dict[str, Any] = {
         "id": problem.id,

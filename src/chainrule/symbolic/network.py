@@ -141,17 +141,17 @@ class Network:
             return self.outputs[index]
         return f"a{self.neurons[layer][index]}"
 
-    @property
+    @cached_property
     def inputs(self) -> list[str]:
         return [f"x{i}" for i in self.neurons[0]]
 
-    @property
+    @cached_property
     def outputs(self) -> list[str]:
         if self.n_outputs == 1:
             return ["yhat"]
         return [f"yhat{k}" for k in range(1, self.n_outputs + 1)]
 
-    @property
+    @cached_property
     def targets(self) -> list[str]:
         return ["y"] if self.n_outputs == 1 else [f"y{k}" for k in range(1, self.n_outputs + 1)]
 
@@ -165,13 +165,21 @@ class Network:
                     result.append(Weight(_pair("w", i, j), layer, self.unit(layer - 1, i_pos), j))
         return result
 
+    @cached_property
+    def _weights_by_target(self) -> dict[int, list[Weight]]:
+        result: dict[int, list[Weight]] = {}
+        for w in self.weights:
+            result.setdefault(w.target, []).append(w)
+        return result
+
     def weights_into(self, j: int) -> list[Weight]:
-        return [w for w in self.weights if w.target == j]
+        """The weights into neuron j, in source order."""
+        return self._weights_by_target.get(j, [])
 
     def biases(self) -> list[str]:
         return [f"b{j}" for layer in self.neurons[1:] for j in layer]
 
-    @property
+    @cached_property
     def parameters(self) -> list[str]:
         """Weights and biases neuron by neuron: w11, w21, b1, w12, w22, b2, ..."""
         result = []

@@ -24,6 +24,7 @@ __all__ = [
     "format_rounded",
     "latex",
     "plain",
+    "prepare_numbers",
     "substitution_template",
 ]
 
@@ -124,17 +125,52 @@ class SubstitutionTemplate:
     template: str
     tex: bool
 
+    @property
+    def names(self) -> list[str]:
+        """The names whose numbers the template needs."""
+        return sorted({m.group(2) for m in _TOKEN.finditer(self.template)})
+
     def fill(self, numbers: Mapping[str, str]) -> str:
         """Put each name's number text in its place (negatives parenthesized where needed)."""
-        open_, close = (r"\left(", r"\right)") if self.tex else ("(", ")")
+        return self.fill_prepared(prepare_numbers(numbers, self.tex))
 
-        def put(match: re.Match[str]) -> str:
-            text = numbers[match.group(2)]
-            if match.group(1) == "b" and text.startswith("-"):
-                return f"{open_}{text}{close}"
-            return text
+    def fill_prepared(self, prepared: Mapping[str, str]) -> str:
+        """Fill from :func:`prepare_numbers` output (fast: one ``str.format_map``)."""
+        return self.format_string.format_map(prepared)
 
-        return _TOKEN.sub(put, self.template)
+    @property
+    def format_string(self) -> str:
+        """The template as a ``str.format`` string over :func:`prepare_numbers` keys."""
+        cached = _FORMATS.get(self.template)
+        if cached is None:
+            escaped = self.template.replace("{", "{{").replace("}", "}}")
+            cached = _TOKEN.sub(lambda m: "{" + m.group(1) + _key(m.group(2)) + "}", escaped)
+            _FORMATS[self.template] = cached
+        return cached
+
+
+_FORMATS: dict[str, str] = {}
+
+
+_KEYS: dict[str, str] = {}
+
+
+def _key(name: str) -> str:
+    key = _KEYS.get(name)
+    if key is None:
+        key = _KEYS[name] = "_" + "".join(c if c.isalnum() else "_" for c in name)
+    return key
+
+
+def prepare_numbers(numbers: Mapping[str, str], tex: bool = True) -> dict[str, str]:
+    """Raw and parenthesized forms of every number text, for :meth:`fill_prepared`."""
+    open_, close = (r"\left(", r"\right)") if tex else ("(", ")")
+    prepared = {}
+    for name, text in numbers.items():
+        key = _KEYS.get(name) or _key(name)
+        prepared["r" + key] = text
+        prepared["b" + key] = open_ + text + close if text[0] == "-" else text
+    return prepared
 
 
 class SubstitutionPrinter(OrderedLatexPrinter):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cached_property
 from typing import Any
 
@@ -53,9 +53,12 @@ def round_half_up(value: Any, decimals: int) -> Decimal:
     The value is first cut to 30 significant digits so that 50-digit noise around an exact
     tie (0.71449999...) counts as the tie it is.
     """
-    with mpmath.workdps(_WORK_DPS):
-        number = _mp_input(value) if isinstance(value, (float, Decimal)) else mpmath.mpf(value)
-        text = mpmath.nstr(number, 30, min_fixed=-1000, max_fixed=1000)
+    if isinstance(value, Decimal):
+        text = str(Context(prec=30).plus(value))
+    else:
+        with mpmath.workdps(_WORK_DPS):
+            number = _mp_input(value) if isinstance(value, float) else mpmath.mpf(value)
+            text = mpmath.nstr(number, 30, min_fixed=-1000, max_fixed=1000)
     result = Decimal(text).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)
     if result.is_zero():
         result = abs(result)

@@ -42,9 +42,11 @@ def network_for(net: str, hidden: str, output: str, loss: str) -> Network:
 
 
 def _tenths(rng: np.random.Generator, size: int, zero_ok: bool = False) -> np.ndarray:
-    values = rng.integers(1, 11, size=size) * rng.choice([-1, 1], size=size) / 10
+    """One-decimal values in [-1, 1] without 0 (with zero_ok, 0 with probability 0.15)."""
+    u = rng.random((3, size))
+    values = (np.floor(u[0] * 10) + 1) * np.where(u[1] < 0.5, -1.0, 1.0) / 10
     if zero_ok:
-        values = np.where(rng.random(size) < 0.15, 0.0, values)
+        values = np.where(u[2] < 0.15, 0.0, values)
     return values
 
 
@@ -91,7 +93,10 @@ class NetworkFamily(Family):
             eta = options["eta"]
             givens["eta"] = float(eta if eta is not None else rng.choice(_ETAS))
         givens = {g: givens[g] for g in trace.givens}
-        asked = tuple(s.name for s in trace.steps if s.kind in self.kinds)
+        asked = trace.cache.get(f"asked:{self.name}")
+        if asked is None:
+            asked = trace.cache[f"asked:{self.name}"] = tuple(
+                s.name for s in trace.steps if s.kind in self.kinds)
         return Draft(trace, givens, asked, self.title_for(net), {"network": describe(net)})
 
     def title_for(self, net: Network) -> str:
