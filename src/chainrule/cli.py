@@ -294,6 +294,14 @@ def generate(
     click.echo(f"wrote {total} problems to {folder}/", err=True)
 
 
+def _register() -> None:
+    from chainrule.commands.check import check
+
+    main.add_command(check)
+
+
+_register()
+
 if __name__ == "__main__":  # pragma: no cover
     main()
     sys.exit(0)

@@ -190,6 +190,14 @@ class Problem:
         return [{"name": g, "tex": tex(g), "value": format_number(v)}
                 for g, v in self.givens.items()]
 
+    def structure(self) -> dict[str, Any] | None:
+        """For a network problem: the network, activations and loss (rebuilds its trace)."""
+        net = self.context.get("network")
+        if not isinstance(net, dict):
+            return None
+        return {"net": net["spec"], "hidden": net["hidden"], "output": net["output"],
+                "loss": net["loss"], "loss_params": net["loss_params"]}
+
     def key(self) -> dict[str, Any]:
         """The problem's entry in key.json."""
         entry: dict[str, Any] = {
@@ -204,6 +212,9 @@ class Problem:
                 for n in self.asked
             ],
         }
+        structure = self.structure()
+        if structure is not None:
+            entry["structure"] = structure
         if self.choices is not None:
             entry["choices"] = list(self.choices)
             entry["answer"] = self.answer

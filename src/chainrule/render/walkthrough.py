@@ -153,6 +153,7 @@ def walkthrough_json(problem: Problem, iterations: int = 1) -> dict[str, Any]:
         "id": problem.id,
         "givens": dict(problem.givens),
         "decimals": problem.decimals,
+        "structure": problem.structure(),
         "steps": steps,
     }
     if iterations > 1:

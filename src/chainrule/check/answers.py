@@ -1,0 +1,203 @@
+"""A student's answers: read from YAML, JSON, CSV or ``name = value`` lines, safely.
+
+Names are matched to the problem's step names, accepting common spellings (``w_{13}``,
+``w_13``, ``dL/dw13``, ``a3`` for ``yhat``, ``sigma'(z1)`` for ``fprime1``). Numbers are read
+by :func:`chainrule.numbers.parse_number` (never eval). Every problem is reported with its
+file, line and name; unknown names get the closest valid name.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import io
+import json
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from chainrule.errors import InputError
+from chainrule.numbers import parse_number
+
+__all__ = ["Answer", "AnswerSheet", "canonical_name", "parse_answers", "read_answers"]
+
+MAX_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class Answer:
+    name: str
+    value: float
+    text: str
+    line: int | None
+
+
+@dataclass
+class AnswerSheet:
+    """Answers by step name, with the problems found while reading them."""
+
+    answers: dict[str, Answer]
+    errors: list[str]
+    student: str | None = None
+
+
+_GREEK = {"δ": "delta", "η": "eta", "σ": "sigma", "θ": "theta", "ŷ": "yhat"}
+
+
+def _squash(text: str) -> str:
+    """A spelling reduced to letters, digits and a few marks: ``w_{13}`` -> ``w13``."""
+    t = text.strip()
+    for greek, latin in _GREEK.items():
+        t = t.replace(greek, latin)
+    t = t.replace("\\", "").replace("^", "").replace("{", "").replace("}", "")
+    t = t.replace(" ", "").replace("$", "")
+    return t
+
+
+def canonical_name(raw: str, valid: Sequence[str], output_neurons: dict[str, str]) -> str | None:
+    """The step or given name ``raw`` means, or None.
+
+    ``output_neurons`` maps ``a{j}`` of output neurons to their ``yhat`` names.
+    """
+    valid_set = set(valid)
+    t = _squash(raw)
+    candidates = [t, t.lower()]
+    m = re.fullmatch(r"(?i)(?:partial)?d?L/(?:partial)?d(.+)", t)
+    if m:
+        candidates.append("dL_d" + _strip_index(m.group(1)))
+    m = re.fullmatch(r"(?i)(?:sigma|f|tanh|relu)'\(?z_?(\d+)\)?", t)
+    if m:
+        candidates.append(f"fprime{m.group(1)}")
+    m = re.fullmatch(r"(?i)(?:sigma|f|tanh|relu)_?prime_?(\d+)", t)
+    if m:
+        candidates.append(f"fprime{m.group(1)}")
+    m = re.fullmatch(r"(?i)(y_?hat|hat_?y|haty|a)_?(\d*)", t)
+    if m and m.group(1).lower() != "a":
+        candidates.append("yhat" + m.group(2))
+    m = re.fullmatch(r"(.+?)[_ ]?(?:new|\(new\)|')$", t)
+    if m and not t.endswith("_new"):
+        candidates.append(_strip_index(m.group(1)) + "_new")
+    candidates.append(_strip_index(t))
+    if t.endswith("_new"):
+        candidates.append(_strip_index(t[:-4]) + "_new")
+    for c in candidates:
+        if c in valid_set:
+            return c
+        if c in output_neurons:
+            return output_neurons[c]
+    return None
+
+
+def _strip_index(t: str) -> str:
+    """``w_13`` -> ``w13``, ``w_1,12`` -> ``w1_12``, ``delta_3`` -> ``delta3``."""
+    m = re.fullmatch(r"([A-Za-z]+)_?(\d+)[,_](\d+)", t)
+    if m:
+        a, b = m.group(2), m.group(3)
+        return f"{m.group(1)}{a}{b}" if len(a) == 1 and len(b) == 1 else f"{m.group(1)}{a}_{b}"
+    m = re.fullmatch(r"([A-Za-z]+)_(\d+)", t)
+    if m:
+        return f"{m.group(1)}{m.group(2)}"
+    return t
+
+
+def _rows_from_text(text: str, path: str) -> tuple[list[tuple[str, object, int | None]], str]:
+    """(name, value, line) rows of a file, and its kind (yaml, json, csv, lines)."""
+    suffix = Path(path).suffix.lower()
+    stripped = text.lstrip()
+    if suffix == ".json" or (suffix not in (".yaml", ".yml", ".csv") and stripped[:1] == "{"):
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"not valid JSON: {exc.msg}", file=path, line=exc.lineno) from None
+        if not isinstance(data, dict):
+            raise InputError("expected a JSON object of step names to values", file=path)
+        return [(str(k), v, None) for k, v in data.items()], "json"
+    if suffix in (".yaml", ".yml"):
+        from chainrule.yamlfile import read_yaml
+
+        yf = read_yaml(path, "answers file")
+        if yf.data is None:
+            return [], "yaml"
+        if not isinstance(yf.data, dict):
+            raise InputError("expected a mapping of step names to values", file=path)
+        return [(str(k), v, yf.lines.get((str(k),))) for k, v in yf.data.items()], "yaml"
+    if suffix == ".csv":
+        reader = csv.reader(io.StringIO(text))
+        rows = []
+        for line_no, row in enumerate(reader, start=1):
+            if not row or not "".join(row).strip():
+                continue
+            if len(row) != 2:
+                raise InputError("expected two columns: name, value", file=path, line=line_no)
+            if line_no == 1 and row[0].strip().lower() in ("name", "step"):
+                continue
+            rows.append((row[0], row[1], line_no))
+        return rows, "csv"
+    rows = []
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        content = line.split("#", 1)[0].strip()
+        if not content:
+            continue
+        for sep in ("=", ":", "\t"):
+            if sep in content:
+                name, value = content.split(sep, 1)
+                break
+        else:
+            raise InputError("expected 'name = value'", file=path, line=line_no)
+        if "=" in value:  # 'z1 = 0.2*1 + 0.1 = 0.3': the value is the last part
+            value = value.rsplit("=", 1)[1]
+        rows.append((name.strip(), value.strip(), line_no))
+    return rows, "lines"
+
+
+def parse_answers(
+    rows: Iterable[tuple[str, object, int | None]],
+    valid: Sequence[str],
+    output_neurons: dict[str, str],
+    path: str,
+) -> AnswerSheet:
+    """Match names and read numbers; problems are collected, one line each."""
+    answers: dict[str, Answer] = {}
+    errors: list[str] = []
+    for raw, value, line in rows:
+        where = f"{path}: line {line}: " if line else f"{path}: "
+        name = canonical_name(str(raw), valid, output_neurons)
+        if name is None:
+            close = difflib.get_close_matches(_squash(str(raw)), list(valid), n=1, cutoff=0.5)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            errors.append(f"{where}unknown step '{raw}'{hint}")
+            continue
+        try:
+            number = parse_number(value)
+        except ValueError as exc:
+            errors.append(f"{where}{name}: {exc}")
+            continue
+        if name in answers:
+            errors.append(f"{where}{name} is given twice")
+            continue
+        answers[name] = Answer(name, number, str(value).strip(), line)
+    return AnswerSheet(answers, errors)
+
+
+def read_answers(
+    path: str | Path, valid: Sequence[str], output_neurons: dict[str, str]
+) -> AnswerSheet:
+    """Read a student's answers file (YAML, JSON, CSV or name = value lines)."""
+    path = Path(path)
+    name = str(path)
+    try:
+        if path.stat().st_size > MAX_BYTES:
+            raise InputError(f"is larger than {MAX_BYTES // 1_000_000} MB: not an answers file",
+                             file=name)
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", file=name) from None
+    except IsADirectoryError:
+        raise InputError("is a folder, not an answers file", file=name) from None
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", file=name) from None
+    rows, _ = _rows_from_text(text, name)
+    if not rows:
+        raise InputError("has no answers", file=name)
+    return parse_answers(rows, valid, output_neurons, name)

@@ -1,0 +1,47 @@
+"""A class's answers in one CSV: an id column, then one column per step."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from chainrule.check.answers import AnswerSheet, parse_answers
+from chainrule.errors import InputError
+
+__all__ = ["read_class"]
+
+
+def read_class(
+    path: str | Path, valid: list[str], output_neurons: dict[str, str]
+) -> list[AnswerSheet]:
+    """One sheet per row; the first column names the student."""
+    name = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("no such file", file=name) from None
+    except (UnicodeDecodeError, IsADirectoryError):
+        raise InputError("is not a UTF-8 CSV file", file=name) from None
+    rows = list(csv.reader(text.splitlines()))
+    if len(rows) < 2 or len(rows[0]) < 2:
+        raise InputError("expected a header (id, step names...) and one row per student",
+                         file=name, line=1)
+    header = rows[0]
+    sheets = []
+    seen: set[str] = set()
+    for line_no, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise InputError(f"has {len(row)} cells, the header has {len(header)}", file=name,
+                             line=line_no)
+        student = row[0].strip()
+        if student in seen:
+            raise InputError(f"student '{student}' appears twice", file=name, line=line_no)
+        seen.add(student)
+        cells = [(h, c, line_no) for h, c in zip(header[1:], row[1:], strict=True)
+                 if c.strip()]
+        sheet = parse_answers(cells, valid, output_neurons, name)
+        sheet.student = student
+        sheets.append(sheet)
+    return sheets

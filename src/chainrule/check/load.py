@@ -1,0 +1,103 @@
+"""The problem a sheet answers: from a problem JSON, a key.json, a givens YAML, or an ID."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from chainrule.errors import ChainruleError, InputError
+from chainrule.problems.base import Problem, problem_from_id, problem_from_values
+
+__all__ = ["load_problem"]
+
+
+def _from_record(record: dict[str, Any], where: str) -> Problem:
+    """A problem from its JSON record (walkthrough JSON or one entry of key.json)."""
+    problem_id = record.get("id")
+    givens = record.get("givens")
+    decimals = record.get("decimals", 3)
+    if not isinstance(problem_id, str) or not isinstance(givens, dict):
+        raise InputError("not a problem: expected 'id' and 'givens'", file=where)
+    if not isinstance(decimals, int) or isinstance(decimals, bool):
+        raise InputError("expected a whole number", file=where, field="decimals")
+    if "-file-" in problem_id:
+        structure = record.get("structure")
+        if not isinstance(structure, dict):
+            raise InputError("a problem from a givens file needs its 'structure'", file=where)
+        return _network_problem(structure, givens, decimals, where)
+    problem = problem_from_id(problem_id, decimals)
+    if {k: float(v) for k, v in problem.givens.items()} != {
+        k: float(v) for k, v in givens.items()
+    }:
+        raise InputError(f"its givens do not match problem {problem_id}", file=where,
+                         field="givens")
+    return problem
+
+
+def _network_problem(
+    structure: dict[str, Any], givens: dict[str, Any], decimals: int, where: str
+) -> Problem:
+    from chainrule.problems.families.network import describe
+    from chainrule.symbolic.network import Network
+
+    try:
+        net = Network(structure["net"], hidden=structure.get("hidden", "sigmoid"),
+                      output=structure.get("output"), loss=structure.get("loss", "bce"),
+                      **structure.get("loss_params", {}))
+    except (KeyError, TypeError, ChainruleError) as exc:
+        raise InputError(f"bad structure: {exc}", file=where, field="structure") from None
+    trace = net.trace if "eta" in givens else net.gradient_trace
+    trace.meta["network"] = net
+    values = {g: float(givens[g]) for g in trace.givens if g in givens}
+    missing = [g for g in trace.givens if g not in values]
+    if missing:
+        raise InputError(f"missing given {missing[0]}", file=where, field="givens")
+    return problem_from_values("backprop", trace, values, decimals,
+                               title=f"Backpropagation: {net.spec} network",
+                               context={"network": describe(net)})
+
+
+def load_problem(source: str, problem_id: str | None = None) -> Problem:
+    """PROBLEM of ``chainrule check``: a JSON file, a key.json (with an ID), a givens YAML
+    file, or a problem ID."""
+    path = Path(source)
+    if path.suffix.lower() in (".yaml", ".yml"):
+        from chainrule.problems.walkthrough import walkthrough_problem
+
+        try:
+            return walkthrough_problem(givens_path=source)
+        except ChainruleError as exc:
+            if "learning rate" not in str(exc):
+                raise
+        from chainrule.problem import network_problem
+
+        setup = network_problem(givens_path=source)
+        assert setup.givens is not None
+        return _network_problem(
+            {"net": setup.network.spec, "hidden": [a.key for a in setup.network.hidden],
+             "output": setup.network.output.key, "loss": setup.network.loss.key,
+             "loss_params": dict(setup.network.loss.params)},
+            setup.givens, setup.decimals, source)
+    if path.suffix.lower() == ".json" or path.exists():
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError("no such file", file=source) from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"not valid JSON: {exc}", file=source) from None
+        if isinstance(data, dict) and isinstance(data.get("problems"), list):
+            records = [p for p in data["problems"] if isinstance(p, dict)]
+            if problem_id is None:
+                if len(records) != 1:
+                    raise InputError(f"holds {len(records)} problems: choose one with --problem",
+                                     file=source)
+                return _from_record(records[0], source)
+            for record in records:
+                if record.get("id") == problem_id:
+                    return _from_record(record, source)
+            raise InputError(f"has no problem {problem_id}", file=source, field="problems")
+        if not isinstance(data, dict):
+            raise InputError("not a problem", file=source)
+        return _from_record(data, source)
+    return problem_from_id(source)
