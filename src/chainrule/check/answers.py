@@ -124,7 +124,7 @@ def _rows_from_text(text: str, path: str) -> tuple[list[tuple[str, object, int |
         return [(str(k), v, yf.lines.get((str(k),))) for k, v in yf.data.items()], "yaml"
     if suffix == ".csv":
         reader = csv.reader(io.StringIO(text))
-        rows = []
+        rows: list[tuple[str, object, int | None]] = []
         for line_no, row in enumerate(reader, start=1):
             if not row or not "".join(row).strip():
                 continue
@@ -134,7 +134,7 @@ def _rows_from_text(text: str, path: str) -> tuple[list[tuple[str, object, int |
                 continue
             rows.append((row[0], row[1], line_no))
         return rows, "csv"
-    rows = []
+    lines: list[tuple[str, object, int | None]] = []
     for line_no, line in enumerate(text.splitlines(), start=1):
         content = line.split("#", 1)[0].strip()
         if not content:
@@ -147,8 +147,8 @@ def _rows_from_text(text: str, path: str) -> tuple[list[tuple[str, object, int |
             raise InputError("expected 'name = value'", file=path, line=line_no)
         if "=" in value:  # 'z1 = 0.2*1 + 0.1 = 0.3': the value is the last part
             value = value.rsplit("=", 1)[1]
-        rows.append((name.strip(), value.strip(), line_no))
-    return rows, "lines"
+        lines.append((name.strip(), value.strip(), line_no))
+    return lines, "lines"
 
 
 def parse_answers(

@@ -197,9 +197,9 @@ def _name_mistake(
     trace: Trace, name: str, v: float, own: Mapping[str, float], d: int, u: float
 ) -> Mistake | None:
     for index, (mistake, alt) in enumerate(alternatives(trace, name)):
-        needed = {n: own.get(n) for n in _names(alt)}
-        if any(x is None for x in needed.values()):
+        if any(n not in own for n in _names(alt)):
             continue
+        needed = {n: own[n] for n in _names(alt)}
         low, _, high = value_range(trace, f"{name}:alt{index}", alt, needed, u / 2)
         if _within(v, low, high, u):
             return mistake
