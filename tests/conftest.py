@@ -3,9 +3,18 @@
 import pytest
 
 
-@pytest.fixture(scope="session")
+def pytest_configure(config):
+    # Hypothesis imports libcst to write a patch for a failing example; libcst 1.0 uses the
+    # deprecated mypy_extensions.TypedDict, which filterwarnings=error would turn into an
+    # INTERNALERROR that hides the real failure.
+    config.addinivalue_line(
+        "filterwarnings", "ignore:mypy_extensions.TypedDict is deprecated:DeprecationWarning"
+    )
+
+
+@pytest.fixture(scope="module")
 def torch():
-    """torch with float64 as its default dtype, or skip the test when torch is missing."""
+    """torch with float64 as its default dtype (restored after the module), or a skip."""
     module = pytest.importorskip("torch")
     previous = module.get_default_dtype()
     module.set_default_dtype(module.float64)

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 import sympy as sp
 
+from chainrule.errors import ChainruleError
 from chainrule.symbolic.losses import get_loss
 
 T = sp.symbols("t1:5", real=True)
@@ -40,43 +41,44 @@ def ref_loss(key, params, y, p):
     k = len(y)
     if key == "mse":
         c = 0.5 if params.get("half", False) else 1.0
-        return sum(c * (t - q) ** 2 for t, q in zip(y, p))
+        return sum(c * (t - q) ** 2 for t, q in zip(y, p, strict=True))
     if key == "mae":
-        return sum(abs(t - q) for t, q in zip(y, p))
+        return sum(abs(t - q) for t, q in zip(y, p, strict=True))
     if key == "huber":
         d, half = params.get("delta", 1.0), params.get("half", True)
         total = 0.0
-        for t, q in zip(y, p):
+        for t, q in zip(y, p, strict=True):
             r = abs(t - q)
             piece = 0.5 * r * r if r < d else d * r - 0.5 * d * d
             total += piece if half else 2 * piece
         return total
     if key == "bce":
-        return sum(-(t * math.log(q) + (1 - t) * math.log(1 - q)) for t, q in zip(y, p))
+        pairs = zip(y, p, strict=True)
+        return sum(-(t * math.log(q) + (1 - t) * math.log(1 - q)) for t, q in pairs)
     if key == "cce":
-        return -sum(t * math.log(q) for t, q in zip(y, p))
+        return -sum(t * math.log(q) for t, q in zip(y, p, strict=True))
     if key == "hinge":
         labels = [2 * t - 1 for t in y] if params.get("labels") == "01" else y
-        return sum(max(0.0, 1 - t * q) for t, q in zip(labels, p))
+        return sum(max(0.0, 1 - t * q) for t, q in zip(labels, p, strict=True))
     if key == "kl":
         if params.get("direction") == "reverse":
-            return sum(xlogy_ratio(q, t) for t, q in zip(y, p))
-        return sum(xlogy_ratio(t, q) for t, q in zip(y, p))
+            return sum(xlogy_ratio(q, t) for t, q in zip(y, p, strict=True))
+        return sum(xlogy_ratio(t, q) for t, q in zip(y, p, strict=True))
     if key == "lsce":
         eps = params.get("epsilon", 0.1)
-        return -sum(((1 - eps) * t + eps / k) * math.log(q) for t, q in zip(y, p))
+        return -sum(((1 - eps) * t + eps / k) * math.log(q) for t, q in zip(y, p, strict=True))
     raise AssertionError(key)
 
 
 def near_kink(key, params, y, p):
     if key == "mae":
-        return any(abs(t - q) < KINK for t, q in zip(y, p))
+        return any(abs(t - q) < KINK for t, q in zip(y, p, strict=True))
     if key == "huber":
         d = params.get("delta", 1.0)
-        return any(abs(abs(t - q) - d) < KINK for t, q in zip(y, p))
+        return any(abs(abs(t - q) - d) < KINK for t, q in zip(y, p, strict=True))
     if key == "hinge":
         labels = [2 * t - 1 for t in y] if params.get("labels") == "01" else y
-        return any(abs(1 - t * q) < KINK for t, q in zip(labels, p))
+        return any(abs(1 - t * q) < KINK for t, q in zip(labels, p, strict=True))
     return False
 
 
@@ -306,7 +308,7 @@ def test_combined_derivation_result_matches_finite_differences(key, params, acti
     squash = softmax if activation == "softmax" else (
         (lambda zz: [sigmoid(v) for v in zz]) if activation == "sigmoid" else list)
     p = squash(z)
-    subs = {**dict(zip(targets, y)), **dict(zip(preds, p))}
+    subs = {**dict(zip(targets, y, strict=True)), **dict(zip(preds, p, strict=True))}
     for i in range(k):
         expected = fd(lambda zz: ref_loss(key, params, y, squash(zz)), z, i)
         assert float(result[i].xreplace(subs)) == pytest.approx(expected, rel=1e-6, abs=1e-9)
@@ -503,3 +505,28 @@ def test_cost_is_the_mean_over_points_like_torch_mean_reduction(torch, key, para
     numbers = {"huber_delta": params.get("delta", 1.0), "N": n}
     arrays = {"y": list(y), "yhat": list(p)}
     assert eval_general(general["cost"], arrays, numbers) == pytest.approx(expected, rel=1e-12)
+
+
+# -- conventions are validated ------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("key", "params"),
+    [
+        ("huber", {"delta": 0}),
+        ("huber", {"delta": -1.0}),
+        ("huber", {"delta": "1"}),
+        ("lsce", {"epsilon": 1.0}),
+        ("lsce", {"epsilon": -0.1}),
+        ("hinge", {"labels": "+-1"}),
+        ("kl", {"direction": "backward"}),
+        ("mse", {"delta": 1.0}),
+    ],
+)
+def test_invalid_loss_parameters_are_rejected(key, params):
+    with pytest.raises(ChainruleError):
+        get_loss(key, **params)
+
+
+@pytest.mark.parametrize("key", ["cce", "kl", "lsce"])
+def test_class_losses_need_two_outputs(key):
+    with pytest.raises(ChainruleError):
+        get_loss(key).point([T[0]], [P[0]])

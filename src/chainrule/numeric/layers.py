@@ -44,18 +44,18 @@ class LayerKernel:
         self, X: np.ndarray, Y: np.ndarray, params: Sequence[np.ndarray]
     ) -> tuple[float, list[np.ndarray]]:
         """Mean loss over the batch and its gradient for [W1, b1, W2, b2, ...]."""
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(all="ignore"):
             loss, grads = self._loss_and_gradients(X, Y, *params)
         return float(loss), grads
 
     def losses(self, X: np.ndarray, Y: np.ndarray, params: Sequence[np.ndarray]) -> np.ndarray:
         """The loss of every example of the batch."""
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(all="ignore"):
             return self._loss_and_gradients(X, Y, *params, only_loss=True)
 
     def predict(self, X: np.ndarray, params: Sequence[np.ndarray]) -> np.ndarray:
         """Network outputs for a batch of inputs (rows)."""
-        with np.errstate(over="ignore", under="ignore"):
+        with np.errstate(all="ignore"):
             return self._predict(X, *params)
 
 
@@ -82,7 +82,8 @@ def compile_layers(net: Network) -> LayerKernel:
             fwd.append(f"    A{l} = E{l} / E{l}.sum(axis=1, keepdims=True)")
         else:
             fwd.append(f"    A{l} = {to_code(act.forward(z), {z: f'Z{l}'})}")
-    loss_term = to_code(net.loss.term(t, p, k), {t: "Y", p: f"A{n}"})
+    term = net.loss.term(t, p, k)
+    loss_term = to_code(net.loss.numeric(term) or term, {t: "Y", p: f"A{n}"})
     body = list(fwd)
     body.append(f"    Lp = ({loss_term}).sum(axis=1)")
     body.append("    if only_loss:\n        return Lp")

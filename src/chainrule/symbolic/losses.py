@@ -260,6 +260,14 @@ class Loss:
         value = _TERM[self.key](self, t, p, self._prm(classes, False))
         return -value if self.key in _NEGATED else value
 
+    def numeric(self, expr: sp.Expr) -> sp.Expr | None:
+        """An equal form of a point loss or term that is safe to evaluate, where the displayed
+        one is not: KL's log(y / yhat) becomes log(y) - log(yhat), so each probability is
+        clipped inside its own log (0 log 0 = 0, as for cross-entropy). None if not needed."""
+        if self.key != "kl":
+            return None
+        return sp.expand_log(expr, force=True)
+
     def term_derivative(self, t: sp.Expr, p: sp.Expr, classes: int = 1) -> sp.Expr:
         """dL/dyhat_k of one output: it involves that output's target and prediction only."""
         return self._per_output(self.derivative, t, p, classes)

@@ -297,7 +297,9 @@ class Network:
     def _loss_step(self) -> Step:
         ys = [sym(t) for t in self.targets]
         yhats = [sym(o) for o in self.outputs]
-        return Step("L", self.loss.point(ys, yhats), "loss", f"{self.loss.info.title} loss")
+        point = self.loss.point(ys, yhats)
+        return Step("L", point, "loss", f"{self.loss.info.title} loss",
+                    numeric=self.loss.numeric(point))
 
     def _backward(self) -> list[Step]:
         steps: list[Step] = []
