@@ -117,6 +117,8 @@ def losses(fmt: str, include_all: bool) -> None:
 @click.option("--eta", type=float, default=None, help="Learning rate: add the update steps.")
 @click.option("--decimals", type=click.IntRange(0, 12), default=None,
               help="Decimals a student rounds to (default 3, or the givens file's).")
+@click.option("--chain", "chain", multiple=True, metavar="PARAM",
+              help="Also show dL/dPARAM by the chain rule and written out in full (repeatable).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @reports_errors
 def derive(
@@ -129,6 +131,7 @@ def derive(
     at: str | None,
     eta: float | None,
     decimals: int | None,
+    chain: tuple[str, ...],
     fmt: str,
 ) -> None:
     """Show a loss and its derivative, or a network's forward and backward equations.
@@ -138,6 +141,7 @@ def derive(
       chainrule derive huber --param delta=2
       chainrule derive --net 2-2-1 --hidden sigmoid --output sigmoid --loss bce
       chainrule derive --net 2-2-1 --at examples/notes-2-2-1.yaml --format md
+      chainrule derive --net 2-2-1 --chain w11 --format md
     """
     loss_params = _parse_params(params)
     if net is None and at is None:
@@ -155,8 +159,12 @@ def derive(
         net=net, hidden=hidden, output=output_act, loss=loss_opt or loss_name,
         loss_params=loss_params, givens_path=at, eta=eta, decimals=decimals,
     )
+    unknown = [p for p in chain if p not in problem.network.parameters]
+    if unknown:
+        raise ChainruleError(f"--chain {unknown[0]}: not a parameter of this network; valid: "
+                             + ", ".join(problem.network.parameters))
     report = network_report(problem.network, problem.givens, updates=problem.updates,
-                            decimals=problem.decimals)
+                            decimals=problem.decimals, chain=chain)
     _emit(report, fmt, "derive_net")
 
 

@@ -6,7 +6,7 @@ templates render.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from chainrule.symbolic.losses import LOSSES, Loss, comparison_rows
@@ -92,14 +92,31 @@ def trace_steps(
     return records
 
 
+def chain_report(net: Network, parameter: str) -> dict[str, Any]:
+    """dL/d(parameter) by the chain rule through the deltas, and written out in full."""
+    from chainrule.symbolic.printing import latex, plain
+
+    expanded = net.expanded_gradient(parameter)
+    return {
+        "parameter": parameter,
+        "lines_tex": net.chain_rule_tex(parameter),
+        "expanded_tex": latex(expanded, net.tex_names),
+        "expanded_text": plain(expanded),
+    }
+
+
 def network_report(
     net: Network,
     givens: Mapping[str, float] | None = None,
     *,
     updates: bool = False,
     decimals: int = 3,
+    chain: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The forward and backward equations of a network; with givens, every value too."""
+    """The forward and backward equations of a network; with givens, every value too.
+
+    ``chain`` names parameters whose gradient is also shown by the chain rule and expanded.
+    """
     trace = net.trace if updates else net.gradient_trace
     steps = trace_steps(trace, givens, decimals)
     sections: list[dict[str, Any]] = []
@@ -120,7 +137,7 @@ def network_report(
         },
         "givens_tex": [{"tex": trace.tex(g), "value": format_number(givens[g])}
                        for g in trace.givens] if givens is not None else [],
-        "chain_rule": {p: net.chain_rule_tex(p) for p in net.parameters[:1]},
+        "chain_rule": [chain_report(net, p) for p in chain],
         "steps": steps,
         "sections": sections,
     }
