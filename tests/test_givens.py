@@ -107,3 +107,13 @@ def test_no_eta_means_no_updates(tmp_path):
     path = write(tmp_path, NOTES.read_text().replace("eta: 0.1\n", ""))
     problem = network_problem(givens_path=str(path))
     assert not problem.updates and problem.givens is not None and "eta" not in problem.givens
+
+
+def test_class_targets_must_be_a_distribution(tmp_path):
+    text = ("net: 2-2\noutput: softmax\nloss: cce\nx: [1, 0]\ny: [1, 1]\n"
+            "w11: 0.1\nw21: 0.2\nb1: 0.1\nw12: 0.3\nw22: 0.1\nb2: 0.2\n")
+    with pytest.raises(InputError, match="summing to 1") as err:
+        network_problem(givens_path=str(write(tmp_path, text)))
+    assert err.value.field == "y" and err.value.line == 5
+    ok = network_problem(givens_path=str(write(tmp_path, text.replace("[1, 1]", "[0, 1]"))))
+    assert ok.givens is not None and ok.givens["y2"] == 1

@@ -66,6 +66,12 @@ def network_problem(
     givens = resolve_givens(gf, expected)
     if eta is not None:
         givens["eta"] = eta
+    if network.loss.info.distribution:
+        targets = [givens[t] for t in network.targets]
+        if any(t < 0 for t in targets) or abs(sum(targets) - 1) > 1e-9:
+            key = "y" if "y" in gf.values else network.targets[0]
+            raise gf.error(key, f"loss '{network.loss.key}' needs targets that are a "
+                                "distribution (non-negative, summing to 1)")
     return NetworkProblem(network, givens, updates, decimals)
 
 
