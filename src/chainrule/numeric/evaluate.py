@@ -69,9 +69,15 @@ def _is_rational(trace: Trace, name: str) -> bool:
 
 
 def evaluate_rounded(
-    trace: Trace, givens: Mapping[str, Any], decimals: int
+    trace: Trace,
+    givens: Mapping[str, Any],
+    decimals: int,
+    unrounded: dict[str, np.ndarray] | None = None,
 ) -> dict[str, np.ndarray]:
-    """Every step for a batch of givens, each computed from rounded earlier values, rounded."""
+    """Every step for a batch of givens, each computed from rounded earlier values, rounded.
+
+    If ``unrounded`` is a dict, it receives each step's value before its own rounding.
+    """
     arrays = {g: np.asarray(givens[g], dtype=np.float64) for g in trace.givens}
     shape = np.broadcast_shapes(*(a.shape for a in arrays.values())) if arrays else ()
     current: dict[str, np.ndarray] = {g: np.broadcast_to(a, shape) for g, a in arrays.items()}
@@ -98,9 +104,6 @@ def evaluate_rounded(
                     exact = trace._evaluate_step_mp(step.name, values)
                 rounded[index] = float(round_half_up(exact, decimals))
             current[step.name] = rounded
+            if unrounded is not None:
+                unrounded[step.name] = raw
     return current
-
-
-def constant_step(expr: sp.Expr) -> bool:
-    """True for a step whose formula names nothing (a constant)."""
-    return not expr.free_symbols

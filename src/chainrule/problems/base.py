@@ -142,6 +142,8 @@ class Problem:
     choices: list[str] | None = None
     answer: int | None = None
     version: str | None = None
+    #: Steps whose value (from the rounded earlier values) needed no rounding: shown with =.
+    exactly: frozenset[str] = frozenset()
 
     def number_texts(self) -> dict[str, str]:
         """Every given as given and every step as rounded, as a student writes them."""
@@ -178,6 +180,7 @@ class Problem:
                 "value": exact[name],
                 "rounded": rounded[name],
                 "rounded_text": texts[name],
+                "approx": name not in self.exactly,
             }
             if text_numbers is not None:
                 record["substituted_text"] = static["_text_format"].format_map(text_numbers)
@@ -381,6 +384,7 @@ def make_problems(
     ]
     drafts = _draw_all(requests, progress)
     rounded: list[dict[str, float]] = [{} for _ in requests]
+    exactly: list[frozenset[str]] = [frozenset() for _ in requests]
     groups: dict[tuple[int, int], list[int]] = {}
     for i, ((draft, _), request) in enumerate(zip(drafts, requests, strict=True)):
         if draft.trace is not None:
@@ -389,12 +393,18 @@ def make_problems(
         trace = drafts[members[0]][0].trace
         assert trace is not None
         batch = {g: np.array([drafts[i][0].givens[g] for i in members]) for g in trace.givens}
-        values = evaluate_rounded(trace, batch, decimals)
+        raw: dict[str, np.ndarray] = {}
+        values = evaluate_rounded(trace, batch, decimals, raw)
+        stacked = np.array([values[n] for n in trace.names])
+        same = np.abs(np.array([raw[n] for n in trace.names]) - stacked) <= 1e-12 * np.maximum(
+            1.0, np.abs(stacked))
         for row, i in enumerate(members):
             rounded[i] = {n: float(values[n][row]) for n in (*trace.givens, *trace.names)}
+            exactly[i] = frozenset(n for n, ok in zip(trace.names, same[:, row], strict=True)
+                                   if ok)
     problems = []
-    for (family, seed, options, decimals, version), (draft, exact), chain in zip(
-        requests, drafts, rounded, strict=True
+    for (family, seed, options, decimals, version), (draft, exact), chain, same in zip(
+        requests, drafts, rounded, exactly, strict=True
     ):
         id_options = family.id_options(options)
         if decimals != DEFAULT_DECIMALS:
@@ -415,6 +425,7 @@ def make_problems(
             choices=draft.choices,
             answer=draft.answer,
             version=version,
+            exactly=same,
         ))
     return problems
 
@@ -455,13 +466,21 @@ def problem_from_values(
     fam = get_family(family) if isinstance(family, str) else family
     kinds = getattr(fam, "kinds", ())
     asked = tuple(s.name for s in trace.steps if not kinds or s.kind in kinds)
+    from chainrule.numeric.evaluate import evaluate_rounded
+
     exact = trace.evaluate(givens)
-    rounded = trace.evaluate(givens, decimals)
+    raw: dict[str, np.ndarray] = {}
+    chain = evaluate_rounded(trace, {g: np.array([givens[g]]) for g in trace.givens}, decimals,
+                             raw)
+    rounded = {n: float(v[0]) for n, v in chain.items()}
+    exactly = frozenset(n for n in trace.names
+                        if abs(raw[n][0] - rounded[n]) <= 1e-12 * max(1.0, abs(rounded[n])))
     digest = hashlib.sha256(
         json.dumps([trace.title, sorted(givens.items()), decimals]).encode()
     ).hexdigest()[:8].upper()
     return Problem(
         id=f"{fam.code}-file-{digest}", family=fam.name, title=title, seed=-1, options={},
         decimals=decimals, trace=trace, givens={g: float(givens[g]) for g in trace.givens},
-        asked=asked, exact=dict(exact), rounded=dict(rounded), context=context or {},
+        asked=asked, exact=dict(exact), rounded=rounded, context=context or {},
+        exactly=exactly,
     )
