@@ -353,7 +353,7 @@ def _draw_all(
                          for g in trace.givens}
                 values = compile_trace(trace)(batch)
             for row, i in enumerate(members):
-                exact = {n: float(values[n][row]) for n in names}
+                exact = {n: float(values[n][row]) + 0.0 for n in names}
                 if requests[i][0].accept(drafts[i], exact):
                     done[i] = (drafts[i], exact)
                 else:
@@ -399,7 +399,8 @@ def make_problems(
         same = np.abs(np.array([raw[n] for n in trace.names]) - stacked) <= 1e-12 * np.maximum(
             1.0, np.abs(stacked))
         for row, i in enumerate(members):
-            rounded[i] = {n: float(values[n][row]) for n in (*trace.givens, *trace.names)}
+            rounded[i] = {n: float(values[n][row]) + 0.0
+                          for n in (*trace.givens, *trace.names)}
             exactly[i] = frozenset(n for n, ok in zip(trace.names, same[:, row], strict=True)
                                    if ok)
     problems = []
