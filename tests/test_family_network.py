@@ -14,7 +14,6 @@ import pytest
 
 from chainrule.problems.base import get_family, make_problem, make_problems, problem_from_id
 
-
 decimal.getcontext().prec = 60
 
 
@@ -69,13 +68,13 @@ def oracle(layers, hidden, output, loss, g, d):
         if last:
             if output == "softmax":
                 e = [D(math.exp(z)) for z in zs]
-                for name, v in zip(outs, e):
+                for name, v in zip(outs, e, strict=False):
                     out[name] = r(v / sum(e))
             elif output == "linear":
-                for name, z in zip(outs, zs):
+                for name, z in zip(outs, zs, strict=False):
                     out[name] = r(z)
             else:
-                for name, z in zip(outs, zs):
+                for name, z in zip(outs, zs, strict=False):
                     out[name] = r(act[output](z))
         src = [(f"a{j}", j) for j in layer]
     ys = [g[t] for t in tgts]
@@ -83,10 +82,10 @@ def oracle(layers, hidden, output, loss, g, d):
     if loss == "bce":
         out["L"] = r(-(ys[0] * log(ps[0]) + (1 - ys[0]) * log(1 - ps[0])))
     elif loss == "cce":
-        out["L"] = r(-sum(y * log(p) for y, p in zip(ys, ps)))
+        out["L"] = r(-sum(y * log(p) for y, p in zip(ys, ps, strict=False)))
     elif loss == "mse":
-        out["L"] = r(sum((y - p) ** 2 for y, p in zip(ys, ps)))
-    for j, y, p in zip(ids[-1], ys, ps):
+        out["L"] = r(sum((y - p) ** 2 for y, p in zip(ys, ps, strict=False)))
+    for j, y, p in zip(ids[-1], ys, ps, strict=False):
         out[f"delta{j}"] = r(2 * (p - y)) if loss == "mse" else r(p - y)
     for li in range(len(ids) - 1, -1, -1):
         if li < len(ids) - 1:

@@ -51,7 +51,8 @@ def test_markdown_has_every_section_and_every_update():
     for p in ("w11", "w21", "b1", "w12", "w22", "b2", "w13", "w23", "b3"):
         tex = f"w_{{{p[1:]}}}" if p.startswith("w") else f"b_{{{p[1:]}}}"
         assert f"{tex}^{{\\text{{new}}}} = " in text
-    assert r"\delta_{1} = w_{13} \delta_{3} \sigma'\left(z_{1}\right) = (0.7)(-0.266)(0.245)" in text
+    delta1 = r"\delta_{1} = w_{13} \delta_{3} \sigma'\left(z_{1}\right) = (0.7)(-0.266)(0.245)"
+    assert delta1 in text
 
 
 def test_same_seed_same_bytes_and_id_regenerates():

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -249,7 +249,7 @@ class Family:
     name: str = ""
     code: str = ""
     title: str = ""
-    options: dict[str, Option] = {}
+    options: ClassVar[dict[str, Option]] = {}
 
     def draw(self, rng: np.random.Generator, options: Mapping[str, Any]) -> Draft:
         raise NotImplementedError

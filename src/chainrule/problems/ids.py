@@ -16,7 +16,9 @@ __all__ = ["SEED_BITS", "decode_id", "encode_id", "seed_for"]
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SEED_BITS = 40
 _SEED_CHARS = SEED_BITS // 5
-_ID = re.compile(r"^([a-z]{2,4})-([0-9A-HJKMNP-TV-Z]{%d})((?:~[a-z_]+:[^~\s]+)*)$" % _SEED_CHARS)
+_ID = re.compile(
+    r"^([a-z]{2,4})-([0-9A-HJKMNP-TV-Z]{" + str(_SEED_CHARS) + r"})((?:~[a-z_]+:[^~\s]+)*)$"
+)
 
 
 def _b32(number: int) -> str:
