@@ -3,17 +3,19 @@
 For fully connected nets 2-2-1, 4-8-1, 8-16-4 and 16-32-10 (sigmoid hidden layers; sigmoid
 + BCE for one output, softmax + CCE for more) it measures
 
-* build trace: ``Network(...)`` then ``.gradient_trace``, fresh objects each time;
-* compile scalar / compile layer: ``compile_trace(trace)`` and ``compile_layers(net)``, with
-  chainrule's kernel caches (and SymPy's cache) cleared before every run;
+* build trace: ``Network(...)`` then ``.gradient_trace``, fresh objects and SymPy's cache
+  cleared each time;
+* compile scalar / compile layer: ``compile_trace(trace)`` and ``compile_layers(net)`` of a
+  fresh network, with chainrule's kernel caches (and SymPy's) cleared before every run;
 * the gradient of the mean loss over a batch of 10,000 examples, with the loss itself, by
   the layer kernel, by the scalar trace kernel (per-example gradients of every weight, then
   averaged), by a hand-written NumPy backprop, and by torch CPU autograd (float64, as many
   threads as NumPy's BLAS) when torch imports.
 
-The four gradients are checked to agree before anything is timed. Each figure is the best
-of N runs, N chosen so that a measurement takes about 0.2-1 s. Run by hand, not in the
-test suite::
+The losses and gradients are checked to agree before anything is timed. Each figure is the
+best of N runs, N chosen so that a measurement takes about 0.2-1 s; the layer kernel, NumPy
+and torch take turns, so that other work on the machine slows them alike. Run by hand, not
+in the test suite::
 
     python3 bench/derive.py
 """
@@ -44,13 +46,27 @@ BUDGET = 0.5  # seconds of timed runs per measurement (at least 3 runs, at most 
 
 def best(fn: Callable[..., object], setup: Callable[[], object] | None = None) -> float:
     """Best time in ms of N runs of ``fn()``, or of ``fn(setup())`` with setup untimed."""
-    times: list[float] = []
-    while len(times) < 3 or (sum(times) < BUDGET and len(times) < 1000):
-        args = () if setup is None else (setup(),)
-        start = time.perf_counter()
-        fn(*args)
-        times.append(time.perf_counter() - start)
-    return 1e3 * min(times)
+    return best_of({"": fn}, setup)[""]
+
+
+def best_of(
+    fns: dict[str, Callable[..., object]], setup: Callable[[], object] | None = None
+) -> dict[str, float]:
+    """``best`` of several functions, run in turn so that they share the machine's moods."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    while min(map(len, times.values())) < 3 or (
+        min(map(sum, times.values())) < BUDGET and max(map(len, times.values())) < 1000
+    ):
+        for name, fn in fns.items():
+            args = () if setup is None else (setup(),)
+            start = time.perf_counter()
+            fn(*args)
+            times[name].append(time.perf_counter() - start)
+    return {name: 1e3 * min(t) for name, t in times.items()}
+
+
+def make_net(spec: str) -> Network:
+    return Network(spec, hidden="sigmoid", loss="bce" if spec.endswith("-1") else "cce")
 
 
 def fresh_net(spec: str) -> Network:
@@ -61,10 +77,6 @@ def fresh_net(spec: str) -> Network:
     net = make_net(spec)
     net.gradient_trace  # noqa: B018
     return net
-
-
-def make_net(spec: str) -> Network:
-    return Network(spec, hidden="sigmoid", loss="bce" if spec.endswith("-1") else "cce")
 
 
 def sigmoid(z: np.ndarray) -> np.ndarray:
@@ -170,9 +182,10 @@ def bench(spec: str, rng: np.random.Generator) -> dict[str, float]:
     givens |= {y: Y[:, k].copy() for k, y in enumerate(net.targets)}
     givens |= unpack(net, params)
     layer, scalar = compile_layers(net), kernels.compile_trace(trace)
+    names = net.parameters
     runs = {
         "eval layer": lambda: layer.loss_and_gradients(X, Y, params),
-        "eval scalar": lambda: scalar_gradients(scalar, givens, net.parameters),
+        "eval scalar": lambda: scalar_gradients(scalar, givens, names),
         "numpy": lambda: numpy_backprop(X, Y, params),
     }
     if torch is not None:
@@ -188,11 +201,15 @@ def bench(spec: str, rng: np.random.Generator) -> dict[str, float]:
         report.append(f"{name.removeprefix('eval ')} {diff:.1e}")
     print(f"{spec}: max |loss or gradient - numpy's|: " + ", ".join(report))
 
-    row |= {name: best(run) for name, run in runs.items()}
-    row["torch"] = row.get("torch", float("nan"))
+    # The scalar kernel alone: interleaved, the others' blocks keep glibc from trimming its
+    # ~80 MB of step arrays, which saves it page faults that it pays when run in a loop.
+    scalar_ms = best(runs.pop("eval scalar"))
+    times = best_of(runs)
+    row |= {"eval layer": times.pop("eval layer"), "eval scalar": scalar_ms, **times}
     row["layer/numpy"] = row["eval layer"] / row["numpy"]
     row["scalar/numpy"] = row["eval scalar"] / row["numpy"]
-    row["layer/torch"] = row["eval layer"] / row["torch"]
+    if torch is not None:
+        row["layer/torch"] = row["eval layer"] / row["torch"]
     return row
 
 
@@ -200,14 +217,20 @@ def main() -> None:
     threads, blas = blas_threads()
     print(f"numpy {np.__version__}, BLAS: {blas}")
     print(f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', '(unset)')}")
+    load = os.getloadavg()[0]
+    print(
+        f"load average {load:.2f} on {os.cpu_count()} cpus"
+        + (": other work is running; threaded BLAS timings may be far off" if load > 0.5 else "")
+    )
     if torch is None:
         print("torch: not installed, column skipped")
     else:
         torch.set_num_threads(threads)
         print(f"torch {torch.__version__}: set_num_threads({threads}), float64")
     print(f"batch {BATCH}; times in ms, best of N runs (~{BUDGET} s per measurement)\n")
-    # glibc mmaps a fresh (page-faulting) block for every large temporary until a bigger one
-    # has been freed; free one of 32 MB first so that every contender runs in that steady state.
+    # glibc gives each large temporary a fresh mmap (a page fault per 4 kB touched) until a
+    # larger block has been freed, which raises its mmap threshold: free a 32 MB one first, so
+    # that every contender runs in the steady state of a long process (2-3x faster here).
     np.ones(4_000_000).sum()
     rng = np.random.default_rng(0)
     rows = {spec: bench(spec, rng) for spec in NETS}
