@@ -8,7 +8,6 @@ cached per structure.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -21,17 +20,12 @@ from chainrule.symbolic.trace import Trace
 
 __all__ = ["TraceKernel", "compile_trace", "structure_key"]
 
-_CACHE: dict[str, TraceKernel] = {}
+_CACHE: dict[tuple[Any, ...], TraceKernel] = {}
 
 
-def structure_key(trace: Trace) -> str:
+def structure_key(trace: Trace) -> tuple[Any, ...]:
     """A key that is equal for traces of the same structure (same steps and formulas)."""
-    digest = hashlib.sha256()
-    digest.update(repr(trace.givens).encode())
-    for step in trace.steps:
-        digest.update(step.name.encode())
-        digest.update(sp.srepr(step.evaluation_formula).encode())
-    return digest.hexdigest()
+    return (trace.givens, tuple((s.name, s.evaluation_formula) for s in trace.steps))
 
 
 @dataclass
@@ -67,7 +61,7 @@ def compile_trace(trace: Trace, *, cse: bool = True) -> TraceKernel:
     local = trace.cache.get(f"kernel:{cse}")
     if local is not None:
         return local  # type: ignore[no-any-return]
-    key = structure_key(trace) + ("cse" if cse else "")
+    key = (structure_key(trace), cse)
     cached = _CACHE.get(key)
     if cached is not None:
         trace.cache[f"kernel:{cse}"] = cached
@@ -80,9 +74,15 @@ def compile_trace(trace: Trace, *, cse: bool = True) -> TraceKernel:
     lines: list[str] = []
     pending: dict[sp.Symbol, sp.Expr] = {}
     if cse:
-        replacements, reduced = sp.cse(formulas, symbols=sp.numbered_symbols("_c"), order="none")
-        pending = dict(replacements)
-        formulas = list(reduced)
+        # Steps already name the values later steps share; only formulas with functions
+        # (a softmax's exponentials and maximum) repeat work worth factoring out.
+        shared = [i for i, f in enumerate(formulas) if f.has(sp.exp, sp.log, sp.Max, sp.Min)]
+        if shared:
+            replacements, reduced = sp.cse([formulas[i] for i in shared],
+                                           symbols=sp.numbered_symbols("_c"), order="none")
+            pending = dict(replacements)
+            for i, f in zip(shared, reduced, strict=True):
+                formulas[i] = f
 
     def emit(expr: sp.Expr) -> None:
         # A shared subexpression is written just before the first step that uses it.
@@ -100,7 +100,7 @@ def compile_trace(trace: Trace, *, cse: bool = True) -> TraceKernel:
     result = ", ".join(names[s.symbol] for s in trace.steps)
     source = f"def trace_kernel({args}):\n" + "\n".join(lines) + f"\n    return ({result},)\n"
     namespace = dict(NAMESPACE)
-    exec(compile(source, f"<chainrule trace kernel {key[:12]}>", "exec"), namespace)
+    exec(compile(source, "<chainrule trace kernel>", "exec"), namespace)
     kernel = TraceKernel(tuple(trace.givens), trace.names, source, namespace["trace_kernel"])
     _CACHE[key] = trace.cache[f"kernel:{cse}"] = kernel
     return kernel

@@ -47,7 +47,7 @@ class Activation:
 
     def softmax_stable(self, zs: Sequence[sp.Expr]) -> list[sp.Expr]:
         """The same softmax shifted by max(z): equal, and free of overflow."""
-        m = sp.Max(*zs)
+        m = sp.Max(*zs, evaluate=False)  # distinct symbols: nothing to simplify
         denominator = sp.Add(*[sp.exp(z - m) for z in zs])
         return [sp.exp(z - m) / denominator for z in zs]
 
