@@ -147,11 +147,15 @@ class Problem:
 
     def number_texts(self) -> dict[str, str]:
         """Every given as given and every step as rounded, as a student writes them."""
+        cached: dict[str, str] | None = self.__dict__.get("_number_texts")
+        if cached is not None:
+            return cached
         texts = {g: format_number(v) for g, v in self.givens.items()}
         if self.trace is not None:
             d, rounded = self.decimals, self.rounded
             for name in self.trace.names:
                 texts[name] = format_rounded(rounded[name], d)
+        self.__dict__["_number_texts"] = texts
         return texts
 
     def step_records(
@@ -171,8 +175,9 @@ class Problem:
         text_numbers = prepare_numbers(texts, tex=False) if text else None
         asked = set(self.asked)
         records = []
+        statics = _static_records(trace)
         for name in names if names is not None else trace.names:
-            static = _static_record(trace, name)
+            static = statics[name]
             record = {
                 **static,
                 "asked": name in asked,
@@ -224,22 +229,23 @@ class Problem:
         return entry
 
 
-def _static_record(trace: Trace, name: str) -> dict[str, Any]:
-    """The parts of a step's record that do not depend on the numbers (cached per trace)."""
-    key = f"record:{name}"
-    found = trace.cache.get(key)
+def _static_records(trace: Trace) -> dict[str, dict[str, Any]]:
+    """The parts of each step's record that do not depend on the numbers (cached per trace)."""
+    found = trace.cache.get("records")
     if found is None:
-        step = trace[name]
-        found = trace.cache[key] = {
-            "name": name,
-            "kind": step.kind,
-            "description": step.description,
-            "lhs_tex": trace.tex(name),
-            "formula_tex": trace.formula_tex(name),
-            "formula_text": trace.formula_text(name),
-            "_tex_format": trace.substitution(name).format_string,
-            "_text_format": trace.substitution(name, tex=False).format_string,
-        }
+        found = trace.cache["records"] = {}
+        for step in trace.steps:
+            name = step.name
+            found[name] = {
+                "name": name,
+                "kind": step.kind,
+                "description": step.description,
+                "lhs_tex": trace.tex(name),
+                "formula_tex": trace.formula_tex(name),
+                "formula_text": trace.formula_text(name),
+                "_tex_format": trace.substitution(name).format_string,
+                "_text_format": trace.substitution(name, tex=False).format_string,
+            }
     return found  # type: ignore[no-any-return]
 
 

@@ -166,6 +166,7 @@ class Trace:
         self.steps = tuple(self.steps)
         self._index = {s.name: i for i, s in enumerate(self.steps)}
         self._given_set = frozenset(self.givens)
+        self._names = tuple(s.name for s in self.steps)
         self._templates: dict[tuple[str, bool], SubstitutionTemplate] = {}
         self._printed: dict[tuple[str, str], str] = {}
         #: Per-trace caches of consumers (compiled kernels, ...), keyed by their name.
@@ -197,7 +198,7 @@ class Trace:
     @property
     def names(self) -> tuple[str, ...]:
         """Step names in order."""
-        return tuple(s.name for s in self.steps)
+        return self._names
 
     def tex(self, name: str) -> str:
         """LaTeX for a given or step name (``delta3`` -> ``\\delta_{3}``)."""
