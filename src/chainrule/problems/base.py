@@ -8,6 +8,7 @@ the checker and the LMS exports read. One seed, one problem: never global random
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
@@ -269,7 +270,7 @@ class Family:
 
     def accept(self, draft: Draft, exact: Mapping[str, float]) -> bool:
         """Whether a drawn variant is good to work by hand (default: every value finite)."""
-        return all(np.isfinite(v) for v in exact.values())
+        return all(map(math.isfinite, exact.values()))
 
     def parse_options(self, raw: Mapping[str, Any], where: str = "") -> dict[str, Any]:
         """Options with defaults filled in; unknown names and bad values are errors."""
