@@ -304,8 +304,10 @@ def generate(
 
 def _register() -> None:
     from chainrule.commands.check import check
+    from chainrule.commands.export import export
 
     main.add_command(check)
+    main.add_command(export)
 
 
 _register()

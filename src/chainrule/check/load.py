@@ -9,10 +9,10 @@ from typing import Any
 from chainrule.errors import ChainruleError, InputError
 from chainrule.problems.base import Problem, problem_from_id, problem_from_values
 
-__all__ = ["load_problem"]
+__all__ = ["load_problem", "problem_from_record"]
 
 
-def _from_record(record: dict[str, Any], where: str) -> Problem:
+def problem_from_record(record: dict[str, Any], where: str) -> Problem:
     """A problem from its JSON record (walkthrough JSON or one entry of key.json)."""
     problem_id = record.get("id")
     givens = record.get("givens")
@@ -92,12 +92,12 @@ def load_problem(source: str, problem_id: str | None = None) -> Problem:
                 if len(records) != 1:
                     raise InputError(f"holds {len(records)} problems: choose one with --problem",
                                      file=source)
-                return _from_record(records[0], source)
+                return problem_from_record(records[0], source)
             for record in records:
                 if record.get("id") == problem_id:
-                    return _from_record(record, source)
+                    return problem_from_record(record, source)
             raise InputError(f"has no problem {problem_id}", file=source, field="problems")
         if not isinstance(data, dict):
             raise InputError("not a problem", file=source)
-        return _from_record(data, source)
+        return problem_from_record(data, source)
     return problem_from_id(source)

@@ -1,0 +1,320 @@
+"""What both LMS exports share: the checked problem set, the graded answers, safe writing.
+
+A problem-set folder (from ``chainrule generate``) is read through its ``key.json``; every
+record is regenerated from its ID (or, for a givens-file problem, from its structure and
+givens) and must give the key's own values, and every problem must appear in its version's
+questions file. So the LMS file grades exactly what the handouts ask.
+
+Tolerance
+---------
+A problem asks for values rounded to d decimals (u = 10^-d). Each graded value accepts two
+centres: the student's rounded-as-you-go chain (the key's ``rounded``) and the exact chain
+rounded to d decimals (the key's ``value``, half away from zero), the two results this
+project's checker accepts. Around each centre the absolute tolerance is
+
+    tol = 0.501 u        (0.000501 for 3 decimals)
+
+* Half a unit is the checker's own rule: a longer answer is right when it rounds to a key
+  value, whichever way its tie goes (0.5125 with 0.512 and 0.513 both admissible).
+* The extra 0.001 u is a hair for the LMS's binary floating point (Moodle compares PHP
+  floats, Canvas Ruby floats: 0.512 + 0.0005 is not exactly 0.5125), far too small to reach
+  the neighbouring d-decimal value, which is a whole unit away.
+* So an answer written with d decimals is right exactly when it is a key value; one unit
+  off in the last decimal is wrong, as is anything beyond ``key ± (u + tol)``.
+
+Moodle's cloze tolerance is absolute (``{1:NUMERICAL:=value:tolerance}``), as is Canvas's
+numeric range; a relative tolerance would let large values drift and be too strict near 0.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any, NoReturn
+
+from chainrule.errors import ChainruleError, InputError
+from chainrule.problems.base import Problem
+
+__all__ = [
+    "TOLERANCE_UNITS",
+    "Answer",
+    "ProblemSet",
+    "SetProblem",
+    "answers",
+    "decimal_text",
+    "load_set",
+    "question_kind",
+    "shorten",
+    "stable_id",
+    "tolerance",
+    "write_output",
+    "xml_safe",
+]
+
+#: The tolerance in units of the last decimal (see the module docstring).
+TOLERANCE_UNITS = Decimal("0.501")
+#: Longest question or category name Moodle and Canvas store.
+NAME_LIMIT = 255
+
+_XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+@dataclass
+class SetProblem:
+    """One problem of the set: the regenerated problem, where it stands and its key title."""
+
+    problem: Problem
+    position: int
+    version: str | None
+    title: str
+
+    @property
+    def label(self) -> str:
+        """Position and version, like "02B" ("02" when the set has one version)."""
+        return f"{self.position:02d}{self.version or ''}"
+
+    @property
+    def name(self) -> str:
+        """The question's name: label, title and problem ID, within the LMS's 255 characters
+        (a long title is shortened; the ID is always whole)."""
+        title = shorten(self.title, NAME_LIMIT - len(self.label) - len(self.problem.id) - 4)
+        return f"{self.label} {title} ({self.problem.id})"
+
+
+@dataclass
+class ProblemSet:
+    """A checked problem-set folder: its title and seed, and every problem of every version."""
+
+    folder: Path
+    title: str
+    seed: Any
+    versions: list[str]
+    problems: list[SetProblem]
+
+    def groups(self) -> list[tuple[int, str, list[SetProblem]]]:
+        """(position, family, problems): one group per position and family, all versions."""
+        found: dict[tuple[int, str], list[SetProblem]] = {}
+        for entry in self.problems:
+            found.setdefault((entry.position, entry.problem.family), []).append(entry)
+        return [(pos, family, items) for (pos, family), items in sorted(found.items())]
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A graded value: its step, the accepted key values (text, d decimals) and tolerance."""
+
+    name: str
+    lhs_tex: str
+    accepted: tuple[str, ...]
+    decimals: int
+    tolerance: Decimal
+    record: dict[str, Any]
+
+
+def tolerance(decimals: int) -> Decimal:
+    """The absolute tolerance of a value asked to ``decimals`` places: 0.501 units."""
+    return TOLERANCE_UNITS.scaleb(-decimals)
+
+
+def shorten(text: str, limit: int = NAME_LIMIT) -> str:
+    """``text`` cut to ``limit`` characters (ending in an ellipsis when cut)."""
+    limit = max(limit, 1)
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def decimal_text(value: Decimal) -> str:
+    """A Decimal in plain positional notation ("0.000501", never "5.01E-4")."""
+    return format(value, "f")
+
+
+def answers(problem: Problem, records: Iterable[dict[str, Any]]) -> list[Answer]:
+    """The graded values of a problem, one per asked step, from its step records."""
+    from chainrule.symbolic.printing import format_rounded
+    from chainrule.symbolic.trace import round_half_up
+
+    d = problem.decimals
+    by_name = {r["name"]: r for r in records}
+    result = []
+    for name in problem.asked:
+        record = by_name[name]
+        rounded = format_rounded(problem.rounded[name], d)
+        exact = format_rounded(float(round_half_up(problem.exact[name], d)), d)
+        accepted = tuple(dict.fromkeys((rounded, exact)))
+        result.append(Answer(name, record["lhs_tex"], accepted, d, tolerance(d), record))
+    return result
+
+
+def question_kind(problem: Problem) -> str:
+    """multichoice (choices), numerical (one asked value) or cloze (several)."""
+    if problem.choices is not None:
+        if problem.answer is None or not 0 <= problem.answer < len(problem.choices):
+            raise ChainruleError(f"problem {problem.id}: its choices have no correct answer")
+        return "multichoice"
+    if not problem.asked:
+        raise ChainruleError(f"problem {problem.id}: nothing to answer")
+    return "numerical" if len(problem.asked) == 1 else "cloze"
+
+
+def stable_id(*parts: object, prefix: str = "cr") -> str:
+    """A deterministic XML identifier from content (a hash of ``parts``)."""
+    digest = hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
+    return f"{prefix}{digest[:24]}"
+
+
+def xml_safe(text: Any) -> str:
+    """``text`` without the characters XML 1.0 cannot hold (each becomes U+FFFD)."""
+    return _XML_INVALID.sub("\ufffd", str(text))
+
+
+# --- reading and checking a problem-set folder ---------------------------------------------
+
+
+def load_set(folder: str | Path) -> ProblemSet:
+    """Read a problem-set folder and check that its key regenerates and matches its files."""
+    path = Path(folder)
+    if not path.is_dir():
+        raise InputError("not a folder (give the folder chainrule generate wrote)", file=str(path))
+    key_path = path / "key.json"
+    where = str(key_path)
+    if not key_path.is_file():
+        raise InputError("not a problem set: it has no key.json (make one with chainrule "
+                         "generate)", file=str(path))
+    try:
+        data = json.loads(key_path.read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"not valid JSON: {exc}", file=where) from None
+    if not isinstance(data, dict) or not isinstance(data.get("problems"), list):
+        raise InputError("not a problem-set key: expected 'title' and a list of 'problems'",
+                         file=where)
+    title = data.get("title", "Problem set")
+    versions = data.get("versions") or []
+    if not isinstance(title, str):
+        raise InputError("expected text", file=where, field="title")
+    if not isinstance(versions, list) or not all(isinstance(v, str) for v in versions):
+        raise InputError("expected a list of version letters", file=where, field="versions")
+    if not data["problems"]:
+        raise InputError("the set has no problems", file=where, field="problems")
+    problems = _regenerate(data["problems"], versions, where)
+    _match_files(path, problems, versions, where)
+    return ProblemSet(path, title, data.get("seed"), list(versions), problems)
+
+
+def _regenerate(
+    records: list[Any], versions: list[str], where: str
+) -> list[SetProblem]:
+    from chainrule.check.load import problem_from_record
+
+    positions: dict[str | None, int] = {}
+    result = []
+    for i, record in enumerate(records):
+        field = f"problems[{i}]"
+        if not isinstance(record, dict):
+            raise InputError("expected a problem record", file=where, field=field)
+        version = record.get("version")
+        if versions and version not in versions:
+            raise InputError(f"version {version!r} is not one of the set's {versions}",
+                             file=where, field=f"{field}.version")
+        if not versions and version is not None:
+            raise InputError(f"version {version!r}, but the set lists no versions",
+                             file=where, field=f"{field}.version")
+        try:
+            problem = problem_from_record(record, f"{where}: {field}")
+        except InputError:
+            raise
+        except ChainruleError as exc:
+            raise InputError(f"does not regenerate: {exc}", file=where, field=field) from None
+        problem.version = version
+        _compare(record, problem, where, field)
+        positions[version] = positions.get(version, 0) + 1
+        title = record.get("title")
+        result.append(SetProblem(problem, positions[version], version,
+                                 title if isinstance(title, str) else problem.title))
+    return result
+
+
+def _compare(record: dict[str, Any], problem: Problem, where: str, field: str) -> None:
+    """The record's answers must be the regenerated problem's (same steps, same values)."""
+    from chainrule.symbolic.printing import format_rounded
+
+    key = problem.key()
+    pid = problem.id
+
+    def fail(what: str) -> NoReturn:
+        raise InputError(f"problem {pid}: {what} does not match the problem its ID "
+                         "regenerates", file=where, field=field)
+
+    if record.get("family", key["family"]) != key["family"]:
+        fail("the family")
+    steps = record.get("steps", [])
+    if not isinstance(steps, list) or [s.get("name") if isinstance(s, dict) else None
+                                       for s in steps] != [s["name"] for s in key["steps"]]:
+        fail("the list of steps")
+    d = problem.decimals
+    for mine, theirs in zip(key["steps"], steps, strict=True):
+        try:
+            value, rounded = float(theirs["value"]), float(theirs["rounded"])
+        except (KeyError, TypeError, ValueError):
+            fail(f"step {mine['name']}")
+        if abs(value - mine["value"]) > 1e-9 * max(1.0, abs(mine["value"])) or (
+            format_rounded(rounded, d) != format_rounded(mine["rounded"], d)
+        ):
+            fail(f"step {mine['name']}")
+    if record.get("choices") != key.get("choices") or record.get("answer") != key.get("answer"):
+        fail("the choices or answer")
+
+
+def _match_files(
+    folder: Path, problems: list[SetProblem], versions: list[str], where: str
+) -> None:
+    """Each version's questions file must exist and name every problem of that version."""
+    from chainrule.render.environment import tex_escape
+
+    expected: list[str | None] = [*versions] or [None]
+    present = {m.group(1) or None for f in folder.glob("questions*.*")
+               if (m := re.fullmatch(r"questions(?:-([A-Z]))?\.(?:md|tex)", f.name))}
+    extra = sorted(v or "(no version)" for v in present - set(expected))
+    if extra:
+        raise InputError(f"does not match the folder: it has questions for version {extra[0]}, "
+                         "which the key does not list", file=where, field="versions")
+    for version in expected:
+        suffix = f"-{version}" if version else ""
+        file = next((f for f in (folder / f"questions{suffix}.md",
+                                 folder / f"questions{suffix}.tex") if f.is_file()), None)
+        if file is None:
+            raise InputError(f"does not match the folder: questions{suffix}.md is missing",
+                             file=where)
+        text = file.read_text(encoding="utf-8", errors="replace")
+        for entry in problems:
+            pid = entry.problem.id
+            if entry.version == version and pid not in text and tex_escape(pid) not in text:
+                raise InputError(f"does not match {file.name}: it has no problem {pid}",
+                                 file=where)
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def write_output(path: str | Path, data: bytes, force: bool = False) -> None:
+    """Write ``data`` to ``path`` whole (a temporary file renamed); never replace unless
+    ``force``."""
+    target = Path(path)
+    if target.is_dir():
+        raise ChainruleError(f"{target}: is a folder; give a file name")
+    if target.exists() and not force:
+        raise ChainruleError(f"{target}: exists; use --force to replace it")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
