@@ -209,8 +209,9 @@ def walkthrough(
       chainrule walkthrough --givens examples/notes-2-2-1.yaml
       chainrule walkthrough --id bp-00000C1S --format json
     """
+    from chainrule.files import write_file
     from chainrule.problems.walkthrough import walkthrough_problem
-    from chainrule.render.walkthrough import render_walkthrough, write_new
+    from chainrule.render.walkthrough import render_walkthrough
 
     problem = walkthrough_problem(
         net=net, hidden=hidden, output=output_act, loss=loss, eta=eta, decimals=decimals,
@@ -222,7 +223,7 @@ def walkthrough(
     else:
         from pathlib import Path
 
-        write_new(Path(out), text, force=force)
+        write_file(Path(out), text, force=force)
         click.echo(f"wrote {out} ({problem.id})", err=True)
 
 
@@ -264,8 +265,9 @@ def generate(
     """
     from pathlib import Path
 
+    from chainrule.files import write_folder
     from chainrule.problems.spec import build_set, load_spec, spec_from_options
-    from chainrule.render.writer import set_files, write_folder
+    from chainrule.render.writer import set_files
 
     if spec_path is not None:
         if families or options or title:

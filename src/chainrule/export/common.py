@@ -30,9 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -40,6 +38,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from chainrule.errors import ChainruleError, InputError
+from chainrule.files import write_file
 from chainrule.problems.base import Problem
 
 __all__ = [
@@ -302,19 +301,5 @@ def _match_files(
 
 
 def write_output(path: str | Path, data: bytes, force: bool = False) -> None:
-    """Write ``data`` to ``path`` whole (a temporary file renamed); never replace unless
-    ``force``."""
-    target = Path(path)
-    if target.is_dir():
-        raise ChainruleError(f"{target}: is a folder; give a file name")
-    if target.exists() and not force:
-        raise ChainruleError(f"{target}: exists; use --force to replace it")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``data`` to ``path`` whole; never replace unless ``force``."""
+    write_file(path, data, force=force)

@@ -6,7 +6,6 @@ per variant, so rendering many variants costs little more than the templates the
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from chainrule.problems.base import Problem
@@ -18,7 +17,6 @@ __all__ = [
     "render_walkthrough",
     "walkthrough_context",
     "walkthrough_json",
-    "write_new",
 ]
 
 
@@ -174,15 +172,3 @@ def render_walkthrough(
     ext = {"md": "md", "tex": "tex"}[fmt]
     return render(f"{fmt}/walkthrough.{ext}.j2", walkthrough_context(problem, iterations),
                   templates_dir)
-
-
-def write_new(path: Path, text: str, force: bool = False) -> None:
-    """Write ``text`` to ``path`` whole (via a temporary file); never replace without force."""
-    from chainrule.errors import ChainruleError
-
-    if path.exists() and not force:
-        raise ChainruleError(f"{path}: exists; use --force to replace it")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(path)

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Mapping, Sequence
-from pathlib import Path
 from typing import Any
 
-from chainrule.errors import ChainruleError
+from chainrule.files import write_folder
 from chainrule.problems.base import Problem
 from chainrule.problems.spec import SetSpec
 from chainrule.render.problemset import render_set
@@ -45,30 +42,3 @@ def set_files(
                 )
     files["key.json"] = json.dumps(key_data(spec, versions), indent=2, ensure_ascii=False) + "\n"
     return files
-
-
-def write_folder(folder: Path, files: Mapping[str, str], force: bool = False) -> None:
-    """Write ``files`` into ``folder`` as a whole: built beside it, then moved into place.
-
-    An existing folder is an error unless ``force``; then it is replaced only once the new
-    one is complete.
-    """
-    if folder.exists() and not force:
-        raise ChainruleError(f"{folder}: exists; use --force to replace it")
-    if folder.exists() and not folder.is_dir():
-        raise ChainruleError(f"{folder}: exists and is not a folder")
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=folder.parent))
-    try:
-        for name, text in files.items():
-            (staging / name).write_text(text, encoding="utf-8")
-        if folder.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{folder.name}.old.", dir=folder.parent))
-            folder.rename(old / folder.name)
-            staging.rename(folder)
-            shutil.rmtree(old)
-        else:
-            staging.rename(folder)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
