@@ -307,9 +307,11 @@ def generate(
 def _register() -> None:
     from chainrule.commands.check import check
     from chainrule.commands.export import export
+    from chainrule.commands.train import train
 
     main.add_command(check)
     main.add_command(export)
+    main.add_command(train)
 
 
 _register()

@@ -1,0 +1,435 @@
+"""The training loop: layer kernels for the gradients, update kernels for the steps.
+
+Both kinds of kernel are generated from the symbolic derivations (``compile_layers`` for the
+chain rule through the deltas, ``update_kernel`` for the optimizer's update trace), so the
+numbers a run produces follow the same formulas a worked example prints. One update:
+
+1. the batch's mean loss and its gradient for [W1, b1, ...] from the layer kernel (for the
+   notes' NAG at the look-ahead point theta - beta*v, from the update trace's own step);
+2. the optimizer's update trace on the whole flat parameter vector at once, with this
+   epoch's learning rate (a schedule, evaluated per epoch from t = 0) and the step count t
+   (from 1, for Adam's bias correction).
+
+After every epoch the loss J (the mean over all examples) and the accuracy are measured and
+handed to the history. A run *diverges* when J or a parameter stops being a finite number,
+or J exceeds 1e6 times max(1, J at epoch 0); it then stops and reports the epoch.
+Randomness: the initial weights and the shuffles come from two streams spawned from
+``numpy.random.SeedSequence(seed)``, so runs that share a seed share both.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Protocol
+
+import numpy as np
+
+from chainrule.errors import ChainruleError
+from chainrule.numeric.layers import LayerKernel, compile_layers
+from chainrule.numeric.optimizers import UpdateKernel, update_kernel
+from chainrule.symbolic.network import Network
+from chainrule.symbolic.optimizers import get_optimizer
+from chainrule.symbolic.schedules import Schedule, get_schedule
+from chainrule.train.batching import epoch_batches, get_batching
+from chainrule.train.datasets import Dataset
+from chainrule.train.params import Layout, init_params
+
+__all__ = [
+    "DIVERGENCE_FACTOR",
+    "Stepper",
+    "Targets",
+    "TrainConfig",
+    "TrainResult",
+    "compare",
+    "encode_targets",
+    "initial_params",
+    "make_schedule",
+    "resolve_optimizer",
+    "train",
+]
+
+#: J above this many times max(1, initial J) counts as divergence.
+DIVERGENCE_FACTOR = 1e6
+
+#: Losses whose targets are probabilities or class labels, not regression values.
+_CLASS_LOSSES = frozenset({"bce", "cce", "kl", "lsce", "hinge"})
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How to train: optimizer, its hyper-parameters and options, schedule, batching, epochs.
+
+    ``hyper`` overrides the optimizer's defaults (``lr`` is another name for ``eta``);
+    ``options`` are the optimizer's conventions (``convention``, ``eps_placement``). A
+    schedule's ``eta0`` (``eta_max`` for SGDR) defaults to the optimizer's eta;
+    ``schedule_params`` may name its ``form`` (e.g. ``gamma`` for exponential decay).
+    """
+
+    optimizer: str = "adam"
+    hyper: Mapping[str, float] = field(default_factory=dict)
+    options: Mapping[str, str] = field(default_factory=dict)
+    schedule: str | None = None
+    schedule_params: Mapping[str, Any] = field(default_factory=dict)
+    batching: str = "full"
+    batch_size: int = 32
+    epochs: int = 100
+    seed: int = 0
+    init: str = "glorot"
+
+
+@dataclass
+class Targets:
+    """Inputs and targets encoded for one network, and how to read off its decisions."""
+
+    X: np.ndarray
+    Y: np.ndarray
+    #: Class code of each example (None for regression).
+    labels: np.ndarray | None
+    #: With one output: class 1 when the output exceeds this (None: argmax over outputs).
+    threshold: float | None
+
+    def accuracy(self, outputs: np.ndarray) -> float | None:
+        """Fraction of examples whose decided class is their label (None for regression)."""
+        if self.labels is None:
+            return None
+        if self.threshold is not None:
+            decided = (outputs[:, 0] > self.threshold).astype(np.int64)
+        else:
+            decided = outputs.argmax(axis=1)
+        return float(np.mean(decided == self.labels))
+
+
+def encode_targets(data: Dataset, net: Network) -> Targets:
+    """The dataset's targets in the form the network's output and loss expect."""
+    if data.n_features != net.layers[0]:
+        raise ChainruleError(
+            f"dataset '{data.name}' has {data.n_features} feature(s) but net {net.spec} has "
+            f"{net.layers[0]} input(s): use --net {data.n_features}-...-{data.n_targets}"
+        )
+    k = net.n_outputs
+    loss = net.loss.key
+    if data.task == "regression":
+        if loss in _CLASS_LOSSES:
+            raise ChainruleError(f"loss '{loss}' is for classes; dataset '{data.name}' is a "
+                                 "regression task: use mse, mae or huber")
+        if k != data.n_targets:
+            raise ChainruleError(f"dataset '{data.name}' has {data.n_targets} target(s) but "
+                                 f"net {net.spec} has {k} output(s)")
+        return Targets(data.X, data.Y, None, None)
+    labels = data.labels()
+    n_classes = max(len(data.classes), int(labels.max()) + 1)
+    if k == 1:
+        if n_classes > 2:
+            raise ChainruleError(f"dataset '{data.name}' has {n_classes} classes: the net "
+                                 f"needs {n_classes} outputs (and softmax with cce)")
+        Y = labels[:, None].astype(np.float64)
+        if loss == "hinge":  # a margin score: class 1 when it is positive
+            pm1 = net.loss.params.get("labels", "pm1") == "pm1"
+            return Targets(data.X, 2.0 * Y - 1.0 if pm1 else Y, labels, 0.0)
+        return Targets(data.X, Y, labels, 0.5)
+    if k != n_classes:
+        raise ChainruleError(f"dataset '{data.name}' has {n_classes} classes but net "
+                             f"{net.spec} has {k} outputs")
+    return Targets(data.X, np.eye(k)[labels], labels, None)
+
+
+def make_schedule(config: TrainConfig, eta: float) -> Schedule:
+    """The config's schedule (constant by default), its initial rate defaulting to ``eta``."""
+    name = config.schedule or "constant"
+    params: dict[str, Any] = dict(config.schedule_params)
+    form = params.pop("form", None)
+    schedule = get_schedule(name, form, **params)
+    start = "eta_max" if "eta_max" in schedule.params else "eta0"
+    if start not in params:
+        schedule = get_schedule(name, form, **{**params, start: eta})
+    return schedule
+
+
+def resolve_optimizer(config: TrainConfig) -> tuple[UpdateKernel, dict[str, Any]]:
+    """The update kernel of the config's optimizer and its hyper-parameters, checked."""
+    info = get_optimizer(config.optimizer)
+    options = {k: v for k, v in config.options.items() if k in info.options}
+    update = update_kernel(info.key, **options)
+    hyper = dict(config.hyper)
+    if "lr" in hyper:
+        hyper["eta"] = hyper.pop("lr")
+    for name, value in hyper.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(
+            value
+        ):
+            raise ChainruleError(f"hyper-parameter {name} must be a finite number")
+    return update, update.hyper(hyper)
+
+
+def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
+    init, shuffle = np.random.SeedSequence(seed).spawn(2)
+    return np.random.default_rng(init), np.random.default_rng(shuffle)
+
+
+def initial_params(net: Network, seed: int = 0, scheme: str = "glorot") -> list[np.ndarray]:
+    """The initial weights a run with this seed starts from (biases 0)."""
+    return init_params(net.layers, _rngs(seed)[0], scheme)
+
+
+class Stepper:
+    """One optimizer on one network: :meth:`step` is forward, backward and update.
+
+    The parameters are one flat vector ``theta`` (``views`` are [W1, b1, ...] into it) and
+    the state one flat vector per state name. Call :meth:`step` inside
+    ``numpy.errstate(all="ignore")`` when a run may overflow (``train`` does).
+    """
+
+    def __init__(
+        self,
+        kernel: LayerKernel,
+        update: UpdateKernel,
+        params: Sequence[np.ndarray],
+        hyper: Mapping[str, Any],
+    ) -> None:
+        self.kernel, self.update = kernel, update
+        self.layout = Layout.of(params)
+        self.theta = self.layout.flatten(params)
+        self.views = self.layout.views(self.theta)
+        self.state = {s: np.zeros(self.layout.size) for s in update.state_names}
+        self.t = 0
+        meta = update.trace.meta
+        givens = update.kernel.givens
+        # The compiled update takes its givens positionally: fill the constant ones once.
+        self._args: list[Any] = [hyper.get(g) for g in givens]
+        self._theta_at = givens.index("theta")
+        self._grad_at = givens.index(meta["gradient"])
+        self._eta_at = givens.index("eta")
+        self._t_at = givens.index("t") if "t" in givens else None
+        self._state_at = [(s, givens.index(s)) for s in update.state_names]
+        names = update.kernel.names
+        self._new_theta = names.index("theta_new")
+        self._new_state = [(s, names.index(new)) for s, new in meta["state"].items()]
+        self._function = update.kernel.function
+        self._ahead = None
+        if update.lookahead_kernel is not None:
+            ahead = update.lookahead_kernel
+            self._ahead = (ahead.function, [
+                "theta" if g == "theta" else "v" if g == "v" else float(hyper[g])
+                for g in ahead.givens
+            ])
+
+    @property
+    def params(self) -> list[np.ndarray]:
+        """The current [W1, b1, ...] (views into ``theta``)."""
+        return self.views
+
+    def _lookahead(self) -> list[np.ndarray]:
+        function, template = self._ahead  # type: ignore[misc]
+        values = {"theta": self.theta, "v": self.state["v"]}
+        args = [values[a] if isinstance(a, str) else a for a in template]
+        return self.layout.views(np.asarray(function(*args)[0]))
+
+    def step(self, X: np.ndarray, Y: np.ndarray, eta: float) -> float:
+        """One update on the batch (X, Y) with learning rate ``eta``; the batch's mean loss."""
+        at = self.views if self._ahead is None else self._lookahead()
+        loss, grads = self.kernel.loss_and_gradients(X, Y, at)
+        self.t += 1
+        args = self._args
+        args[self._theta_at] = self.theta
+        args[self._grad_at] = np.concatenate(grads, axis=None)
+        args[self._eta_at] = eta
+        if self._t_at is not None:
+            args[self._t_at] = self.t
+        for name, i in self._state_at:
+            args[i] = self.state[name]
+        out = self._function(*args)
+        self.theta = out[self._new_theta]
+        for name, i in self._new_state:
+            self.state[name] = out[i]
+        self.views = self.layout.views(self.theta)
+        return loss
+
+
+@dataclass
+class TrainResult:
+    """A finished (or diverged) run: its history, final parameters and figures."""
+
+    label: str
+    optimizer: str
+    hyper: dict[str, Any]
+    options: dict[str, str]
+    config: TrainConfig
+    schedule: Schedule
+    initial_params: list[np.ndarray]
+    params: list[np.ndarray]
+    #: Columns epoch, steps, lr, loss, batch_loss, accuracy; one row per epoch from 0.
+    history: dict[str, np.ndarray]
+    diverged_at: int | None = None
+    message: str | None = None
+    #: Every parameter vector visited, one row per step from the start (when recorded).
+    path: np.ndarray | None = None
+
+    @property
+    def final_loss(self) -> float:
+        return float(self.history["loss"][-1])
+
+    @property
+    def final_accuracy(self) -> float | None:
+        acc = float(self.history["accuracy"][-1])
+        return None if math.isnan(acc) else acc
+
+    @property
+    def epochs_run(self) -> int:
+        return int(self.history["epoch"][-1])
+
+    def summary(self) -> dict[str, Any]:
+        """The run's final figures, JSON-ready."""
+        return {
+            "optimizer": self.label,
+            "rule": self.optimizer,
+            "hyper": self.hyper,
+            "options": self.options,
+            "schedule": self.schedule.key,
+            "schedule_params": self.schedule.params,
+            "batching": self.config.batching,
+            "batch_size": self.config.batch_size if self.config.batching == "mini" else None,
+            "epochs": self.epochs_run,
+            "steps": int(self.history["steps"][-1]),
+            "initial_loss": float(self.history["loss"][0]),
+            "final_loss": self.final_loss,
+            "final_accuracy": self.final_accuracy,
+            "diverged_at": self.diverged_at,
+        }
+
+
+class HistorySink(Protocol):
+    """Where a run's rows go as it trains (e.g. a CSV file)."""
+
+    def write(self, label: str, row: Mapping[str, float]) -> None: ...
+
+
+HISTORY_COLUMNS = ("epoch", "steps", "lr", "loss", "batch_loss", "accuracy")
+
+
+def _divergence(label: str, epoch: int, steps: int, loss: float, finite_params: bool,
+                limit: float) -> str:
+    if not finite_params:
+        what = "a parameter became inf or nan"
+    elif not math.isfinite(loss):
+        what = f"the loss became {loss}"
+    else:
+        what = f"the loss reached {loss:.3g}, over {limit:.3g}"
+    return (f"{label} diverged in epoch {epoch} (step {steps}): {what}; "
+            "try a smaller learning rate")
+
+
+def train(
+    net: Network,
+    data: Dataset,
+    config: TrainConfig,
+    *,
+    label: str | None = None,
+    params: Sequence[np.ndarray] | None = None,
+    history: HistorySink | None = None,
+    on_epoch: Callable[[int, float], None] | None = None,
+    record_path: bool = False,
+) -> TrainResult:
+    """Train ``net`` on ``data``; stop early (``diverged_at`` set) if the run diverges.
+
+    ``params`` are the initial [W1, b1, ...] (default: drawn from ``config.seed``).
+    ``history`` receives a row per epoch as it finishes; ``on_epoch(epoch, loss)`` is
+    called after it (for progress bars). ``record_path`` keeps every parameter vector.
+    """
+    if config.epochs < 1:
+        raise ChainruleError("epochs must be at least 1")
+    label = label or config.optimizer
+    targets = encode_targets(data, net)
+    X, Y = targets.X, targets.Y
+    config = replace(config, batching=get_batching(config.batching))
+    strategy = config.batching
+    kernel = compile_layers(net)
+    update, hyper = resolve_optimizer(config)
+    schedule = make_schedule(config, float(hyper["eta"]))
+    etas = schedule(np.arange(config.epochs))
+    init_rng, shuffle_rng = _rngs(config.seed)
+    if params is None:
+        params = init_params(net.layers, init_rng, config.init)
+    start = [np.array(p, dtype=np.float64) for p in params]
+    shapes = [s for a, b in itertools.pairwise(net.layers) for s in ((a, b), (b,))]
+    if [p.shape for p in start] != shapes:
+        raise ChainruleError(f"initial parameters of shapes {[p.shape for p in start]}; "
+                             f"net {net.spec} needs {shapes}")
+    stepper = Stepper(kernel, update, start, hyper)
+    rows: dict[str, list[float]] = {c: [] for c in HISTORY_COLUMNS}
+    path: list[np.ndarray] = [stepper.theta.copy()] if record_path else []
+    diverged_at, message = None, None
+
+    def measure() -> tuple[float, float | None]:
+        loss = float(kernel.losses(X, Y, stepper.views).mean())
+        accuracy = targets.accuracy(kernel.predict(X, stepper.views))
+        return loss, accuracy
+
+    def record(row: dict[str, float]) -> None:
+        for column in HISTORY_COLUMNS:
+            rows[column].append(row[column])
+        if history is not None:
+            history.write(label, row)
+
+    with np.errstate(all="ignore"):
+        loss0, acc0 = measure()
+        if not math.isfinite(loss0):
+            raise ChainruleError(f"{label}: the loss at the initial weights is {loss0}")
+        limit = DIVERGENCE_FACTOR * max(1.0, loss0)
+        nan = float("nan")
+        record({"epoch": 0, "steps": 0, "lr": nan, "loss": loss0, "batch_loss": nan,
+                "accuracy": nan if acc0 is None else acc0})
+        for epoch in range(1, config.epochs + 1):
+            eta = float(etas[epoch - 1])
+            total = 0.0
+            batches = epoch_batches(strategy, X, Y, shuffle_rng, config.batch_size)
+            for Xb, Yb in batches:
+                total += stepper.step(Xb, Yb, eta) * len(Xb)
+                if record_path:
+                    path.append(stepper.theta.copy())
+            loss, accuracy = measure()
+            finite = bool(np.isfinite(stepper.theta).all())
+            if not (finite and math.isfinite(loss) and loss <= limit):
+                diverged_at = epoch
+                message = _divergence(label, epoch, stepper.t, loss, finite, limit)
+                break
+            record({"epoch": epoch, "steps": stepper.t, "lr": eta, "loss": loss,
+                    "batch_loss": total / len(X),
+                    "accuracy": nan if accuracy is None else accuracy})
+            if on_epoch is not None:
+                on_epoch(epoch, loss)
+    return TrainResult(
+        label=label, optimizer=update.trace.meta["optimizer"], hyper=hyper,
+        options=dict(update.trace.meta["options"]), config=config, schedule=schedule,
+        initial_params=start, params=[p.copy() for p in stepper.views],
+        history={c: np.array(v, dtype=np.float64) for c, v in rows.items()},
+        diverged_at=diverged_at, message=message,
+        path=np.array(path) if record_path else None,
+    )
+
+
+def compare(
+    net: Network,
+    data: Dataset,
+    configs: Mapping[str, TrainConfig],
+    *,
+    history: HistorySink | None = None,
+    on_epoch: Callable[[str, int, float], None] | None = None,
+    record_path: bool = False,
+) -> list[TrainResult]:
+    """Train once per config (label -> config), every run from the same initial weights.
+
+    The weights are drawn from the first config's seed and initialisation.
+    """
+    if not configs:
+        raise ChainruleError("nothing to compare: name at least one optimizer")
+    first = next(iter(configs.values()))
+    start = initial_params(net, first.seed, first.init)
+    results = []
+    for label, config in configs.items():
+        hook = None if on_epoch is None else (lambda e, j, _l=label: on_epoch(_l, e, j))
+        results.append(train(net, data, config, label=label, params=start, history=history,
+                             on_epoch=hook, record_path=record_path))
+    return results
