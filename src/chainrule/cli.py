@@ -9,60 +9,12 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
+from chainrule.commands.common import FORMATS, parse_params, reports_errors
 from chainrule.errors import ChainruleError
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-FORMATS = ("text", "md", "tex", "json")
-
-
-class UserError(click.ClickException):
-    """A ChainruleError at the command line: one line on stderr, exit code 2."""
-
-    exit_code = 2
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"Error: {self.format_message()}", err=True)
-
-
-def reports_errors(fn: F) -> F:
-    """Turn library errors into :class:`UserError`."""
-
-    @wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ChainruleError as exc:
-            raise UserError(str(exc)) from None
-
-    return wrapper  # type: ignore[return-value]
-
-
-def _parse_params(items: tuple[str, ...]) -> dict[str, Any]:
-    from chainrule.numbers import parse_number
-
-    params: dict[str, Any] = {}
-    for item in items:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            raise ChainruleError(f"--param '{item}': write NAME=VALUE, like delta=1.5")
-        text = raw.strip()
-        value: Any
-        if text.lower() in ("true", "false"):
-            value = text.lower() == "true"
-        else:
-            try:
-                value = parse_number(text)
-            except ValueError:
-                value = text
-        params[key.strip()] = value
-    return params
 
 
 def _emit(data: dict[str, Any], fmt: str, template: str) -> None:
@@ -143,7 +95,7 @@ def derive(
       chainrule derive --net 2-2-1 --at examples/notes-2-2-1.yaml --format md
       chainrule derive --net 2-2-1 --chain w11 --format md
     """
-    loss_params = _parse_params(params)
+    loss_params = parse_params(params)
     if net is None and at is None:
         if loss_name is None:
             raise ChainruleError("name a loss (chainrule derive bce) or a network (--net 2-2-1)")
@@ -280,7 +232,7 @@ def generate(
         if not families:
             raise ChainruleError("give a spec file (chainrule generate exam.yaml) or --family")
         spec = spec_from_options(list(families), count, 0, 3 if decimals is None else decimals,
-                                 1, title or "Problem set", _parse_params(options))
+                                 1, title or "Problem set", parse_params(options))
     if seed is not None:
         spec.seed = seed
     if versions is not None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from chainrule.cli import UserError, reports_errors
+from chainrule.commands.common import UserError, reports_errors
 from chainrule.errors import ChainruleError
 
 __all__ = ["check"]

@@ -28,7 +28,7 @@ def _run(kind: str, set_dir: str, out: str | None, force: bool,
          templates_dir: str | None) -> None:
     from pathlib import Path
 
-    from chainrule.cli import UserError
+    from chainrule.commands.common import UserError
     from chainrule.errors import ChainruleError
     from chainrule.export import canvas_package, load_set, moodle_xml, write_output
 

@@ -9,14 +9,14 @@ from typing import Any
 
 import click
 
-from chainrule.cli import _parse_params, reports_errors
+from chainrule.commands.common import parse_params, reports_errors
 from chainrule.errors import ChainruleError
 
 __all__ = ["train"]
 
 
 def _numbers(items: tuple[str, ...], what: str) -> dict[str, float]:
-    values = _parse_params(items)
+    values = parse_params(items)
     for key, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ChainruleError(f"{what} {key}={value}: the value must be a number")
@@ -206,7 +206,7 @@ def train(
     optimizers = tuple(compare.split(",")) if compare is not None else (optimizer,)
     spec = SessionSpec(
         data=data, label=label, samples=samples, noise=noise, net=net, hidden=hidden,
-        output=output_act, loss=loss, loss_params=_parse_params(loss_params),
+        output=output_act, loss=loss, loss_params=parse_params(loss_params),
         optimizers=optimizers, hyper=hyper_values, options=options, schedule=schedule,
         schedule_params=_schedule_params(schedule_params),
         batching=batching or ("mini" if batch_size is not None else "full"),
