@@ -24,6 +24,11 @@ def _safe_log(x: Any) -> Any:
 
 
 def _sigmoid(x: Any) -> Any:
+    if isinstance(x, np.ndarray) and x.ndim and x.dtype == np.float64:
+        out = np.negative(x)  # one buffer, updated in place: no temporaries
+        np.exp(out, out=out)
+        out += 1.0
+        return np.reciprocal(out, out=out)
     return 1.0 / (1.0 + np.exp(-x))
 
 
