@@ -38,8 +38,8 @@ def test_writes_every_file_and_a_key(tmp_path):
     result = run(write(tmp_path, SPEC), "--out", out)
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(["key.json"] + [f"{k}-{v}.{e}" for k in ("questions", "solutions")
-                                           for v in "AB" for e in ("md", "tex")])
+    assert names == sorted(["key.json", "key.tex"] + [
+        f"{k}-{v}.{e}" for k in ("questions", "solutions") for v in "AB" for e in ("md", "tex")])
     key = json.loads((out / "key.json").read_text())
     assert key["title"] == "Practice set" and key["seed"] == 2026
     assert [p["version"] for p in key["problems"]] == ["A"] * 3 + ["B"] * 3

@@ -197,19 +197,21 @@ def walkthrough(
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), default=None,
               help="Output folder (default output/<name>/).")
 @click.option("--force", is_flag=True, help="Replace the output folder if it exists.")
+@click.option("--pdf", is_flag=True,
+              help="Also compile questions, solutions and key PDFs (needs TeX Live).")
 @click.option("--templates", "templates_dir", type=click.Path(file_okay=False), default=None,
               help="Folder of templates that override the built-in ones.")
 @reports_errors
 def generate(
     spec_path: str | None, families: tuple[str, ...], count: int, options: tuple[str, ...],
     seed: int | None, decimals: int | None, versions: int | None, title: str | None,
-    out_dir: str | None, force: bool, templates_dir: str | None,
+    out_dir: str | None, force: bool, pdf: bool, templates_dir: str | None,
 ) -> None:
     """Build a problem set (questions, solutions, answer key) from a spec or options.
 
     \b
     Writes questions.md, solutions.md, questions.tex, solutions.tex (one of each per
-    version) and key.json into output/<name>/ or --out.
+    version), key.tex and key.json into output/<name>/ or --out; with --pdf also the PDFs.
     \b
     Examples:
       chainrule generate examples/exam.yaml
@@ -217,9 +219,8 @@ def generate(
     """
     from pathlib import Path
 
-    from chainrule.files import write_folder
     from chainrule.problems.spec import build_set, load_spec, spec_from_options
-    from chainrule.render.writer import set_files
+    from chainrule.render.writer import write_set
 
     if spec_path is not None:
         if families or options or title:
@@ -252,17 +253,24 @@ def generate(
             versions_map = build_set(spec, advance)
     else:
         versions_map = build_set(spec)
-    write_folder(folder, set_files(spec, versions_map, templates_dir), force=force)
+    if pdf:
+        from chainrule.commands.handout import compile_set
+
+        compile_set(spec, versions_map, folder, force=force, templates_dir=templates_dir)
+    else:
+        write_set(spec, versions_map, folder, force=force, templates_dir=templates_dir)
     click.echo(f"wrote {total} problems to {folder}/", err=True)
 
 
 def _register() -> None:
     from chainrule.commands.check import check
     from chainrule.commands.export import export
+    from chainrule.commands.handout import handout
     from chainrule.commands.train import train
 
     main.add_command(check)
     main.add_command(export)
+    main.add_command(handout)
     main.add_command(train)
 
 

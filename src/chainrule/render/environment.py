@@ -31,13 +31,19 @@ _TEX_SPECIALS = {
     "_": r"\_",
     "~": r"\textasciitilde{}",
     "%": r"\%",
+    "'": r"\textquotesingle{}",
+    "`": r"\textasciigrave{}",
+    "<": r"\textless{}",
+    ">": r"\textgreater{}",
 }
 _TEX_RE = re.compile("|".join(re.escape(c) for c in _TEX_SPECIALS))
 
 
 def tex_escape(text: Any) -> str:
-    """User text made literal in LaTeX: every special character escaped."""
-    return _TEX_RE.sub(lambda m: _TEX_SPECIALS[m.group()], str(text))
+    """User text made literal in LaTeX: every special character escaped, and no ligature
+    (``--`` stays two hyphens, ``,,`` two commas)."""
+    escaped = _TEX_RE.sub(lambda m: _TEX_SPECIALS[m.group()], str(text))
+    return re.sub(r"([-,])(?=[-,])", r"\1{}", escaped)
 
 
 def builtin_templates() -> Path:

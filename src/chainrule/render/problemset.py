@@ -7,14 +7,14 @@ Each family has a template per format (``md/families/<family>.md.j2``) with two 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from chainrule.problems.base import Problem
 from chainrule.render.environment import render
 
-__all__ = ["problem_context", "render_set"]
+__all__ = ["problem_context", "render_document", "render_set"]
 
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
@@ -48,14 +48,33 @@ def render_set(
     title: str,
     version: str | None = None,
     instructions: str = "",
+    meta: Mapping[str, str] | None = None,
     templates_dir: str | Path | None = None,
 ) -> str:
     """``kind`` is questions or solutions; ``fmt`` is md or tex."""
+    return render_document([problem_context(p) for p in problems], kind, fmt, title=title,
+                           version=version, instructions=instructions, meta=meta,
+                           templates_dir=templates_dir)
+
+
+def render_document(
+    contexts: Sequence[Mapping[str, Any]],
+    kind: str,
+    fmt: str,
+    *,
+    title: str,
+    version: str | None = None,
+    instructions: str = "",
+    meta: Mapping[str, str] | None = None,
+    templates_dir: str | Path | None = None,
+) -> str:
+    """:func:`render_set` from problem contexts already made (to render several documents)."""
     ext = {"md": "md", "tex": "tex"}[fmt]
     data = {
         "title": title,
         "version": version,
         "instructions": instructions,
-        "problems": [problem_context(p) for p in problems],
+        "meta": dict(meta or {}),
+        "problems": list(contexts),
     }
     return render(f"{fmt}/{kind}.{ext}.j2", data, templates_dir)

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 from chainrule.files import write_folder
 from chainrule.problems.base import Problem
 from chainrule.problems.spec import SetSpec
-from chainrule.render.problemset import render_set
+from chainrule.render.problemset import problem_context, render_document
 
-__all__ = ["key_data", "set_files", "write_folder"]
+__all__ = ["key_data", "set_files", "write_folder", "write_set"]
 
 
 def key_data(spec: SetSpec, versions: Mapping[str | None, Sequence[Problem]]) -> dict[str, Any]:
@@ -29,16 +30,48 @@ def set_files(
     versions: Mapping[str | None, Sequence[Problem]],
     templates_dir: str | None = None,
 ) -> dict[str, str]:
-    """File name -> text for the whole set (questions and solutions per version, the key)."""
+    """File name -> text for the whole set: questions and solutions (Markdown and LaTeX) per
+    version, a LaTeX answer key for all versions, and key.json."""
+    from chainrule.render.environment import render
+
     files: dict[str, str] = {}
     instructions = spec.meta.get("instructions", "")
-    for version, problems in versions.items():
+    meta = {key: spec.meta.get(key, "") for key in ("course", "instructor", "date")}
+    contexts = {v: [problem_context(p) for p in problems] for v, problems in versions.items()}
+    for version, items in contexts.items():
         suffix = f"-{version}" if version else ""
         for kind in ("questions", "solutions"):
             for fmt in ("md", "tex"):
-                files[f"{kind}{suffix}.{fmt}"] = render_set(
-                    problems, kind, fmt, title=spec.title, version=version,
-                    instructions=instructions, templates_dir=templates_dir,
+                files[f"{kind}{suffix}.{fmt}"] = render_document(
+                    items, kind, fmt, title=spec.title, version=version,
+                    instructions=instructions, meta=meta, templates_dir=templates_dir,
                 )
+    key = {"title": spec.title, "meta": meta,
+           "versions": [{"letter": v, "problems": ps} for v, ps in contexts.items()]}
+    files["key.tex"] = render("tex/key.tex.j2", key, templates_dir)
     files["key.json"] = json.dumps(key_data(spec, versions), indent=2, ensure_ascii=False) + "\n"
     return files
+
+
+def write_set(
+    spec: SetSpec,
+    versions: Mapping[str | None, Sequence[Problem]],
+    folder: Path,
+    *,
+    force: bool = False,
+    templates_dir: str | None = None,
+    pdf: bool = False,
+    timeout: float = 120.0,
+) -> list[Path]:
+    """Write the set's folder whole; with ``pdf``, then compile its LaTeX documents.
+
+    Returns the PDFs. Raises :class:`~chainrule.render.pdf.TexNotFoundError` (the .tex files
+    written) when TeX is missing, and LatexError when a document does not compile.
+    """
+    files = set_files(spec, versions, templates_dir)
+    write_folder(folder, files, force=force)
+    if not pdf:
+        return []
+    from chainrule.render.pdf import write_pdfs
+
+    return write_pdfs(folder, [n for n in files if n.endswith(".tex")], timeout=timeout)

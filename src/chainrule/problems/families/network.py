@@ -136,8 +136,10 @@ class NetworkFamily(Family):
         if deltas is None and draft.trace is not None:
             deltas = draft.trace.cache["deltas"] = [
                 n for n in draft.trace.names if n.startswith("delta")]
-        if any(abs(exact[n]) < 0.002 for n in deltas or ()):
-            return False
+        for n in deltas or ():
+            # An inactive ReLU unit's delta is 0 by design (its f' is 0); others must not be.
+            if abs(exact[n]) < 0.002 and exact.get("fprime" + n[len("delta"):], 1.0) != 0:
+                return False
         loss = net.loss.key
         for k, out in enumerate(net.outputs):
             y, p = draft.givens[net.targets[k]], exact[out]
