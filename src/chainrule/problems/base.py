@@ -353,14 +353,15 @@ def _draw_all(
         for members in groups.values():
             trace = drafts[members[0]].trace
             names: tuple[str, ...] = ()
-            values: dict[str, np.ndarray] = {}
+            rows: list[list[float]] = [[] for _ in members]
             if trace is not None:
                 names = (*trace.givens, *trace.names)
                 batch = {g: np.array([drafts[i].givens[g] for i in members], dtype=np.float64)
                          for g in trace.givens}
                 values = compile_trace(trace)(batch)
+                rows = (np.array([values[n] for n in names]).T + 0.0).tolist()
             for row, i in enumerate(members):
-                exact = {n: float(values[n][row]) + 0.0 for n in names}
+                exact = dict(zip(names, rows[row], strict=True))
                 if requests[i][0].accept(drafts[i], exact):
                     done[i] = (drafts[i], exact)
                 else:
@@ -405,10 +406,12 @@ def make_problems(
         stacked = np.array([values[n] for n in trace.names])
         same = np.abs(np.array([raw[n] for n in trace.names]) - stacked) <= 1e-12 * np.maximum(
             1.0, np.abs(stacked))
+        names = (*trace.givens, *trace.names)
+        table = (np.array([values[n] for n in names]).T + 0.0).tolist()
+        flags = same.T.tolist()
         for row, i in enumerate(members):
-            rounded[i] = {n: float(values[n][row]) + 0.0
-                          for n in (*trace.givens, *trace.names)}
-            exactly[i] = frozenset(n for n, ok in zip(trace.names, same[:, row], strict=True)
+            rounded[i] = dict(zip(names, table[row], strict=True))
+            exactly[i] = frozenset(n for n, ok in zip(trace.names, flags[row], strict=True)
                                    if ok)
     problems = []
     for (family, seed, options, decimals, version), (draft, exact), chain, same in zip(

@@ -74,27 +74,14 @@ def _backward_groups(net: Network, trace: Any) -> list[tuple[int, list[str]]]:
     return found  # type: ignore[no-any-return]
 
 
-def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]:
-    """Everything the walkthrough templates need, grouped as the notes present it."""
-    net = _network(problem)
-    trace = problem.trace
-    assert trace is not None
-    records = problem.step_records(text=False)
-    numbers = problem.number_texts()
+def _static_context(net: Network, trace: Any) -> dict[str, Any]:
+    """The parts of a walkthrough that depend on the network only (cached per trace)."""
+    found = trace.cache.get("walkthrough:static")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     last = len(net.layers) - 1
-    forward = [r for r in records if r["kind"] == "forward"]
-    loss = [r for r in records if r["kind"] == "loss"]
-    by_name = {r["name"]: r for r in records}
-    backward_layers = []
-    for layer, names in _backward_groups(net, trace):
-        steps = [by_name[n] for n in names]
-        title = "Output layer" if layer == last else (
-            "Hidden layer" if last == 2 else f"Hidden layer {layer}")
-        backward_layers.append({"title": title, "layer": layer, "steps": steps})
-    updates = [r for r in records if r["kind"] == "update"]
     layers = []
     for layer in range(1, last + 1):
-        act = net.activation_of(layer)
         neurons = []
         for pos, j in enumerate(net.neurons[layer]):
             out = net.outputs[pos] if layer == last else f"a{j}"
@@ -102,41 +89,73 @@ def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]
                 "j": j,
                 "z": f"{trace.tex(f'z{j}')} = {trace.formula_tex(f'z{j}')}",
                 "a": f"{trace.tex(out)} = {trace.formula_tex(out)}",
-                "weights": [
-                    {"tex": trace.tex(w.name), "value": numbers[w.name]}
-                    for w in net.weights_into(j)
-                ],
-                "bias": {"tex": trace.tex(f"b{j}"), "value": numbers[f"b{j}"]},
+                "weights": [(trace.tex(w.name), w.name) for w in net.weights_into(j)],
+                "bias": (trace.tex(f"b{j}"), f"b{j}"),
             })
-        layers.append({
-            "index": layer,
-            "output": layer == last,
-            "size": net.layers[layer],
-            "activation": act.title,
-            "neurons": neurons,
-        })
-    iteration_rows = iterate(problem, iterations) if iterations > 1 else []
+        layers.append({"index": layer, "output": layer == last, "size": net.layers[layer],
+                       "activation": net.activation_of(layer).title, "neurons": neurons})
+    backward = []
+    for layer, names in _backward_groups(net, trace):
+        title = "Output layer" if layer == last else (
+            "Hidden layer" if last == 2 else f"Hidden layer {layer}")
+        backward.append((title, layer, names))
+    found = {
+        "net": net.spec,
+        "hidden_count": last - 1,
+        "layers": layers,
+        "backward": backward,
+        "kinds": {k: [s.name for s in trace.steps if s.kind == k]
+                  for k in ("forward", "loss", "update")},
+        "inputs": [(trace.tex(x), x) for x in net.inputs],
+        "targets": [(trace.tex(t), t) for t in net.targets],
+        "outputs_tex": [trace.tex(o) for o in net.outputs],
+        "loss_title": net.loss.info.title,
+        "loss_tex": f"L = {trace.formula_tex('L')}",
+        "loss_params": dict(net.loss.params),
+    }
+    trace.cache["walkthrough:static"] = found
+    return found
+
+
+def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]:
+    """Everything the walkthrough templates need, grouped as the notes present it."""
+    net = _network(problem)
+    trace = problem.trace
+    static = _static_context(net, trace)
+    records = problem.step_records(text=False)
+    numbers = problem.number_texts()
+    by_name = {r["name"]: r for r in records}
+    layers = [
+        {**layer, "neurons": [
+            {**n, "weights": [{"tex": tex, "value": numbers[w]} for tex, w in n["weights"]],
+             "bias": {"tex": n["bias"][0], "value": numbers[n["bias"][1]]}}
+            for n in layer["neurons"]
+        ]}
+        for layer in static["layers"]
+    ]
+    kinds = static["kinds"]
     return {
         "problem": problem,
         "id": problem.id,
         "title": problem.title,
-        "net": net.spec,
+        "net": static["net"],
         "decimals": problem.decimals,
-        "inputs": [{"tex": trace.tex(x), "value": numbers[x]} for x in net.inputs],
-        "targets": [{"tex": trace.tex(t), "value": numbers[t]} for t in net.targets],
+        "inputs": [{"tex": tex, "value": numbers[x]} for tex, x in static["inputs"]],
+        "targets": [{"tex": tex, "value": numbers[t]} for tex, t in static["targets"]],
         "eta": numbers["eta"],
         "layers": layers,
-        "loss_title": net.loss.info.title,
-        "loss_tex": f"L = {trace.formula_tex('L')}",
-        "loss_params": {k: v for k, v in net.loss.params.items()},
-        "hidden_count": last - 1,
-        "forward": forward,
-        "loss": loss,
-        "backward": backward_layers,
-        "updates": updates,
-        "iterations": iteration_rows,
+        "loss_title": static["loss_title"],
+        "loss_tex": static["loss_tex"],
+        "loss_params": static["loss_params"],
+        "hidden_count": static["hidden_count"],
+        "forward": [by_name[n] for n in kinds["forward"]],
+        "loss": [by_name[n] for n in kinds["loss"]],
+        "backward": [{"title": title, "layer": layer, "steps": [by_name[n] for n in names]}
+                     for title, layer, names in static["backward"]],
+        "updates": [by_name[n] for n in kinds["update"]],
+        "iterations": iterate(problem, iterations) if iterations > 1 else [],
         "records": records,
-        "outputs_tex": [trace.tex(o) for o in net.outputs],
+        "outputs_tex": static["outputs_tex"],
     }
 
 
