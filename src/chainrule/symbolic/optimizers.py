@@ -41,6 +41,10 @@ import sympy as sp
 from chainrule.errors import ChainruleError
 from chainrule.symbolic.registry import lookup
 from chainrule.symbolic.trace import Step, Trace, TraceValues, round_half_up, sym
+from chainrule.symbolic.written import add as _add
+from chainrule.symbolic.written import minus as _minus
+from chainrule.symbolic.written import mul as _mul
+from chainrule.symbolic.written import over as _over
 
 __all__ = [
     "OPTIMIZERS",
@@ -62,23 +66,6 @@ TEX_NAMES: dict[str, str] = {
     "s": r"s_{t-1}", "s_new": r"s_{t}", "m": r"m_{t-1}", "m_new": r"m_{t}",
     "mhat": r"\hat{m}_{t}", "vhat": r"\hat{v}_{t}",
 }
-
-
-# -- formulas kept in the order students write them ------------------------------------
-def _add(*terms: sp.Expr) -> sp.Expr:
-    return sp.Add(*terms, evaluate=False)
-
-
-def _mul(*factors: sp.Expr) -> sp.Expr:
-    return sp.Mul(*factors, evaluate=False)
-
-
-def _minus(a: sp.Expr, b: sp.Expr) -> sp.Expr:
-    return _add(a, _mul(sp.S.NegativeOne, b))
-
-
-def _over(a: sp.Expr, b: sp.Expr) -> sp.Expr:
-    return _mul(a, sp.Pow(b, -1, evaluate=False))
 
 
 def _square(x: sp.Expr) -> sp.Expr:

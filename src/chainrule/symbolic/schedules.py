@@ -28,6 +28,9 @@ from chainrule.errors import ChainruleError
 from chainrule.symbolic.printing import latex, plain
 from chainrule.symbolic.registry import lookup
 from chainrule.symbolic.trace import Step, Trace, TraceValues, sym
+from chainrule.symbolic.written import add as _add
+from chainrule.symbolic.written import mul as _mul
+from chainrule.symbolic.written import over as _over
 
 __all__ = [
     "SCHEDULES",
@@ -48,16 +51,7 @@ TEX_NAMES: dict[str, str] = {
 }
 
 
-def _add(*terms: sp.Expr) -> sp.Expr:
-    return sp.Add(*terms, evaluate=False)
 
-
-def _mul(*factors: sp.Expr) -> sp.Expr:
-    return sp.Mul(*factors, evaluate=False)
-
-
-def _over(a: sp.Expr, b: sp.Expr) -> sp.Expr:
-    return _mul(a, sp.Pow(b, -1, evaluate=False))
 
 
 def _cosine() -> sp.Expr:

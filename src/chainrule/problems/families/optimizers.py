@@ -40,6 +40,8 @@ from chainrule.symbolic.optimizers import OPTIMIZERS, get_optimizer, optimizer_t
 from chainrule.symbolic.printing import format_number, latex
 from chainrule.symbolic.schedules import get_schedule, sgdr_position
 from chainrule.symbolic.trace import Step, Trace, sym
+from chainrule.symbolic.written import minus as _minus
+from chainrule.symbolic.written import mul as _mul
 
 __all__ = [
     "LrScheduleFamily",
@@ -66,16 +68,7 @@ def rename(expr: sp.Expr, mapping: Mapping[sp.Basic, sp.Expr]) -> sp.Expr:
     return expr.func(*args)
 
 
-def _add(*terms: sp.Expr) -> sp.Expr:
-    return sp.Add(*terms, evaluate=False)
 
-
-def _mul(*factors: sp.Expr) -> sp.Expr:
-    return sp.Mul(*factors, evaluate=False)
-
-
-def _minus(a: sp.Expr, b: sp.Expr) -> sp.Expr:
-    return _add(a, _mul(sp.S.NegativeOne, b))
 
 
 # == optimizer_steps ==========================================================================
