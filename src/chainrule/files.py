@@ -13,9 +13,32 @@ import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from chainrule.errors import ChainruleError
+from chainrule.errors import ChainruleError, InputError
 
-__all__ = ["write_file", "write_folder"]
+__all__ = ["read_text", "write_file", "write_folder"]
+
+#: The largest input file chainrule reads (a givens file, a spec, answers, a class CSV).
+MAX_INPUT_BYTES = 10_000_000
+
+
+def read_text(path: str | Path, what: str = "file", max_bytes: int = MAX_INPUT_BYTES) -> str:
+    """A UTF-8 text file a person gave; missing, unreadable, binary or huge is an InputError
+    naming the file."""
+    path = Path(path)
+    name = str(path)
+    try:
+        if path.stat().st_size > max_bytes:
+            raise InputError(f"is larger than {max_bytes // 1_000_000} MB: not a {what}",
+                             file=name)
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise InputError("no such file", file=name) from None
+    except IsADirectoryError:
+        raise InputError(f"is a folder, not a {what}", file=name) from None
+    except UnicodeDecodeError:
+        raise InputError("is not UTF-8 text", file=name) from None
+    except OSError as exc:
+        raise InputError(f"cannot read: {exc.strerror}", file=name) from None
 
 
 def _umask() -> int:

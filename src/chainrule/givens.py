@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from chainrule.errors import InputError
 from chainrule.numbers import parse_number
+from chainrule.yamlfile import read_yaml
 
 __all__ = ["GivensFile", "load_givens", "resolve_givens"]
 
@@ -43,49 +42,21 @@ class GivensFile:
         return InputError(message, file=self.path, line=line, field=key)
 
 
-def _read_text(path: Path) -> str:
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", file=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a givens file", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", file=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
-
-
 def load_givens(path: str | Path) -> GivensFile:
     """Read and check the shape of a givens YAML file (numbers are checked in resolve)."""
-    path = Path(path)
-    text = _read_text(path)
-    try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise InputError(f"not valid YAML: {problem}", file=str(path),
-                         line=mark.line + 1 if mark else None) from None
-    if node is None:
-        raise InputError("is empty: expected a mapping of given names to numbers", file=str(path))
-    if not isinstance(node, yaml.MappingNode) or not isinstance(data, dict):
-        raise InputError("expected a mapping of given names to numbers", file=str(path),
-                         line=node.start_mark.line + 1)
-    lines: dict[str, int] = {}
-    for key_node, _ in node.value:
-        key = key_node.value
-        if key in lines:
-            raise InputError("appears twice", file=str(path), line=key_node.start_mark.line + 1,
-                             field=key)
-        lines[str(key)] = key_node.start_mark.line + 1
+    yf = read_yaml(path, "givens file")
+    if yf.data is None:
+        raise InputError("is empty: expected a mapping of given names to numbers", file=yf.path)
+    if not isinstance(yf.data, dict):
+        raise InputError("expected a mapping of given names to numbers", file=yf.path, line=1)
     values: dict[str, Any] = {}
-    for key, value in data.items():
+    lines: dict[str, int] = {}
+    for key, value in yf.data.items():
         if not isinstance(key, str):
-            raise InputError(f"key {key!r} is not a name", file=str(path))
+            raise InputError(f"key {key!r} is not a name", file=yf.path)
         values[key] = value
-    return GivensFile(str(path), values, lines)
+        lines[key] = yf.lines.get((key,), 0)
+    return GivensFile(yf.path, values, lines)
 
 
 def _number(gf: GivensFile, key: str, value: Any) -> float:

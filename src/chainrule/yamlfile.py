@@ -9,6 +9,7 @@ from typing import Any
 import yaml
 
 from chainrule.errors import InputError
+from chainrule.files import read_text
 
 __all__ = ["YamlFile", "read_yaml"]
 
@@ -66,21 +67,8 @@ def _index(node: yaml.Node, where: Path_, lines: dict[Path_, int], file: str) ->
 
 def read_yaml(path: str | Path, what: str = "file") -> YamlFile:
     """Read a YAML file; a missing, unreadable, oversized or invalid file is an InputError."""
-    path = Path(path)
     name = str(path)
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(f"is larger than {MAX_BYTES // 1_000_000} MB: not a {what}",
-                             file=name)
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", file=name) from None
-    except IsADirectoryError:
-        raise InputError(f"is a folder, not a {what}", file=name) from None
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", file=name) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=name) from None
+    text = read_text(path, what, MAX_BYTES)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

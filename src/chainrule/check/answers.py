@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from chainrule.errors import InputError
+from chainrule.files import read_text
 from chainrule.numbers import parse_number
 
 __all__ = ["Answer", "AnswerSheet", "canonical_name", "parse_answers", "read_answers"]
@@ -184,19 +185,8 @@ def read_answers(
     path: str | Path, valid: Sequence[str], output_neurons: dict[str, str]
 ) -> AnswerSheet:
     """Read a student's answers file (YAML, JSON, CSV or name = value lines)."""
-    path = Path(path)
     name = str(path)
-    try:
-        if path.stat().st_size > MAX_BYTES:
-            raise InputError(f"is larger than {MAX_BYTES // 1_000_000} MB: not an answers file",
-                             file=name)
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", file=name) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not an answers file", file=name) from None
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", file=name) from None
+    text = read_text(path, "answers file", MAX_BYTES)
     rows, _ = _rows_from_text(text, name)
     if not rows:
         raise InputError("has no answers", file=name)

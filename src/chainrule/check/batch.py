@@ -7,6 +7,7 @@ from pathlib import Path
 
 from chainrule.check.answers import AnswerSheet, parse_answers
 from chainrule.errors import InputError
+from chainrule.files import read_text
 
 __all__ = ["read_class"]
 
@@ -16,12 +17,7 @@ def read_class(
 ) -> list[AnswerSheet]:
     """One sheet per row; the first column names the student."""
     name = str(path)
-    try:
-        text = Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("no such file", file=name) from None
-    except (UnicodeDecodeError, IsADirectoryError):
-        raise InputError("is not a UTF-8 CSV file", file=name) from None
+    text = read_text(path, "class CSV file")
     rows = list(csv.reader(text.splitlines()))
     if len(rows) < 2 or len(rows[0]) < 2:
         raise InputError("expected a header (id, step names...) and one row per student",

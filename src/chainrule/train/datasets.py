@@ -25,6 +25,7 @@ become one-hot rows.
 from __future__ import annotations
 
 import csv
+import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -33,12 +34,16 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.errors import ChainruleError, InputError
+from chainrule.files import read_text
 from chainrule.symbolic.registry import lookup
 
 __all__ = ["DATASETS", "Dataset", "DatasetInfo", "load_csv", "load_data", "make_dataset"]
 
 TASKS = ("binary", "multiclass", "regression")
 MAX_CLASSES = 20
+
+#: Training data may be large; other inputs are capped lower.
+MAX_CSV_BYTES = 1_000_000_000
 
 
 @dataclass
@@ -227,24 +232,16 @@ def _number(text: str) -> float | None:
 
 def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     """Non-blank rows of a CSV file with their line numbers (1-based)."""
+    text = read_text(path, "CSV file", max_bytes=MAX_CSV_BYTES)
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            rows = []
-            for row in reader:
-                if any(cell.strip() for cell in row):
-                    rows.append((reader.line_num, [cell.strip() for cell in row]))
-            return rows
-    except FileNotFoundError:
-        raise InputError("no such file", file=str(path)) from None
-    except IsADirectoryError:
-        raise InputError("is a folder, not a CSV file", file=str(path)) from None
-    except UnicodeDecodeError:
-        raise InputError("is not UTF-8 text", file=str(path)) from None
+        reader = csv.reader(io.StringIO(text, newline=""))
+        rows = []
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                rows.append((reader.line_num, [cell.strip() for cell in row]))
+        return rows
     except csv.Error as exc:
         raise InputError(f"not valid CSV: {exc}", file=str(path)) from None
-    except OSError as exc:
-        raise InputError(f"cannot read: {exc.strerror}", file=str(path)) from None
 
 
 def _label_kind(values: list[str], task: str) -> str:
