@@ -12,7 +12,7 @@ ties and are broken half away from zero, like a calculator.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Context, Decimal
 from functools import cached_property
@@ -204,20 +204,6 @@ class Trace:
         """LaTeX for a given or step name (``delta3`` -> ``\\delta_{3}``)."""
         return self.tex_names.get(name, name)
 
-    def upstream(self, name: str) -> list[str]:
-        """Every step and given that ``name`` depends on, directly or not, in trace order."""
-        needed: set[str] = set()
-        todo = [name]
-        while todo:
-            current = todo.pop()
-            if current in self._index:
-                for dep in self[current].dependencies:
-                    if dep not in needed:
-                        needed.add(dep)
-                        todo.append(dep)
-        order = list(self.givens) + list(self.names)
-        return [n for n in order if n in needed]
-
     # -- printing -------------------------------------------------------------------------
     def formula_tex(self, name: str) -> str:
         """The right-hand side of a step in LaTeX, in the names of earlier steps."""
@@ -331,8 +317,3 @@ class Trace:
         items = [(g, float(givens[g])) for g in self.givens]
         items += [(s.name, float(current[s.name])) for s in self.steps if s.name in current]
         return TraceValues(items, decimals)
-
-    def select(self, names: Sequence[str]) -> list[Step]:
-        """The steps with these names, in trace order."""
-        wanted = set(names)
-        return [s for s in self.steps if s.name in wanted]
