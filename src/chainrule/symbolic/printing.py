@@ -165,12 +165,19 @@ def _key(name: str) -> str:
 def prepare_numbers(numbers: Mapping[str, str], tex: bool = True) -> dict[str, str]:
     """Raw and parenthesized forms of every number text, for :meth:`fill_prepared`."""
     open_, close = (r"\left(", r"\right)") if tex else ("(", ")")
-    prepared = {}
-    for name, text in numbers.items():
-        key = _KEYS.get(name) or _key(name)
-        prepared["r" + key] = text
-        prepared["b" + key] = open_ + text + close if text[0] == "-" else text
+    names = tuple(numbers)
+    keys = _PREPARED_KEYS.get(names)
+    if keys is None:
+        keys = _PREPARED_KEYS[names] = (
+            ["r" + _key(n) for n in names], ["b" + _key(n) for n in names])
+    texts = list(numbers.values())
+    prepared = dict(zip(keys[0], texts, strict=True))
+    prepared.update(zip(keys[1], [open_ + t + close if t[0] == "-" else t for t in texts],
+                        strict=True))
     return prepared
+
+
+_PREPARED_KEYS: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
 
 
 class SubstitutionPrinter(OrderedLatexPrinter):
