@@ -16,40 +16,24 @@ import xml.etree.ElementTree as ET
 import zipfile
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+import setfolders
 from chainrule.commands.export import export
 from chainrule.export import canvas_package, load_set
-from chainrule.problems import base
-from chainrule.problems.spec import build_set, spec_from_options
-from chainrule.render.problemset import render_set
-from chainrule.render.writer import key_data
+from setfolders import all_families
 
 HOSTILE = 'Quiz ]]> <script>alert("x")</script> & {1:NUMERICAL:=1} [z1] a/b ~#"\\ end'
 TYPES = {"cloze": "fill_in_multiple_blanks_question", "numerical": "numerical_question",
          "multichoice": "multiple_choice_question"}
 
 
-def all_families() -> list[str]:
-    base._load_families()
-    return sorted(base.FAMILIES)
-
-
-def make_set(folder: Path, families: list[str], *, title: str = "Practice", seed: int = 23,
-             versions: int = 2, decimals: int = 3) -> Path:
-    """A problem-set folder as chainrule generate writes it (Markdown questions and key)."""
-    spec = spec_from_options(families, 1, seed, decimals, versions, title, {})
-    problems = build_set(spec)
-    folder.mkdir(parents=True)
-    for version, items in problems.items():
-        suffix = f"-{version}" if version else ""
-        (folder / f"questions{suffix}.md").write_text(
-            render_set(items, "questions", "md", title=title, version=version), encoding="utf-8")
-    (folder / "key.json").write_text(json.dumps(key_data(spec, problems), indent=2),
-                                     encoding="utf-8")
-    return folder
+def make_set(folder: Path, families: list[str], **options: Any) -> Path:
+    """A problem-set folder for these tests (seed 23 unless given)."""
+    return setfolders.make_set(folder, families, **{"seed": 23, **options})
 
 
 def parse(data: bytes) -> ET.Element:

@@ -16,17 +16,16 @@ import shutil
 import xml.etree.ElementTree as ET
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+import setfolders
 from chainrule.check.load import load_problem
 from chainrule.commands.export import export
 from chainrule.export import load_set, moodle_xml
-from chainrule.problems import base
-from chainrule.problems.spec import build_set, spec_from_options
-from chainrule.render.problemset import render_set
-from chainrule.render.writer import key_data
+from setfolders import all_families
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTES = ROOT / "examples" / "notes-2-2-1.yaml"
@@ -99,24 +98,9 @@ def split_category_path(path: str) -> list[str]:
 # --- sets ---------------------------------------------------------------------------------
 
 
-def all_families() -> list[str]:
-    base._load_families()
-    return sorted(base.FAMILIES)
-
-
-def make_set(folder: Path, families: list[str], *, title: str = "Practice", seed: int = 11,
-             versions: int = 2, decimals: int = 3) -> Path:
-    """A problem-set folder as chainrule generate writes it (Markdown questions and key)."""
-    spec = spec_from_options(families, 1, seed, decimals, versions, title, {})
-    problems = build_set(spec)
-    folder.mkdir(parents=True)
-    for version, items in problems.items():
-        suffix = f"-{version}" if version else ""
-        (folder / f"questions{suffix}.md").write_text(
-            render_set(items, "questions", "md", title=title, version=version), encoding="utf-8")
-    (folder / "key.json").write_text(json.dumps(key_data(spec, problems), indent=2),
-                                     encoding="utf-8")
-    return folder
+def make_set(folder: Path, families: list[str], **options: Any) -> Path:
+    """A problem-set folder for these tests (seed 11 unless given)."""
+    return setfolders.make_set(folder, families, **{"seed": 11, **options})
 
 
 def add_givens_file_problem(folder: Path) -> str:
