@@ -4,7 +4,7 @@ For fully connected nets 2-2-1, 4-8-1, 8-16-4 and 16-32-10 (sigmoid hidden layer
 + BCE for one output, softmax + CCE for more) at batch sizes 1, 32, 1024 and 10,000 it times
 one step of
 
-* chainrule: ``chainrule.train.Stepper``, the step ``chainrule train`` runs: the layer
+* chainrule: ``chainrule.training.Stepper``, the step ``chainrule train`` runs: the layer
   kernel generated from the derivation (``compile_layers``) for the loss and gradients, then
   Adam's update trace compiled by ``update_kernel`` on the flat parameter vector;
 * numpy: the same step written by hand: forward and backward pass with NumPy, then Adam's
@@ -38,7 +38,7 @@ import numpy as np
 from chainrule.numeric.layers import compile_layers
 from chainrule.numeric.optimizers import update_kernel
 from chainrule.symbolic.network import Network
-from chainrule.train import Stepper
+from chainrule.training import Stepper
 
 try:
     import torch

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from chainrule.commands.train import train as train_command
-from chainrule.train.history import read_history
+from chainrule.training.history import read_history
 
 
 def run(*args, cwd=None):

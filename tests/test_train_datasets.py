@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from chainrule.errors import ChainruleError, InputError
-from chainrule.train.datasets import DATASETS, load_csv, load_data, make_dataset
+from chainrule.training.datasets import DATASETS, load_csv, load_data, make_dataset
 
 
 @pytest.mark.parametrize(

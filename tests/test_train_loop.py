@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from chainrule.errors import ChainruleError
 from chainrule.numeric.optimizers import update_kernel
 from chainrule.symbolic.network import Network
-from chainrule.train import (
+from chainrule.training import (
     Stepper,
     TrainConfig,
     batch_indices,
@@ -23,8 +23,8 @@ from chainrule.train import (
     make_dataset,
     train,
 )
-from chainrule.train.history import HistoryWriter, read_history
-from chainrule.train.loop import DIVERGENCE_FACTOR
+from chainrule.training.history import HistoryWriter, read_history
+from chainrule.training.loop import DIVERGENCE_FACTOR
 
 
 # -- oracles: backprop and the update rules written out by hand --------------------------

@@ -7,8 +7,8 @@ import pytest
 
 from chainrule.errors import ChainruleError
 from chainrule.symbolic.network import Network
-from chainrule.train import Dataset, TrainConfig, compare, make_dataset, train
-from chainrule.train.plots import (
+from chainrule.training import Dataset, TrainConfig, compare, make_dataset, train
+from chainrule.training.plots import (
     loss_figure,
     loss_surface,
     plot_loss,

@@ -68,7 +68,7 @@ def _percent(accuracy: float | None) -> str:
 
 
 def _text_report(session: Any) -> str:
-    from chainrule.train.plots import describe_net
+    from chainrule.training.plots import describe_net
 
     spec, data = session.spec, session.data
     batching = {"full": "full batch", "sgd": "SGD (one example per step)",
@@ -193,7 +193,7 @@ def train(
           --epochs 100 --trajectory
       chainrule train --data points.csv --label class --format json
     """
-    from chainrule.train.session import SessionSpec, prepare, run_session
+    from chainrule.training.session import SessionSpec, prepare, run_session
 
     hyper_values = _numbers(hyper, "--hyper")
     if lr is not None:

@@ -33,9 +33,9 @@ from chainrule.numeric.optimizers import UpdateKernel, update_kernel
 from chainrule.symbolic.network import Network
 from chainrule.symbolic.optimizers import get_optimizer
 from chainrule.symbolic.schedules import Schedule, get_schedule
-from chainrule.train.batching import epoch_batches, get_batching
-from chainrule.train.datasets import Dataset
-from chainrule.train.params import Layout, init_params
+from chainrule.training.batching import epoch_batches, get_batching
+from chainrule.training.datasets import Dataset
+from chainrule.training.params import Layout, init_params
 
 __all__ = [
     "DIVERGENCE_FACTOR",

@@ -1,12 +1,12 @@
 """Numeric training on the generated kernels: datasets, batching, the loop, history, plots.
 
-Plots (``chainrule.train.plots``) import matplotlib; nothing else here does.
+Plots (``chainrule.training.plots``) import matplotlib; nothing else here does.
 """
 
-from chainrule.train.batching import BATCHINGS, batch_indices, epoch_batches, get_batching
-from chainrule.train.datasets import DATASETS, Dataset, load_csv, load_data, make_dataset
-from chainrule.train.history import HistoryWriter, read_history
-from chainrule.train.loop import (
+from chainrule.training.batching import BATCHINGS, batch_indices, epoch_batches, get_batching
+from chainrule.training.datasets import DATASETS, Dataset, load_csv, load_data, make_dataset
+from chainrule.training.history import HistoryWriter, read_history
+from chainrule.training.loop import (
     Stepper,
     Targets,
     TrainConfig,
@@ -18,7 +18,7 @@ from chainrule.train.loop import (
     resolve_optimizer,
     train,
 )
-from chainrule.train.params import INITS, Layout, init_params
+from chainrule.training.params import INITS, Layout, init_params
 
 __all__ = [
     "BATCHINGS",

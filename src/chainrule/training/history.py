@@ -17,7 +17,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import TextIO
 
-from chainrule.train.loop import HISTORY_COLUMNS
+from chainrule.training.loop import HISTORY_COLUMNS
 
 __all__ = ["CSV_COLUMNS", "HistoryWriter", "read_history"]
 

@@ -15,8 +15,8 @@ import numpy as np
 from chainrule.errors import ChainruleError
 from chainrule.numeric.layers import compile_layers
 from chainrule.symbolic.network import Network
-from chainrule.train.datasets import Dataset
-from chainrule.train.loop import TrainResult, encode_targets
+from chainrule.training.datasets import Dataset
+from chainrule.training.loop import TrainResult, encode_targets
 
 __all__ = [
     "describe_net",

@@ -3,7 +3,7 @@
 Everything is checked before the first file is written (dataset, network, optimizers,
 schedule, the folder). The folder ``output/<name>/`` then gets
 
-* ``history.csv``: written epoch by epoch while training (see ``chainrule.train.history``);
+* ``history.csv``: written epoch by epoch while training (see ``chainrule.training.history``);
 * ``loss.png``: loss (and accuracy) per epoch, every run on one figure;
 * ``trajectory.png``: with ``trajectory``, each run's path over the loss contours;
 * ``summary.json``: the settings and each run's final figures (what ``--format json``
@@ -24,9 +24,9 @@ from typing import Any
 from chainrule.errors import ChainruleError
 from chainrule.symbolic.network import Network
 from chainrule.symbolic.optimizers import OPTIMIZERS, get_optimizer
-from chainrule.train.datasets import Dataset, load_data
-from chainrule.train.history import HistoryWriter
-from chainrule.train.loop import (
+from chainrule.training.datasets import Dataset, load_data
+from chainrule.training.history import HistoryWriter
+from chainrule.training.loop import (
     TrainConfig,
     TrainResult,
     encode_targets,
@@ -169,8 +169,8 @@ def _folder(spec: SessionSpec, data: Dataset, net: Network) -> Path:
 
 def prepare(spec: SessionSpec) -> Session:
     """Load the data, build the network and configs, and check the output folder."""
-    from chainrule.train.batching import get_batching
-    from chainrule.train.params import INITS
+    from chainrule.training.batching import get_batching
+    from chainrule.training.params import INITS
 
     if spec.epochs < 1:
         raise ChainruleError("epochs must be at least 1")
@@ -205,7 +205,7 @@ def run_session(
     """Train every run of ``session`` and write its folder; returns the session with results."""
     import json
 
-    from chainrule.train.plots import plot_loss, plot_trajectory
+    from chainrule.training.plots import plot_loss, plot_trajectory
 
     folder = session.folder
     folder.mkdir(parents=True, exist_ok=True)
