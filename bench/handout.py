@@ -19,10 +19,11 @@ import tempfile
 import time
 from pathlib import Path
 
+from chainrule.io.outputs import Output
 from chainrule.problems.base import get_family
 from chainrule.problems.spec import Entry, SetSpec, build_set
 from chainrule.render.pdf import write_pdfs
-from chainrule.render.writer import set_files, write_folder
+from chainrule.render.writer import set_files
 
 EXAM = [
     ("forward", {"net": "2-3-1", "hidden": "tanh", "loss": "mse"}),
@@ -57,7 +58,10 @@ def one_round(seed: int, root: Path) -> dict[str, float]:
     files = set_files(spec, versions)
     t2 = time.perf_counter()
     folder = root / f"exam-{seed}"
-    write_folder(folder, files)
+    with Output(folder) as out:
+        for name, text in files.items():
+            out.write(name, text)
+        out.commit()
     t3 = time.perf_counter()
     write_pdfs(folder)
     t4 = time.perf_counter()

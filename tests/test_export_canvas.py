@@ -248,12 +248,14 @@ def test_command_writes_the_zip_and_never_replaces_it_without_force(full_set, tm
     assert result.exit_code == 0, result.output
     target = folder / "canvas.zip"
     assert target.read_bytes() == package[0]
-    target.write_bytes(b"mine")
     again = runner.invoke(export, ["canvas", str(folder)])
     assert again.exit_code == 2 and "exists; use --force" in again.output
-    assert target.read_bytes() == b"mine"
     assert runner.invoke(export, ["canvas", str(folder), "--force"]).exit_code == 0
     assert target.read_bytes() == package[0]
+    target.write_bytes(b"mine")  # edited since: --force no longer replaces it
+    edited = runner.invoke(export, ["canvas", str(folder), "--force"])
+    assert edited.exit_code == 2 and "changed since chainrule wrote it" in edited.output
+    assert target.read_bytes() == b"mine"
     bad = runner.invoke(export, ["canvas", str(tmp_path / "nothing")])
     assert bad.exit_code == 2 and bad.output.count("\n") == 1
 

@@ -371,14 +371,16 @@ def test_command_writes_the_file_and_never_replaces_it_without_force(full_set, t
     target = folder / "moodle.xml"
     assert target.read_bytes() == exported[0]
     assert "moodle.xml" in result.output
-    target.write_text("mine", encoding="utf-8")
     again = run("moodle", folder)
     assert again.exit_code == 2 and "--force" in again.output
-    assert target.read_text(encoding="utf-8") == "mine"
     out = tmp_path / "deep" / "quiz.xml"
     assert run("moodle", folder, "--out", out).exit_code == 0 and out.exists()
     assert run("moodle", folder, "--force").exit_code == 0
     assert target.read_bytes() == exported[0]
+    target.write_text("mine", encoding="utf-8")
+    edited = run("moodle", folder, "--force")
+    assert edited.exit_code == 2 and "changed since" in edited.output
+    assert target.read_text(encoding="utf-8") == "mine"
 
 
 def test_help_has_examples():

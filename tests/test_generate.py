@@ -38,7 +38,7 @@ def test_writes_every_file_and_a_key(tmp_path):
     result = run(write(tmp_path, SPEC), "--out", out)
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in out.iterdir())
-    assert names == sorted(["key.json", "key.tex"] + [
+    assert names == sorted([".chainrule-manifest.json", "key.json", "key.tex"] + [
         f"{k}-{v}.{e}" for k in ("questions", "solutions") for v in "AB" for e in ("md", "tex")])
     key = json.loads((out / "key.json").read_text())
     assert key["title"] == "Practice set" and key["seed"] == 2026
@@ -72,8 +72,14 @@ def test_existing_folder_needs_force(tmp_path):
     result = run(spec, "--out", out)
     assert result.exit_code == 2 and "--force" in result.output
     assert (out / "mine.txt").read_text() == "keep me"
-    assert run(spec, "--out", out, "--force").exit_code == 0
-    assert (out / "key.json").exists()
+    forced = run(spec, "--out", out, "--force")  # no manifest: nothing here is chainrule's
+    assert forced.exit_code == 2 and "no chainrule manifest" in forced.output
+    assert [p.name for p in out.iterdir()] == ["mine.txt"]
+    (out / "mine.txt").unlink()
+    assert run(spec, "--out", out).exit_code == 0  # an empty folder is fine
+    (out / "mine.txt").write_text("keep me")
+    assert run(spec, "--out", out, "--force", "--seed", 9).exit_code == 0
+    assert (out / "mine.txt").read_text() == "keep me" and (out / "key.json").exists()
 
 
 def test_from_options(tmp_path):

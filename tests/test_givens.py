@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 
 from chainrule.errors import InputError
-from chainrule.givens import load_givens, resolve_givens
+from chainrule.io.givens import load_givens, resolve_givens
 from chainrule.problem import network_problem
 from chainrule.symbolic.network import Network
 

@@ -158,7 +158,8 @@ def test_without_tex_the_tex_is_written_and_the_exit_code_is_3(tmp_path):
     assert result.exit_code == NO_TEX_EXIT_CODE == 3
     assert result.output.count("\n") == 1 and "no TeX installation found" in result.output
     names = sorted(p.name for p in (tmp_path / "o").iterdir() if p.suffix != ".md")
-    assert names == ["key.json", "key.tex", "questions-A.tex", "questions-B.tex",
+    assert names == [".chainrule-manifest.json", "key.json", "key.tex",
+                     "questions-A.tex", "questions-B.tex",
                      "solutions-A.tex", "solutions-B.tex"]
 
 
@@ -194,7 +195,7 @@ def test_every_document_and_the_sources_are_written(exam):
     docs = [f"{k}-{v}" for k in ("questions", "solutions") for v in "ABC"] + ["key"]
     md = [f"{k}-{v}.md" for k in ("questions", "solutions") for v in "ABC"]
     assert names == sorted([*(f"{d}.pdf" for d in docs), *(f"{d}.tex" for d in docs),
-                            *md, "key.json"])
+                            *md, "key.json", ".chainrule-manifest.json"])
     assert "wrote 7 PDFs" in exam["output"]
 
 

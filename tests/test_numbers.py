@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from chainrule.numbers import parse_number
+from chainrule.io.numbers import parse_number
 
 
 @pytest.mark.parametrize(

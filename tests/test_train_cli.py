@@ -31,7 +31,8 @@ def test_issue_example_trains_xor_and_writes_its_folder(in_tmp):
     assert "accuracy 100.0% (4/4)" in result.output
     folder = in_tmp / "output" / "xor-2-2-1-adam"
     assert f"wrote {folder.relative_to(in_tmp)}/" in result.output
-    assert sorted(p.name for p in folder.iterdir()) == ["history.csv", "loss.png",
+    assert sorted(p.name for p in folder.iterdir()) == [".chainrule-manifest.json",
+                                                      "history.csv", "loss.png",
                                                       "summary.json"]
     history = read_history(folder / "history.csv")["adam"]
     assert history["epoch"] == list(range(2001))

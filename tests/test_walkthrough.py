@@ -98,12 +98,16 @@ def test_out_writes_a_file_and_never_overwrites(tmp_path):
     target = tmp_path / "w.md"
     assert run("--seed", 1, "--out", target).exit_code == 0
     first = target.read_text()
-    target.write_text("my notes")
     result = run("--seed", 2, "--out", target)
     assert result.exit_code == 2 and "exists" in result.output
-    assert target.read_text() == "my notes"
-    assert run("--seed", 1, "--out", target, "--force").exit_code == 0
     assert target.read_text() == first
+    assert run("--seed", 2, "--out", target, "--force").exit_code == 0
+    assert target.read_text() != first
+    target.write_text("my notes")  # edited by its owner: never replaced
+    for extra in ([], ["--force"]):
+        result = run("--seed", 1, "--out", target, *extra)
+        assert result.exit_code == 2 and len(result.output.splitlines()) == 1
+        assert target.read_text() == "my notes"
 
 
 def test_templates_can_be_overridden(tmp_path):

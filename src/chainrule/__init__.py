@@ -26,14 +26,14 @@ _EXPORTS = {
     "compile_trace": "chainrule.numeric.kernels",
     "evaluate_batch": "chainrule.numeric.kernels",
     "compile_layers": "chainrule.numeric.layers",
-    "load_givens": "chainrule.givens",
+    "load_givens": "chainrule.io.givens",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # pragma: no cover
     from chainrule.errors import ChainruleError, InputError
-    from chainrule.givens import load_givens
+    from chainrule.io.givens import load_givens
     from chainrule.numeric.kernels import compile_trace, evaluate_batch
     from chainrule.numeric.layers import compile_layers
     from chainrule.symbolic.activations import ACTIVATIONS, get_activation

@@ -161,10 +161,12 @@ def walkthrough(
       chainrule walkthrough --givens examples/notes-2-2-1.yaml
       chainrule walkthrough --id bp-00000C1S --format json
     """
-    from chainrule.files import write_file
+    from chainrule.io.outputs import check_file, write_file
     from chainrule.problems.walkthrough import walkthrough_problem
     from chainrule.render.walkthrough import render_walkthrough
 
+    if out is not None:
+        check_file(out, force=force)
     problem = walkthrough_problem(
         net=net, hidden=hidden, output=output_act, loss=loss, eta=eta, decimals=decimals,
         seed=seed, problem_id=problem_id, givens_path=givens_path,
@@ -219,6 +221,7 @@ def generate(
     """
     from pathlib import Path
 
+    from chainrule.io.outputs import check_output
     from chainrule.problems.spec import build_set, load_spec, spec_from_options
     from chainrule.render.writer import write_set
 
@@ -239,8 +242,7 @@ def generate(
     if versions is not None:
         spec.versions = versions
     folder = Path(out_dir) if out_dir else Path("output") / spec.folder_name
-    if folder.exists() and not force:
-        raise ChainruleError(f"{folder}: exists; use --force to replace it")
+    check_output(folder, force=force)
     total = spec.total
     if total >= 50 and sys.stderr.isatty():
         with click.progressbar(length=total, label="drawing problems", file=sys.stderr) as bar:

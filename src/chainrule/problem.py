@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from chainrule.errors import ChainruleError
-from chainrule.givens import load_givens, resolve_givens
+from chainrule.io.givens import load_givens, resolve_givens
 from chainrule.symbolic.network import Network
 
 __all__ = ["NetworkProblem", "network_problem"]

@@ -2,24 +2,21 @@
 
 Names are matched to the problem's step names, accepting common spellings (``w_{13}``,
 ``w_13``, ``dL/dw13``, ``a3`` for ``yhat``, ``sigma'(z1)`` for ``fprime1``). Numbers are read
-by :func:`chainrule.numbers.parse_number` (never eval). Every problem is reported with its
+by :func:`chainrule.io.numbers.parse_number` (never eval). Every problem is reported with its
 file, line and name; unknown names get the closest valid name.
 """
 
 from __future__ import annotations
 
-import csv
 import difflib
-import io
-import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from chainrule.errors import InputError
-from chainrule.files import read_text
-from chainrule.numbers import parse_number
+from chainrule.io.inputs import read_answer_rows
+from chainrule.io.numbers import parse_number
 
 __all__ = ["Answer", "AnswerSheet", "canonical_name", "parse_answers", "read_answers"]
 
@@ -102,56 +99,6 @@ def _strip_index(t: str) -> str:
     return t
 
 
-def _rows_from_text(text: str, path: str) -> tuple[list[tuple[str, object, int | None]], str]:
-    """(name, value, line) rows of a file, and its kind (yaml, json, csv, lines)."""
-    suffix = Path(path).suffix.lower()
-    stripped = text.lstrip()
-    if suffix == ".json" or (suffix not in (".yaml", ".yml", ".csv") and stripped[:1] == "{"):
-        try:
-            data = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise InputError(f"not valid JSON: {exc.msg}", file=path, line=exc.lineno) from None
-        if not isinstance(data, dict):
-            raise InputError("expected a JSON object of step names to values", file=path)
-        return [(str(k), v, None) for k, v in data.items()], "json"
-    if suffix in (".yaml", ".yml"):
-        from chainrule.yamlfile import read_yaml
-
-        yf = read_yaml(path, "answers file")
-        if yf.data is None:
-            return [], "yaml"
-        if not isinstance(yf.data, dict):
-            raise InputError("expected a mapping of step names to values", file=path)
-        return [(str(k), v, yf.lines.get((str(k),))) for k, v in yf.data.items()], "yaml"
-    if suffix == ".csv":
-        reader = csv.reader(io.StringIO(text))
-        rows: list[tuple[str, object, int | None]] = []
-        for line_no, row in enumerate(reader, start=1):
-            if not row or not "".join(row).strip():
-                continue
-            if len(row) != 2:
-                raise InputError("expected two columns: name, value", file=path, line=line_no)
-            if line_no == 1 and row[0].strip().lower() in ("name", "step"):
-                continue
-            rows.append((row[0], row[1], line_no))
-        return rows, "csv"
-    lines: list[tuple[str, object, int | None]] = []
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        content = line.split("#", 1)[0].strip()
-        if not content:
-            continue
-        for sep in ("=", ":", "\t"):
-            if sep in content:
-                name, value = content.split(sep, 1)
-                break
-        else:
-            raise InputError("expected 'name = value'", file=path, line=line_no)
-        if "=" in value:  # 'z1 = 0.2*1 + 0.1 = 0.3': the value is the last part
-            value = value.rsplit("=", 1)[1]
-        lines.append((name.strip(), value.strip(), line_no))
-    return lines, "lines"
-
-
 def parse_answers(
     rows: Iterable[tuple[str, object, int | None]],
     valid: Sequence[str],
@@ -175,8 +122,9 @@ def parse_answers(
             errors.append(f"{where}{name}: {exc}")
             continue
         if name in answers:
-            errors.append(f"{where}{name} is given twice")
-            continue
+            first = answers[name].line
+            also = f" (also on line {first})" if first else ""
+            raise InputError(f"{name} is given twice{also}", file=path, line=line, field=str(raw))
         answers[name] = Answer(name, number, str(value).strip(), line)
     return AnswerSheet(answers, errors)
 
@@ -186,8 +134,7 @@ def read_answers(
 ) -> AnswerSheet:
     """Read a student's answers file (YAML, JSON, CSV or name = value lines)."""
     name = str(path)
-    text = read_text(path, "answers file", MAX_BYTES)
-    rows, _ = _rows_from_text(text, name)
+    rows, _ = read_answer_rows(path, MAX_BYTES)
     if not rows:
         raise InputError("has no answers", file=name)
     return parse_answers(rows, valid, output_neurons, name)

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 from chainrule.check.answers import AnswerSheet, parse_answers
 from chainrule.errors import InputError
-from chainrule.files import read_text
+from chainrule.io.inputs import read_csv
 
 __all__ = ["read_class"]
 
@@ -17,17 +16,14 @@ def read_class(
 ) -> list[AnswerSheet]:
     """One sheet per row; the first column names the student."""
     name = str(path)
-    text = read_text(path, "class CSV file")
-    rows = list(csv.reader(text.splitlines()))
-    if len(rows) < 2 or len(rows[0]) < 2:
+    rows = read_csv(path, "class CSV file").rows
+    if len(rows) < 2 or len(rows[0][1]) < 2:
         raise InputError("expected a header (id, step names...) and one row per student",
                          file=name, line=1)
-    header = rows[0]
+    header = rows[0][1]
     sheets = []
     seen: set[str] = set()
-    for line_no, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
+    for line_no, row in rows[1:]:
         if len(row) != len(header):
             raise InputError(f"has {len(row)} cells, the header has {len(header)}", file=name,
                              line=line_no)

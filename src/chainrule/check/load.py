@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
 from chainrule.errors import ChainruleError, InputError
+from chainrule.io.inputs import read_json
 from chainrule.problems.base import Problem, problem_from_id, problem_from_values
 
 __all__ = ["load_problem", "problem_from_record"]
@@ -80,12 +80,7 @@ def load_problem(source: str, problem_id: str | None = None) -> Problem:
              "loss_params": dict(setup.network.loss.params)},
             setup.givens, setup.decimals, source)
     if path.suffix.lower() == ".json" or path.exists():
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise InputError("no such file", file=source) from None
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"not valid JSON: {exc}", file=source) from None
+        data = read_json(path, "problem file").data
         if isinstance(data, dict) and isinstance(data.get("problems"), list):
             records = [p for p in data["problems"] if isinstance(p, dict)]
             if problem_id is None:

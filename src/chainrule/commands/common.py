@@ -40,7 +40,7 @@ def reports_errors(fn: F) -> F:
 
 
 def parse_params(items: tuple[str, ...]) -> dict[str, Any]:
-    from chainrule.numbers import parse_number
+    from chainrule.io.numbers import parse_number
 
     params: dict[str, Any] = {}
     for item in items:

@@ -31,13 +31,13 @@ def _run(kind: str, set_dir: str, out: str | None, force: bool,
     from chainrule.commands.common import UserError
     from chainrule.errors import ChainruleError
     from chainrule.export import canvas_package, load_set, moodle_xml, write_output
+    from chainrule.io.outputs import check_file
 
     try:
         problem_set = load_set(set_dir)
         default = "moodle.xml" if kind == "moodle" else "canvas.zip"
         target = Path(out) if out else problem_set.folder / default
-        if target.exists() and not force:
-            raise ChainruleError(f"{target}: exists; use --force to replace it")
+        check_file(target, force=force)
         build = moodle_xml if kind == "moodle" else canvas_package
         data = build(problem_set, templates_dir)
         write_output(target, data, force=force)

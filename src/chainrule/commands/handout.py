@@ -52,6 +52,7 @@ def handout(
 
     from chainrule.commands.common import UserError
     from chainrule.errors import ChainruleError
+    from chainrule.io.outputs import check_output
     from chainrule.problems.spec import build_set, load_spec
 
     try:
@@ -59,8 +60,7 @@ def handout(
         if versions is not None:
             spec.versions = versions
         folder = Path(out_dir) if out_dir else Path("output") / spec.folder_name
-        if folder.exists() and not force:
-            raise ChainruleError(f"{folder}: exists; use --force to replace it")
+        check_output(folder, force=force)
         pdfs = compile_set(spec, build_set(spec), folder, force=force,
                            templates_dir=templates_dir, timeout=timeout)
     except ChainruleError as exc:

@@ -29,7 +29,6 @@ numeric range; a relative tolerance would let large values drift and be too stri
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -38,7 +37,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from chainrule.errors import ChainruleError, InputError
-from chainrule.files import write_file
+from chainrule.io.inputs import read_json, read_text
+from chainrule.io.outputs import write_file
 from chainrule.problems.base import Problem
 
 __all__ = [
@@ -185,10 +185,7 @@ def load_set(folder: str | Path) -> ProblemSet:
     if not key_path.is_file():
         raise InputError("not a problem set: it has no key.json (make one with chainrule "
                          "generate)", file=str(path))
-    try:
-        data = json.loads(key_path.read_text(encoding="utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"not valid JSON: {exc}", file=where) from None
+    data = read_json(key_path, "problem-set key").data
     if not isinstance(data, dict) or not isinstance(data.get("problems"), list):
         raise InputError("not a problem-set key: expected 'title' and a list of 'problems'",
                          file=where)
@@ -289,7 +286,7 @@ def _match_files(
         if file is None:
             raise InputError(f"does not match the folder: questions{suffix}.md is missing",
                              file=where)
-        text = file.read_text(encoding="utf-8", errors="replace")
+        text = read_text(file, "questions file")
         for entry in problems:
             pid = entry.problem.id
             if entry.version == version and pid not in text and tex_escape(pid) not in text:

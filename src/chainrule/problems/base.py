@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from chainrule.errors import ChainruleError
-from chainrule.numbers import parse_number
+from chainrule.io.numbers import parse_number
 from chainrule.problems.ids import decode_id, encode_id
 from chainrule.symbolic.printing import format_number, format_rounded, prepare_numbers
 from chainrule.symbolic.trace import Trace

@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chainrule.errors import ChainruleError, InputError
+from chainrule.io.inputs import YamlFile, read_yaml
 from chainrule.problems.base import Family, Problem, get_family, make_problems
 from chainrule.problems.ids import SEED_BITS, seed_for
-from chainrule.yamlfile import YamlFile, read_yaml
 
 __all__ = ["Entry", "SetSpec", "build_set", "load_spec", "spec_from_options"]
 

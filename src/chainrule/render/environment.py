@@ -14,8 +14,10 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import jinja2.sandbox
 
 from chainrule.errors import ChainruleError
+from chainrule.io.inputs import TemplateLoader
 from chainrule.symbolic.printing import format_number
 
 __all__ = ["builtin_templates", "environment", "render", "tex_escape"]
@@ -63,6 +65,22 @@ def fixed(value: float, places: int = 6) -> str:
     return text[1:] if text.startswith("-") and not text.strip("-0.") else text
 
 
+class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
+    """A template (a user's --templates too) reaches no Python internals, and its arithmetic
+    stays small: no huge powers or repeated strings."""
+
+    intercepted_binops = frozenset({"**", "*"})
+
+    def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
+        if operator == "**" and isinstance(right, (int, float)) and abs(right) > 100:
+            raise ChainruleError(f"a power with exponent {right} is too large")
+        if operator == "*" and any(isinstance(v, (str, list, tuple)) for v in (left, right)):
+            count = right if isinstance(left, (str, list, tuple)) else left
+            if isinstance(count, int) and count > 10_000:
+                raise ChainruleError(f"repeating a text {count} times is too much")
+        return super().call_binop(context, operator, left, right)
+
+
 @lru_cache(maxsize=16)
 def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Environment:
     """A strict Jinja environment for ``fmt`` (md, tex, text), built once per folder."""
@@ -74,7 +92,7 @@ def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Env
         folders.append(str(user))
     folders.append(str(builtin_templates()))
     options: dict[str, Any] = {
-        "loader": jinja2.FileSystemLoader(folders),
+        "loader": TemplateLoader(folders),
         "undefined": jinja2.StrictUndefined,
         "autoescape": False,
         "keep_trailing_newline": True,
@@ -87,7 +105,7 @@ def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Env
             variable_start_string="<<", variable_end_string=">>",
             comment_start_string="<#", comment_end_string="#>",
         )
-    env = jinja2.Environment(**options)
+    env = _Sandbox(**options)
     env.filters["tex_escape"] = tex_escape
     env.filters["num"] = format_number
     env.filters["fixed"] = fixed
@@ -108,3 +126,20 @@ def render(name: str, context: dict[str, Any], templates_dir: str | Path | None 
         raise ChainruleError(f"template {name}: {exc.message}") from None
     except jinja2.TemplateSyntaxError as exc:
         raise ChainruleError(f"{exc.filename or name}: line {exc.lineno}: {exc.message}") from None
+    except ChainruleError as exc:
+        raise ChainruleError(f"template {name}{_template_line(exc)}: {exc}") from None
+    except (jinja2.TemplateError, ArithmeticError, TypeError, ValueError, LookupError,
+            AttributeError, RecursionError, MemoryError) as exc:
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        raise ChainruleError(f"template {name}{_template_line(exc)}: {message}") from None
+
+
+def _template_line(exc: BaseException) -> str:
+    """": line N" of the template line that raised ``exc``, when Jinja's traceback has it."""
+    tb = exc.__traceback__
+    line = None
+    while tb is not None:
+        if tb.tb_frame.f_code.co_filename.endswith(".j2"):
+            line = tb.tb_lineno
+        tb = tb.tb_next
+    return f": line {line}" if line else ""

@@ -7,12 +7,12 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from chainrule.files import write_folder
+from chainrule.io.outputs import Output
 from chainrule.problems.base import Problem
 from chainrule.problems.spec import SetSpec
 from chainrule.render.problemset import problem_context, render_document
 
-__all__ = ["key_data", "set_files", "write_folder", "write_set"]
+__all__ = ["key_data", "set_files", "write_set"]
 
 
 def key_data(spec: SetSpec, versions: Mapping[str | None, Sequence[Problem]]) -> dict[str, Any]:
@@ -69,9 +69,24 @@ def write_set(
     written) when TeX is missing, and LatexError when a document does not compile.
     """
     files = set_files(spec, versions, templates_dir)
-    write_folder(folder, files, force=force)
-    if not pdf:
-        return []
-    from chainrule.render.pdf import write_pdfs
+    with Output(folder, force=force) as out:
+        for name, text in files.items():
+            out.write(name, text)
+        if not pdf:
+            out.commit()
+            return []
+        from chainrule.render.pdf import LatexError, TexNotFoundError, write_pdfs
 
-    return write_pdfs(folder, [n for n in files if n.endswith(".tex")], timeout=timeout)
+        try:
+            pdfs = write_pdfs(out.path, [n for n in files if n.endswith(".tex")],
+                              timeout=timeout)
+        except TexNotFoundError:
+            out.commit()  # the .tex files are kept for the user
+            raise
+        except LatexError as exc:
+            staged = str(out.path)
+            out.commit()  # the .tex files and LaTeX's log are kept for the user
+            exc.args = (str(exc.args[0]).replace(staged, str(folder)),)
+            raise
+        out.commit()
+    return [folder / p.name for p in pdfs]

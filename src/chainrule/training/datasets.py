@@ -24,8 +24,6 @@ become one-hot rows.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -34,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from chainrule.errors import ChainruleError, InputError
-from chainrule.files import read_text
+from chainrule.io.inputs import read_csv
 from chainrule.symbolic.registry import lookup
 
 __all__ = ["DATASETS", "Dataset", "DatasetInfo", "load_csv", "load_data", "make_dataset"]
@@ -232,16 +230,7 @@ def _number(text: str) -> float | None:
 
 def _read_rows(path: Path) -> list[tuple[int, list[str]]]:
     """Non-blank rows of a CSV file with their line numbers (1-based)."""
-    text = read_text(path, "CSV file", max_bytes=MAX_CSV_BYTES)
-    try:
-        reader = csv.reader(io.StringIO(text, newline=""))
-        rows = []
-        for row in reader:
-            if any(cell.strip() for cell in row):
-                rows.append((reader.line_num, [cell.strip() for cell in row]))
-        return rows
-    except csv.Error as exc:
-        raise InputError(f"not valid CSV: {exc}", file=str(path)) from None
+    return read_csv(path, "CSV file", max_bytes=MAX_CSV_BYTES).rows
 
 
 def _label_kind(values: list[str], task: str) -> str:

@@ -9,8 +9,9 @@ schedule, the folder). The folder ``output/<name>/`` then gets
 * ``summary.json``: the settings and each run's final figures (what ``--format json``
   prints).
 
-An existing folder that is not empty is an error unless ``force``; then only the files above
-are replaced.
+The folder is written through :class:`chainrule.io.outputs.Output`: an existing folder that
+is not empty is an error unless ``force``; then only the files chainrule wrote there (and
+the user has not changed) are replaced, and nothing is written unless the run completes.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.errors import ChainruleError
+from chainrule.io.outputs import Output, check_output
 from chainrule.symbolic.network import Network
 from chainrule.symbolic.optimizers import OPTIMIZERS, get_optimizer
 from chainrule.training.datasets import Dataset, load_data
@@ -191,11 +193,7 @@ def prepare(spec: SessionSpec) -> Session:
             f"bias, e.g. --net 1-1 --data linear); net {net.spec} has {len(net.parameters)}"
         )
     folder = _folder(spec, data, net)
-    if folder.exists() and not folder.is_dir():
-        raise ChainruleError(f"{folder}: exists and is not a folder")
-    if folder.exists() and any(folder.iterdir()) and not spec.force:
-        raise ChainruleError(f"{folder}: exists and is not empty; use --force to replace "
-                             "its training files, or --name for another folder")
+    check_output(folder, force=spec.force)
     return Session(spec, data, net, configs, folder)
 
 
@@ -207,24 +205,22 @@ def run_session(
 
     from chainrule.training.plots import plot_loss, plot_trajectory
 
-    folder = session.folder
-    folder.mkdir(parents=True, exist_ok=True)
-    for name in FILES:
-        (folder / name).unlink(missing_ok=True)
-    first = next(iter(session.configs.values()))
-    start = initial_params(session.net, first.seed, first.init)
-    results: list[TrainResult] = []
-    with HistoryWriter(folder / "history.csv") as history:
-        for label, config in session.configs.items():
-            hook = None if on_epoch is None else (lambda e, j, _l=label: on_epoch(_l, e, j))
-            results.append(train(session.net, session.data, config, label=label,
-                                 params=start, history=history, on_epoch=hook,
-                                 record_path=session.spec.trajectory))
-    session.results = results
-    plot_loss(results, session.net, session.data, folder / "loss.png")
-    if session.spec.trajectory:
-        plot_trajectory(results, session.net, session.data, folder / "trajectory.png")
-    session.files = [f for f in FILES if f != "trajectory.png" or session.spec.trajectory]
-    (folder / "summary.json").write_text(json.dumps(session.summary(), indent=2) + "\n",
-                                         encoding="utf-8")
+    with Output(session.folder, force=session.spec.force) as out:
+        folder = out.path
+        first = next(iter(session.configs.values()))
+        start = initial_params(session.net, first.seed, first.init)
+        results: list[TrainResult] = []
+        with HistoryWriter(folder / "history.csv") as history:
+            for label, config in session.configs.items():
+                hook = None if on_epoch is None else (lambda e, j, _l=label: on_epoch(_l, e, j))
+                results.append(train(session.net, session.data, config, label=label,
+                                     params=start, history=history, on_epoch=hook,
+                                     record_path=session.spec.trajectory))
+        session.results = results
+        plot_loss(results, session.net, session.data, folder / "loss.png")
+        if session.spec.trajectory:
+            plot_trajectory(results, session.net, session.data, folder / "trajectory.png")
+        session.files = [f for f in FILES if f != "trajectory.png" or session.spec.trajectory]
+        out.write("summary.json", json.dumps(session.summary(), indent=2) + "\n")
+        out.commit()
     return session

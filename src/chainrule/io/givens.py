@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.errors import InputError
-from chainrule.numbers import parse_number
-from chainrule.yamlfile import read_yaml
+from chainrule.io.inputs import read_yaml
+from chainrule.io.numbers import parse_number
 
 __all__ = ["GivensFile", "load_givens", "resolve_givens"]
 
