@@ -88,7 +88,7 @@ def _text(yf: YamlFile, where: tuple[Any, ...], value: Any) -> str:
 
 def load_spec(path: str) -> SetSpec:
     """Read and check a spec file; every error names the file, line and field."""
-    yf = read_yaml(path, "problem-set spec")
+    yf = read_yaml(path, "problem-set spec", aliases=True)
     data = yf.data
     if not isinstance(data, dict):
         raise InputError("expected a mapping with title, seed and problems", file=yf.path)
