@@ -4,7 +4,7 @@
 
 Every hostile case must be refused, and every case (reading, or reading plus equivalence
 with a backprop step) must take well under a second: medians of 5 runs with min-max.
-The baseline is reading a plain number with chainrule.numbers.parse_number.
+The baseline is reading a plain number with chainrule.io.numbers.parse_number.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import time
 from chainrule.check.answers import canonical_name
 from chainrule.formulas import FormulaError, Vocabulary, read_formula
 from chainrule.formulas.equivalence import equivalent
-from chainrule.numbers import parse_number
+from chainrule.io.numbers import parse_number
 from chainrule.problems.base import make_problem
 
 HOSTILE = {
