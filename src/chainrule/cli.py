@@ -268,11 +268,13 @@ def _register() -> None:
     from chainrule.commands.check import check
     from chainrule.commands.export import export
     from chainrule.commands.handout import handout
+    from chainrule.commands.serve import serve
     from chainrule.commands.train import train
 
     main.add_command(check)
     main.add_command(export)
     main.add_command(handout)
+    main.add_command(serve)
     main.add_command(train)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,11 +47,20 @@ def _escape(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def _protect_math(text: str, maths: list[str]) -> str:
+MathWriter = Callable[[str, bool], str]
+
+
+def _mathjax(tex: str, display: bool) -> str:
+    tex = _escape(tex)
+    return f"\\[{tex}\\]" if display else f"\\({tex}\\)"
+
+
+def _protect_math(text: str, maths: list[str], math: MathWriter | None = None) -> str:
+    write = math or _mathjax
+
     def keep(display: bool) -> Any:
         def sub(match: re.Match[str]) -> str:
-            tex = _escape(match.group(1).strip())
-            maths.append(f"\\[{tex}\\]" if display else f"\\({tex}\\)")
+            maths.append(write(match.group(1).strip(), display))
             return f"\x00{len(maths) - 1}\x00"
         return sub
 
@@ -80,16 +89,20 @@ def _restore(text: str, maths: list[str]) -> str:
     return _MATH.sub(lambda m: maths[int(m.group(1))], text)
 
 
-def markdown_inline(text: str) -> str:
-    """One line of Markdown (a choice, a feedback line) as inline HTML."""
+def markdown_inline(text: str, math: MathWriter | None = None) -> str:
+    """One line of Markdown (a choice, a feedback line) as inline HTML.
+
+    ``math(tex, display)`` writes each formula as HTML (default: MathJax delimiters)."""
     maths: list[str] = []
-    return _restore(_inline(_protect_math(text, maths)).strip(), maths)
+    return _restore(_inline(_protect_math(text, maths, math)).strip(), maths)
 
 
-def markdown_html(text: str) -> str:
-    """The Markdown subset chainrule's templates write, as HTML (see the module docstring)."""
+def markdown_html(text: str, math: MathWriter | None = None) -> str:
+    """The Markdown subset chainrule's templates write, as HTML (see the module docstring).
+
+    ``math(tex, display)`` writes each formula as HTML (default: MathJax delimiters)."""
     maths: list[str] = []
-    lines = _protect_math(text, maths).split("\n")
+    lines = _protect_math(text, maths, math).split("\n")
     out: list[str] = []
     i = 0
     while i < len(lines):

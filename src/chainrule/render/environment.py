@@ -83,7 +83,8 @@ class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
 
 @lru_cache(maxsize=16)
 def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Environment:
-    """A strict Jinja environment for ``fmt`` (md, tex, text), built once per folder."""
+    """A strict Jinja environment for ``fmt`` (md, tex, text; web escapes HTML), built once
+    per folder."""
     folders = []
     if templates_dir is not None:
         user = Path(templates_dir)
@@ -94,7 +95,7 @@ def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Env
     options: dict[str, Any] = {
         "loader": TemplateLoader(folders),
         "undefined": jinja2.StrictUndefined,
-        "autoescape": False,
+        "autoescape": fmt == "web",
         "keep_trailing_newline": True,
         "trim_blocks": True,
         "lstrip_blocks": True,

@@ -1,0 +1,244 @@
+"""What the web app asks of the library: problems by ID or set code, checking, reveals.
+
+Every answer leaves this module already redacted for students: a step's expected, exact and
+recomputed values go out only once the student has that step right or has revealed it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from chainrule.errors import ChainruleError, InputError
+from chainrule.problems.base import FAMILIES, Problem, _load_families, get_family
+from chainrule.problems.ids import SEED_BITS, decode_id, encode_id
+
+__all__ = [
+    "MAX_ANSWER_CHARS",
+    "MAX_ANSWERS",
+    "ProblemSet",
+    "check",
+    "families",
+    "fresh_id",
+    "load_set",
+    "parse_text",
+    "problem",
+    "redact",
+    "step_names",
+    "worked_step",
+]
+
+MAX_ANSWERS = 200
+MAX_ANSWER_CHARS = 1000
+_REPLY_KEYS = ("expected", "exact", "expected_from_your_values")
+
+
+@dataclass(frozen=True)
+class SetProblem:
+    code: str
+    id: str
+    title: str
+    family: str
+    version: str | None
+
+
+@dataclass(frozen=True)
+class ProblemSet:
+    """A problem set a teacher offers (``serve --set DIR``): its key.json's problems."""
+
+    folder: str
+    title: str
+    problems: tuple[SetProblem, ...]
+
+
+def load_set(folder: str | Path) -> ProblemSet:
+    """The problems of a set folder written by ``chainrule generate`` (its key.json)."""
+    path = Path(folder)
+    key = path / "key.json" if path.is_dir() else path
+    from chainrule.files import read_text
+
+    text = read_text(key, "key.json", 20_000_000)
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise InputError(f"not valid JSON: {exc.msg}", file=str(key), line=exc.lineno) from None
+    records = data.get("problems") if isinstance(data, dict) else None
+    if not isinstance(records, list):
+        raise InputError("not a key.json: expected a list 'problems'", file=str(key))
+    items = []
+    for n, record in enumerate(records):
+        if not isinstance(record, dict) or not isinstance(record.get("id"), str):
+            raise InputError("expected an 'id'", file=str(key), field=f"problems[{n}]")
+        code = record.get("code") if isinstance(record.get("code"), str) else record["id"]
+        items.append(SetProblem(code, record["id"], str(record.get("title", record["id"])),
+                                str(record.get("family", "")), record.get("version")))
+    return ProblemSet(str(path), str(data.get("title", path.name)), tuple(items))
+
+
+def families() -> list[dict[str, str]]:
+    """The families a student can practise (those checked step by step)."""
+    _load_families()
+    return [{"name": f.name, "title": f.title} for f in FAMILIES.values()
+            if f.name != "concept"]
+
+
+def fresh_id(family: str, like: str | None = None) -> str:
+    """The ID of a fresh variant of ``family`` (with the options of problem ``like``)."""
+    fam = get_family(family)
+    options: dict[str, str] = {}
+    if like is not None:
+        code, _, options = decode_id(like)
+        if code != fam.code:
+            raise ChainruleError(f"'{like}' is not a {fam.name} problem")
+    return encode_id(fam.code, secrets.randbelow(2**SEED_BITS), options)
+
+
+def family_of(problem_id: str) -> str:
+    from chainrule.problems.base import family_by_code
+
+    return family_by_code(decode_id(problem_id)[0]).name
+
+
+@lru_cache(maxsize=512)
+def _regenerate(problem_id: str) -> Problem:
+    from chainrule.problems.base import problem_from_id
+
+    return problem_from_id(problem_id)
+
+
+_CODE = re.compile(r"^[A-Za-z0-9:~_.\-]{1,200}$")
+
+
+def problem(code: str, sets: Sequence[ProblemSet] = ()) -> Problem:
+    """The problem a full ID or a set's code names; ChainruleError if none."""
+    code = code.strip()
+    if not _CODE.match(code):
+        raise ChainruleError("not a problem ID or code")
+    for item in sets:
+        for entry in item.problems:
+            if code in (entry.code, entry.id):
+                return _regenerate(entry.id)
+    found = _regenerate(code)
+    if found.trace is None:
+        raise ChainruleError(f"problem {code} is multiple choice: not offered here")
+    return found
+
+
+def shown_code(p: Problem, sets: Sequence[ProblemSet] = ()) -> str:
+    """What a student sees as the problem's name: its set code, or its ID."""
+    for item in sets:
+        for entry in item.problems:
+            if entry.id == p.id:
+                return entry.code
+    return p.id
+
+
+def step_names(p: Problem) -> tuple[list[str], dict[str, str]]:
+    """Names an answer may use (givens and steps) and the output neurons' yhat names."""
+    trace = p.trace
+    assert trace is not None
+    network = trace.meta.get("network")
+    outputs: dict[str, str] = {}
+    if network is not None:
+        last = network.neurons[-1]
+        outputs = {f"a{j}": o for j, o in zip(last, network.outputs, strict=True)}
+    return [*trace.givens, *trace.names], outputs
+
+
+def read_answers(raw: Any) -> dict[str, str]:
+    """A student's answers from a request: a mapping of step names to text or numbers."""
+    if not isinstance(raw, Mapping):
+        raise InputError("expected 'answers' to be an object of step names to values")
+    if len(raw) > MAX_ANSWERS:
+        raise InputError(f"more than {MAX_ANSWERS} answers")
+    answers = {}
+    for name, value in raw.items():
+        if not isinstance(name, str) or len(name) > 100:
+            raise InputError("a step name must be a short text")
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InputError(f"{name}: expected a number or a text")
+        text = str(value).strip()
+        if len(text) > MAX_ANSWER_CHARS:
+            raise InputError(f"{name}: longer than {MAX_ANSWER_CHARS} characters")
+        if text:
+            answers[name] = text
+    return answers
+
+
+def check(p: Problem, answers: Mapping[str, str]) -> dict[str, Any]:
+    """The full report of ``chainrule check --format json`` on these answers (unredacted)."""
+    from chainrule.check.answers import parse_answers
+    from chainrule.check.judge import judge
+
+    valid, outputs = step_names(p)
+    sheet = parse_answers([(k, v, None) for k, v in answers.items()], valid, outputs, "answer")
+    return judge(p, sheet).as_json()
+
+
+def redact(report: dict[str, Any], revealed: set[str] | frozenset[str],
+           only: str | None = None) -> dict[str, Any]:
+    """The report a student may see: values only for steps right or revealed."""
+    out = dict(report)
+    steps = []
+    for step in report["steps"]:
+        if only is not None and step["name"] != only:
+            continue
+        if step["status"] == "correct" or step["name"] in revealed:
+            steps.append(dict(step, revealed=step["name"] in revealed))
+            continue
+        shown = {k: v for k, v in step.items() if k not in _REPLY_KEYS}
+        shown["revealed"] = False
+        shown["message"] = _without_values(str(step.get("message", "")))
+        steps.append(shown)
+    out["steps"] = steps
+    return out
+
+
+def _without_values(message: str) -> str:
+    """A verdict's message without the recomputed value (it can be the answer)."""
+    head, sep, _ = message.partition("From your values:")
+    if not sep:
+        return message
+    return head.strip() or "This is not what the step's formula gives from your earlier values."
+
+
+def worked_step(p: Problem, name: str) -> dict[str, Any]:
+    """One step worked out: formula, numbers put in and value (what "Show this step" shows)."""
+    if name not in p.asked:
+        raise ChainruleError(f"problem {p.id} does not ask for '{name}'")
+    from chainrule.render.problemset import problem_context
+
+    record = next(s for s in problem_context(p)["steps"] if s["name"] == name)
+    tex = f"{record['lhs_tex']} = {record['formula_tex']} = {record['substituted_tex']}"
+    if record["substituted_tex"] != record["rounded_text"]:
+        relation = "\\approx" if record["approx"] else "="
+        tex += f" {relation} {record['rounded_text']}"
+    return {"name": name, "tex": tex, "value": record["rounded"],
+            "value_text": record["rounded_text"], "exact": record["value"]}
+
+
+def parse_text(text: str, name: str | None = None) -> dict[str, Any]:
+    """How an answer was read: a number, or (with the formula parser) a formula."""
+    from chainrule.numbers import parse_number
+
+    text = text.strip()
+    if len(text) > MAX_ANSWER_CHARS:
+        return {"kind": "error", "message": f"longer than {MAX_ANSWER_CHARS} characters"}
+    if not text:
+        return {"kind": "empty", "message": ""}
+    try:
+        value = parse_number(text)
+    except ValueError as exc:
+        if re.search(r"[A-Za-z\\(]", text):
+            return {"kind": "error",
+                    "message": "formulas are not read yet: type the number you computed"}
+        return {"kind": "error", "message": str(exc)}
+    from chainrule.symbolic.printing import format_number
+
+    return {"kind": "number", "value": value, "tex": format_number(value), "notes": []}
