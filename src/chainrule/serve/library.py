@@ -20,8 +20,8 @@ from chainrule.problems.base import FAMILIES, Problem, _load_families, get_famil
 from chainrule.problems.ids import SEED_BITS, decode_id, encode_id
 
 __all__ = [
-    "MAX_ANSWER_CHARS",
     "MAX_ANSWERS",
+    "MAX_ANSWER_CHARS",
     "ProblemSet",
     "check",
     "families",

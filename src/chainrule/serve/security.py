@@ -17,7 +17,7 @@ from starlette.datastructures import Headers
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["CSRF_COOKIE", "CSP", "Guard", "check_csrf", "new_csrf_token"]
+__all__ = ["CSP", "CSRF_COOKIE", "Guard", "check_csrf", "new_csrf_token"]
 
 CSRF_COOKIE = "chainrule_csrf"
 CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
