@@ -1,4 +1,8 @@
-"""A class's answers in one CSV: an id column, then one column per step."""
+"""A class's answers in one CSV: an id column, then one column per step.
+
+A ``problem`` column (as the web app's export writes) lets one file span problems: each row
+is then checked against the problem it names.
+"""
 
 from __future__ import annotations
 
@@ -8,31 +12,69 @@ from chainrule.check.answers import AnswerSheet, parse_answers
 from chainrule.errors import InputError
 from chainrule.io.inputs import read_csv
 
-__all__ = ["read_class"]
+__all__ = ["PROBLEM_COLUMN", "class_problems", "read_class"]
+
+PROBLEM_COLUMN = "problem"
 
 
-def read_class(
-    path: str | Path, valid: list[str], output_neurons: dict[str, str]
-) -> list[AnswerSheet]:
-    """One sheet per row; the first column names the student."""
+def _table(path: str | Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     name = str(path)
     rows = read_csv(path, "class CSV file").rows
     if len(rows) < 2 or len(rows[0][1]) < 2:
         raise InputError("expected a header (id, step names...) and one row per student",
                          file=name, line=1)
     header = rows[0][1]
-    sheets = []
-    seen: set[str] = set()
+    body = []
     for line_no, row in rows[1:]:
+        if not any(cell.strip() for cell in row):
+            continue
         if len(row) != len(header):
             raise InputError(f"has {len(row)} cells, the header has {len(header)}", file=name,
                              line=line_no)
+        body.append((line_no, row))
+    return header, body
+
+
+def _problem_index(header: list[str]) -> int | None:
+    found = [i for i, h in enumerate(header) if h.strip().lower() == PROBLEM_COLUMN]
+    return found[0] if found and found[0] > 0 else None
+
+
+def class_problems(path: str | Path) -> list[str] | None:
+    """The problems a class CSV's ``problem`` column names, in order of first appearance
+    (an empty cell is ""), or None when it has no such column."""
+    header, body = _table(path)
+    index = _problem_index(header)
+    if index is None:
+        return None
+    names: list[str] = []
+    for _, row in body:
+        cell = row[index].strip()
+        if cell not in names:
+            names.append(cell)
+    return names
+
+
+def read_class(
+    path: str | Path, valid: list[str], output_neurons: dict[str, str],
+    problem: str | None = None,
+) -> list[AnswerSheet]:
+    """One sheet per row; the first column names the student. With a ``problem`` column,
+    only the rows naming ``problem`` are read."""
+    name = str(path)
+    header, body = _table(path)
+    index = _problem_index(header)
+    sheets = []
+    seen: set[str] = set()
+    for line_no, row in body:
+        if index is not None and problem is not None and row[index].strip() != problem:
+            continue
         student = row[0].strip()
         if student in seen:
             raise InputError(f"student '{student}' appears twice", file=name, line=line_no)
         seen.add(student)
-        cells = [(h, c, line_no) for h, c in zip(header[1:], row[1:], strict=True)
-                 if c.strip()]
+        cells = [(h, c, line_no) for i, (h, c) in enumerate(zip(header, row, strict=True))
+                 if i not in (0, index) and c.strip()]
         sheet = parse_answers(cells, valid, output_neurons, name)
         sheet.student = student
         sheets.append(sheet)

@@ -73,7 +73,7 @@ async def _form(request: Request) -> Any:
 async def _json(request: Request) -> dict[str, Any]:
     try:
         data = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise ChainruleError("the body is not valid JSON") from None
     if not isinstance(data, dict):
         raise ChainruleError("expected a JSON object")
@@ -103,7 +103,7 @@ async def new_variant(request: Request) -> Response:
         problem_id = library.fresh_id(request.path_params["family"], like)
     except ChainruleError as exc:
         return _error_page(request, 404, str(exc))
-    return RedirectResponse(f"/p/{quote(problem_id)}", status_code=303)
+    return RedirectResponse(f"/p/{quote(problem_id, safe=':~')}", status_code=303)
 
 
 async def open_problem(request: Request) -> Response:
@@ -113,7 +113,7 @@ async def open_problem(request: Request) -> Response:
     except ChainruleError as exc:
         return _error_page(request, 404, str(exc))
     shown = library.shown_code(problem, _site(request).sets)
-    return RedirectResponse(f"/p/{quote(shown)}", status_code=303)
+    return RedirectResponse(f"/p/{quote(shown, safe=':~')}", status_code=303)
 
 
 async def set_name(request: Request) -> Response:
