@@ -10,18 +10,20 @@ import re
 
 import pytest
 from click.testing import CliRunner
-from servekit import PROBLEM, client, hand_forward, r3
 
 from chainrule.cli import main
 from chainrule.serve.app import create_app, routes
 from chainrule.serve.security import CSP
+from servekit import PROBLEM, client, hand_forward, r3
 
 TOKEN = "teacher-secret-token"
 
 
 @pytest.fixture
 def app(tmp_path):
-    return create_app(str(tmp_path / "class.sqlite"), token=TOKEN)
+    made = create_app(str(tmp_path / "class.sqlite"), token=TOKEN)
+    yield made
+    made.state.site.store.close()
 
 
 @pytest.fixture
@@ -152,7 +154,7 @@ def test_cli_json_keeps_every_value(web, tmp_path):
     answers.write_text("z1: 0.1\n")
     out = CliRunner().invoke(main, ["check", PROBLEM, str(answers), "--format", "json"])
     cli = json.loads(out.output)
-    steps, report = check(web, {"z1": "0.1"})
+    _, report = check(web, {"z1": "0.1"})
     assert set(report) == set(cli)
     assert [s["status"] for s in report["steps"]] == [s["status"] for s in cli["steps"]]
     assert all("expected" in s for s in cli["steps"])
@@ -315,7 +317,10 @@ def _fresh(app):
 
 def test_teacher_token_is_created_once_and_kept(tmp_path):
     db = str(tmp_path / "t.sqlite")
-    first = create_app(db).state.site.token
+    apps = [create_app(db), create_app(db), create_app(db, token="given")]
+    first = apps[0].state.site.token
     assert len(first) >= 20
-    assert create_app(db).state.site.token == first
-    assert create_app(db, token="given").state.site.token == "given"
+    assert apps[1].state.site.token == first
+    assert apps[2].state.site.token == "given"
+    for made in apps:
+        made.state.site.store.close()

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from starlette.applications import Starlette
@@ -64,7 +65,13 @@ def create_app(db: str, sets: Sequence[str] = (), token: str | None = None,
     store = open_store(db)
     site = Site(store, tuple(load_set(s) for s in sets), token or store.teacher_token(),
                 templates_dir)
-    app = Starlette(routes=routes(), middleware=[Middleware(Guard, max_body=max_body)])
+    @asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        store.close()
+
+    app = Starlette(routes=routes(), middleware=[Middleware(Guard, max_body=max_body)],
+                    lifespan=lifespan)
     app.state.site = site
     return app
 
