@@ -183,6 +183,24 @@ def test_parse_reads_numbers_and_says_what_it_cannot_read(web):
     assert web.post("/api/parse", json={"text": 3}).status_code == 400
 
 
+@pytest.mark.parametrize(("text", "tex", "noted"), [
+    ("w13*a1 + w23 a2 + b3", "w_{13} a_{1} + w_{23} a_{2} + b_{3}", False),
+    ("\\sigma(z_1)", "\\sigma", False),
+    ("a1(1-a1)", "a_{1}", True),
+])
+def test_parse_reads_formulas_over_the_problems_names(web, text, tex, noted):
+    r = web.post("/api/parse", json={"text": text, "problem": PROBLEM}).json()
+    assert r["kind"] == "formula", r
+    assert tex in r["tex"] and "<math" in r["mathml"]
+    assert bool(r["notes"]) is noted
+
+
+@pytest.mark.parametrize("text", ["__import__('os')", "2^2^2^2^2^2^2", "(" * 5000, "q7 + 1"])
+def test_parse_refuses_what_is_not_a_formula_of_the_problem(web, text):
+    r = web.post("/api/parse", json={"text": text, "problem": PROBLEM})
+    assert r.status_code == 200 and r.json()["kind"] == "error"
+
+
 # -- the page without JavaScript -------------------------------------------------------------
 def test_form_post_checks_and_reveals_without_javascript(web, app):
     named(web)
@@ -230,7 +248,8 @@ def test_names_are_checked_and_escaped(web):
     b'{"problem": "bp-00000C1S", "answers": {"z1": true}}',
     b'{"problem": "<script>", "answers": {}}', b'{"problem": "bp-ZZZZZZZZZZ", "answers": {}}',
     b'{"problem": "bp-00000C1S", "answers": {"z1": "' + b"9" * 2000 + b'"}}',
-    b"[" * 30000, b"\xff\xfe",
+    b"[" * 30000, b"\xff\xfe", b'{"problem": "bp-00000C1S", "problem": "x", "answers": {}}',
+    b'{"problem": "bp-00000C1S", "answers": {"z1": NaN}}',
 ])
 def test_hostile_json_bodies_get_400(web, body):
     r = web.post("/api/check", content=body, headers={"content-type": "application/json"})

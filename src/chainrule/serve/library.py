@@ -6,7 +6,6 @@ recomputed values go out only once the student has that step right or has reveal
 
 from __future__ import annotations
 
-import json
 import re
 import secrets
 from collections.abc import Mapping, Sequence
@@ -61,13 +60,9 @@ def load_set(folder: str | Path) -> ProblemSet:
     """The problems of a set folder written by ``chainrule generate`` (its key.json)."""
     path = Path(folder)
     key = path / "key.json" if path.is_dir() else path
-    from chainrule.files import read_text
+    from chainrule.io.inputs import read_json
 
-    text = read_text(key, "key.json", 20_000_000)
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise InputError(f"not valid JSON: {exc.msg}", file=str(key), line=exc.lineno) from None
+    data = read_json(key, "key.json", 20_000_000).data
     records = data.get("problems") if isinstance(data, dict) else None
     if not isinstance(records, list):
         raise InputError("not a key.json: expected a list 'problems'", file=str(key))
@@ -223,9 +218,10 @@ def worked_step(p: Problem, name: str) -> dict[str, Any]:
             "value_text": record["rounded_text"], "exact": record["value"]}
 
 
-def parse_text(text: str, name: str | None = None) -> dict[str, Any]:
-    """How an answer was read: a number, or (with the formula parser) a formula."""
-    from chainrule.numbers import parse_number
+def parse_text(text: str, p: Problem | None = None) -> dict[str, Any]:
+    """How an answer was read: a number, or a formula over the problem's names (as LaTeX,
+    with notes on any reading that was not the only one)."""
+    from chainrule.io.numbers import parse_number
 
     text = text.strip()
     if len(text) > MAX_ANSWER_CHARS:
@@ -235,10 +231,34 @@ def parse_text(text: str, name: str | None = None) -> dict[str, Any]:
     try:
         value = parse_number(text)
     except ValueError as exc:
-        if re.search(r"[A-Za-z\\(]", text):
-            return {"kind": "error",
-                    "message": "formulas are not read yet: type the number you computed"}
-        return {"kind": "error", "message": str(exc)}
-    from chainrule.symbolic.printing import format_number
+        number_error = str(exc)
+    else:
+        from chainrule.symbolic.printing import format_number
 
-    return {"kind": "number", "value": value, "tex": format_number(value), "notes": []}
+        return {"kind": "number", "value": value, "tex": format_number(value), "notes": []}
+    if p is None or not re.search(r"[^\d\s.,+\-/eE]", text):
+        return {"kind": "error", "message": number_error}
+    from chainrule.formulas import FormulaError, read_formula
+
+    try:
+        reading = read_formula(text, vocabulary(p))
+    except FormulaError as exc:
+        return {"kind": "error", "message": f"cannot read this formula: {exc}"}
+    return {"kind": "formula", "tex": reading.tex, "read_as": reading.text,
+            "notes": list(reading.notes)}
+
+
+def vocabulary(p: Problem) -> Any:
+    """The names a formula answer to ``p`` may use, spelled as answers may spell them."""
+    found = p.__dict__.get("_vocabulary")
+    if found is None:
+        from chainrule.check.answers import canonical_name
+        from chainrule.formulas import Vocabulary
+
+        trace = p.trace
+        assert trace is not None
+        valid, outputs = step_names(p)
+        found = Vocabulary.of(valid, {n: trace.tex(n) for n in valid},
+                              lambda raw: canonical_name(raw, valid, outputs))
+        p.__dict__["_vocabulary"] = found
+    return found

@@ -9,7 +9,6 @@ from __future__ import annotations
 import csv
 import hmac
 import io
-import json
 import re
 from typing import Any
 from urllib.parse import quote, unquote
@@ -71,10 +70,14 @@ async def _form(request: Request) -> Any:
 
 
 async def _json(request: Request) -> dict[str, Any]:
+    """The request's JSON object, read by the bounded JSON reader."""
+    from chainrule.io.inputs import parse_json
+
     try:
-        data = json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise ChainruleError("the body is not valid JSON") from None
+        text = (await request.body()).decode("utf-8")
+    except UnicodeDecodeError:
+        raise ChainruleError("the body is not UTF-8 text") from None
+    data = parse_json(text, "request body").data
     if not isinstance(data, dict):
         raise ChainruleError("expected a JSON object")
     return data
@@ -285,12 +288,14 @@ async def api_check(request: Request) -> Response:
 async def api_parse(request: Request) -> Response:
     try:
         data = await _json(request)
+        code = data.get("problem")
+        problem = _problem(request, code) if isinstance(code, str) else None
     except ChainruleError as exc:
         return _json_error(str(exc))
     text = data.get("text")
     if not isinstance(text, str):
         return _json_error("expected 'text'")
-    reading = library.parse_text(text)
+    reading = library.parse_text(text, problem)
     if "tex" in reading:
         reading["mathml"] = math_html(reading["tex"])
     return JSONResponse(reading)

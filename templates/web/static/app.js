@@ -73,7 +73,7 @@
     const value = input.value;
     if (!value.trim()) { box.replaceChildren(); box.classList.remove("error"); return; }
     try {
-      const reading = await post("/api/parse", {text: value, step: name});
+      const reading = await post("/api/parse", {text: value, problem: problem, step: name});
       if (input.value !== value) return;
       box.classList.toggle("error", reading.kind === "error");
       box.replaceChildren();
