@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from benchstats import machine, median, spread
+
 from chainrule.problems.base import get_family, make_problems
 from chainrule.render.environment import render
 from chainrule.render.walkthrough import walkthrough_context
@@ -44,25 +46,26 @@ def main() -> None:
     parser.add_argument("--variants", type=int, default=1000)
     parser.add_argument("--repeat", type=int, default=5)
     args = parser.parse_args()
+    print(machine())
     pipeline(20, 10**9)  # warm up: derive, compile and print the formulas once
-    best: tuple[float, float, float] | None = None
-    best_floor = float("inf")
+    runs: list[tuple[float, float, float]] = []
+    floors: list[float] = []
     for r in range(args.repeat):
         draw, context, rendered, contexts = pipeline(args.variants, r * args.variants)
-        if best is None or sum((draw, context, rendered)) < sum(best):
-            best = (draw, context, rendered)
-        best_floor = min(best_floor, floor(contexts))
-    assert best is not None
-    total = sum(best)
+        runs.append((draw, context, rendered))
+        floors.append(floor(contexts))
     n = args.variants
-    print(f"{n} walkthrough variants (2-2-1, sigmoid/BCE, Markdown), best of {args.repeat}")
-    print(f"  draw + evaluate   {best[0] * 1e3:8.1f} ms")
-    print(f"  contexts          {best[1] * 1e3:8.1f} ms")
-    print(f"  render            {best[2] * 1e3:8.1f} ms")
-    print(f"  total             {total * 1e3:8.1f} ms   {n / total:8.0f} variants/s"
-          "   (target >= 2000/s)")
-    print(f"  render floor      {best_floor * 1e3:8.1f} ms   {n / best_floor:8.0f} variants/s")
-    print(f"  total / floor     {total / best_floor:8.2f}x   (target <= 1.5x)")
+    totals = [sum(run) for run in runs]
+    print(f"{n} walkthrough variants (2-2-1, sigmoid/BCE, Markdown), median (min–max) of "
+          f"{args.repeat}")
+    print(f"  draw + evaluate   {spread([r[0] for r in runs])}")
+    print(f"  contexts          {spread([r[1] for r in runs])}")
+    print(f"  render            {spread([r[2] for r in runs])}")
+    print(f"  total             {spread(totals)}   "
+          f"{n / median(totals):.0f} variants/s   (target >= 5000/s)")
+    print(f"  render floor      {spread(floors)}   {n / median(floors):.0f} variants/s")
+    ratio = [t / f for t, f in zip(totals, floors, strict=True)]
+    print(f"  total / floor     {spread(ratio, 'x', 1.0)}   (target <= 1.3x)")
 
 
 if __name__ == "__main__":

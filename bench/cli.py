@@ -1,0 +1,127 @@
+"""Benchmark: the command line as a user meets it, whole processes with start-up and memory.
+
+Each row runs ``python3 -m chainrule ...`` as a fresh process (this source tree first on
+PYTHONPATH, ``OPENBLAS_NUM_THREADS=1``) and reports the wall time (median and min–max over
+repeats) and the process's peak resident memory (``ru_maxrss`` from ``os.wait4``, largest
+over repeats). Rows:
+
+* the floor: a process that only imports SymPy and NumPy (every ``derive`` pays it);
+* ``derive --net 16-32-10`` / ``64-64-10`` / ``64-64-64-10`` (equations printed as text);
+* ``walkthrough --seed 5`` (one 2-2-1 worked example, Markdown);
+* ``check --batch`` of a class CSV with 1,000 and 10,000 numeric sheets (a third of the
+  students slip in one step; the file is written once per run of this script);
+* ``generate`` of 1,000 backprop problems (``--family backprop --count 1000``) and of 10,000
+  (a spec with ``count: 10000``), into a temporary folder.
+
+Run by hand: ``python3 bench/cli.py [--repeat R] [--only TEXT ...] [--skip TEXT ...]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchstats import machine, spread
+
+ROOT = Path(__file__).resolve().parent.parent
+CHECK_ID = "bp-00000005"
+
+
+def run(args: list[str], cwd: Path) -> tuple[float, float]:
+    """Wall seconds and peak RSS (MiB) of one ``chainrule`` process (or ``-c`` code)."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OPENBLAS_NUM_THREADS": "1"}
+    argv = [sys.executable, *args] if args[0] == "-c" else [sys.executable, "-m", "chainrule",
+                                                             *args]
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, cwd=cwd, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    took = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        raise SystemExit(f"chainrule {' '.join(args)} failed ({proc.returncode}): "
+                         + err.decode(errors="replace")[-500:])
+    return took, usage.ru_maxrss / 1024
+
+
+def class_csv(path: Path, students: int) -> None:
+    """A class CSV for problem CHECK_ID: right answers, a third with one slip."""
+    sys.path.insert(0, str(ROOT / "src"))
+    import numpy as np
+
+    from chainrule.problems.walkthrough import walkthrough_problem
+
+    problem = walkthrough_problem(problem_id=CHECK_ID)
+    names = list(problem.trace.names)
+    rng = np.random.default_rng(0)
+    lines = ["id," + ",".join(names)]
+    for s in range(students):
+        values = [problem.rounded[n] for n in names]
+        if s % 3 == 0:
+            k = int(rng.integers(len(names)))
+            values[k] += float(rng.choice([-1, 1])) * 0.05 * (1 + abs(values[k]))
+        lines.append(f"s{s}," + ",".join(f"{v:.{problem.decimals}f}" for v in values))
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def rows(work: Path) -> dict[str, list[str]]:
+    spec = work / "ten-thousand.yaml"
+    spec.write_text("title: Ten thousand\nseed: 1\nproblems:\n"
+                    "  - family: backprop\n    count: 10000\n", encoding="utf-8")
+    return {
+        "floor: python3 -c 'import sympy, numpy'": ["-c", "import sympy, numpy"],
+        "derive --net 16-32-10": ["derive", "--net", "16-32-10"],
+        "derive --net 64-64-10": ["derive", "--net", "64-64-10"],
+        "derive --net 64-64-64-10": ["derive", "--net", "64-64-64-10"],
+        "walkthrough --seed 5": ["walkthrough", "--seed", "5"],
+        "check --batch (1,000 students)": ["check", CHECK_ID, str(work / "class-1000.csv"),
+                                           "--batch"],
+        "check --batch (10,000 students)": ["check", CHECK_ID, str(work / "class-10000.csv"),
+                                            "--batch"],
+        "generate backprop x 1,000": ["generate", "--family", "backprop", "--count", "1000",
+                                      "--seed", "1", "--out", str(work / "g1"), "--force"],
+        "generate backprop x 10,000": ["generate", str(spec), "--out", str(work / "g10"),
+                                       "--force"],
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", nargs="*", default=[], help="rows whose name contains TEXT")
+    parser.add_argument("--skip", nargs="*", default=[], help="rows whose name contains TEXT")
+    args = parser.parse_args()
+    print(machine())
+    print(f"wall time median (min–max) of {args.repeat} processes; peak RSS the largest\n")
+    with tempfile.TemporaryDirectory() as tmp:
+        work = Path(tmp)
+        table = rows(work)
+        chosen = {name: argv for name, argv in table.items()
+                  if (not args.only or any(o in name for o in args.only))
+                  and not any(s in name for s in args.skip)}
+        if any("check" in n for n in chosen):
+            class_csv(work / "class-1000.csv", 1000)
+            class_csv(work / "class-10000.csv", 10_000)
+        width = max(map(len, chosen), default=10)
+        print(f"{'command'.ljust(width)} | {'wall time':>28} | peak RSS | per item")
+        for name, argv in chosen.items():
+            times, peak = [], 0.0
+            for _ in range(args.repeat):
+                took, rss = run(argv, work)
+                times.append(took)
+                peak = max(peak, rss)
+            items = 10_000 if "10,000" in name else 1000 if "1,000" in name else 0
+            per = f" | {spread([t / items for t in times], 'ms')}" if items else ""
+            print(f"{name.ljust(width)} | {spread(times, 's', 1.0):>28} | {peak:5.0f} MiB"
+                  + per, flush=True)
+
+
+if __name__ == "__main__":
+    main()
