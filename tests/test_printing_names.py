@@ -1,0 +1,46 @@
+"""Printing looks up only the names a formula uses: output as with the whole name table."""
+
+from __future__ import annotations
+
+import pytest
+import sympy as sp
+
+from chainrule.symbolic.network import Network
+from chainrule.symbolic.printing import OrderedLatexPrinter, SubstitutionPrinter, latex
+from chainrule.symbolic.trace import sym
+
+
+def whole_table(tex_names):
+    """The table every printer was given before: every name of the trace."""
+    return {sym(name): tex for name, tex in tex_names.items()}
+
+
+class WholeTableSubstitution(SubstitutionPrinter):
+    def __init__(self, names, tex_names):
+        super().__init__(names, tex_names, sp.S.Zero)
+        self._settings["symbol_names"] = whole_table(tex_names)
+
+
+@pytest.mark.parametrize(("spec", "kwargs"), [
+    ("2-2-1", {}),
+    ("3-12-2", {"hidden": "tanh", "loss": "cce"}),
+    ("2-3-3-1", {"hidden": "relu", "loss": "mse", "output": "linear"}),
+])
+def test_every_step_prints_as_with_the_whole_table(spec, kwargs):
+    trace = Network(spec, **kwargs).gradient_trace
+    table = whole_table(trace.tex_names)
+    for step in trace.steps:
+        expected = OrderedLatexPrinter({"symbol_names": table}).doprint(step.formula)
+        assert latex(step.formula, trace.tex_names) == expected
+        assert trace.formula_tex(step.name) == expected
+        names = list(step.dependencies)
+        old = WholeTableSubstitution(names, trace.tex_names).doprint(step.formula)
+        new = SubstitutionPrinter(names, trace.tex_names, step.formula).doprint(step.formula)
+        assert new == old
+
+
+def test_a_symbol_of_the_same_name_but_other_assumptions_keeps_its_plain_name():
+    plain_w = sp.Symbol("w13")  # not the real step symbol sym("w13")
+    expr = sp.Add(plain_w, sym("w13"), evaluate=False)
+    tex = latex(expr, {"w13": r"\omega"})
+    assert tex == r"w_{13} + \omega"
