@@ -17,6 +17,7 @@ and evaluates fast over a NumPy array of t (the same formula, lambdified).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -143,7 +144,12 @@ class Schedule:
             title=info.title,
             meta={"schedule": info.key, "form": form, "params": dict(self.params)},
         )
-        self._function = sp.lambdify([sym(g) for g in givens], formula, modules="numpy")
+        self._formula = formula
+
+    @functools.cached_property
+    def _function(self) -> Any:
+        """The formula compiled for arrays of t (compiled on first use: it takes ~0.1 s)."""
+        return sp.lambdify([sym(g) for g in self.trace.givens], self._formula, modules="numpy")
 
     @property
     def key(self) -> str:
@@ -169,7 +175,10 @@ class Schedule:
     def __call__(self, t: Any) -> np.ndarray:
         """eta at every t of an array (or at one t), in float64."""
         values = self._arrays(t)
-        result = self._function(*[values[g] for g in self.trace.givens])
+        if self._formula.is_Symbol:  # eta = eta0: nothing to compile
+            result = values[self._formula.name]
+        else:
+            result = self._function(*[values[g] for g in self.trace.givens])
         return np.asarray(result, dtype=np.float64) + np.zeros_like(values["t"])
 
     def evaluate(self, t: float, decimals: int | None = None) -> TraceValues:

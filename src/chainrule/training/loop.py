@@ -10,9 +10,10 @@ numbers a run produces follow the same formulas a worked example prints. One upd
    epoch's learning rate (a schedule, evaluated per epoch from t = 0) and the step count t
    (from 1, for Adam's bias correction).
 
-After every epoch the loss J (the mean over all examples) and the accuracy are measured and
-handed to the history. A run *diverges* when J or a parameter stops being a finite number,
-or J exceeds 1e6 times max(1, J at epoch 0); it then stops and reports the epoch.
+After every epoch the loss J (the mean over all examples) and the accuracy are measured, at
+the end-of-epoch weights from one forward pass over the dataset, and handed to the history.
+A run *diverges* when J or a parameter stops being a finite number, or J exceeds 1e6 times
+max(1, J at epoch 0); it then stops and reports the epoch.
 Randomness: the initial weights and the shuffles come from two streams spawned from
 ``numpy.random.SeedSequence(seed)``, so runs that share a seed share both.
 """
@@ -194,6 +195,9 @@ class Stepper:
         self.theta = self.layout.flatten(params)
         self.views = self.layout.views(self.theta)
         self.state = {s: np.zeros(self.layout.size) for s in update.state_names}
+        # The layer kernel writes the gradient straight into one flat vector's views.
+        self.grad = np.zeros(self.layout.size)
+        self._grad_views = self.layout.views(self.grad)
         self.t = 0
         meta = update.trace.meta
         givens = update.kernel.givens
@@ -230,11 +234,11 @@ class Stepper:
     def step(self, X: np.ndarray, Y: np.ndarray, eta: float) -> float:
         """One update on the batch (X, Y) with learning rate ``eta``; the batch's mean loss."""
         at = self.views if self._ahead is None else self._lookahead()
-        loss, grads = self.kernel.loss_and_gradients(X, Y, at)
+        loss, _ = self.kernel.loss_and_gradients(X, Y, at, out=self._grad_views)
         self.t += 1
         args = self._args
         args[self._theta_at] = self.theta
-        args[self._grad_at] = np.concatenate(grads, axis=None)
+        args[self._grad_at] = self.grad
         args[self._eta_at] = eta
         if self._t_at is not None:
             args[self._t_at] = self.t
@@ -363,9 +367,9 @@ def train(
     diverged_at, message = None, None
 
     def measure() -> tuple[float, float | None]:
-        loss = float(kernel.losses(X, Y, stepper.views).mean())
-        accuracy = targets.accuracy(kernel.predict(X, stepper.views))
-        return loss, accuracy
+        # One forward pass over the whole dataset gives both figures.
+        loss, outputs = kernel.loss_and_outputs(X, Y, stepper.views)
+        return loss, targets.accuracy(outputs)
 
     def record(row: dict[str, float]) -> None:
         for column in HISTORY_COLUMNS:
