@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from chainrule.api import load_problem
 from chainrule.check.answers import AnswerSheet, canonical_name, parse_answers
 from chainrule.check.judge import judge
-from chainrule.check.load import load_problem
 from chainrule.check.mistakes import CATALOGUE, MISTAKES, alternatives
 from chainrule.cli import main
 from chainrule.problems.base import make_problem
@@ -106,7 +106,7 @@ def test_every_required_mistake_is_catalogued_with_a_message():
 
 
 def test_named_mistakes_on_the_notes_network():
-    p = load_problem(str(NOTES))
+    p = load_problem(str(NOTES)).core
     r = p.rounded
 
     def check_one(name, value):
@@ -132,7 +132,7 @@ def test_named_mistakes_on_the_notes_network():
 
 
 def test_rounded_too_early():
-    p = load_problem(str(NOTES))
+    p = load_problem(str(NOTES)).core
     r = p.rounded
     sheet = {n: r[n] for n in p.asked[: p.asked.index("z3")]}
     sheet["z3"] = 0.7 * 0.57 + 0.5 * 0.62 + 0.3  # a1, a2 rounded to 2 decimals
@@ -162,13 +162,13 @@ def test_the_notes_own_numbers():
      ("y_hat", "yhat"), ("z_1", "z1")],
 )
 def test_aliases(raw, name):
-    p = load_problem(str(NOTES))
+    p = load_problem(str(NOTES)).core
     valid = [*p.trace.givens, *p.trace.names]
     assert canonical_name(raw, valid, {"a3": "yhat"}) == name
 
 
 def test_numbers_and_input_errors_are_reported_per_line():
-    p = load_problem(str(NOTES))
+    p = load_problem(str(NOTES)).core
     valid = [*p.trace.givens, *p.trace.names]
     rows = [("z1", "0.3", 1), ("a1", "−0.574", 2), ("z2", "1/2", 3), ("a2", "abc", 4),
             ("w99", "1", 5), ("z3", "nan", 7), ("yhat", "1e308", 8),
@@ -223,7 +223,7 @@ def test_formats_yaml_json_csv(tmp_path):
 
 
 def test_batch_mode(tmp_path):
-    p = load_problem(str(NOTES))
+    p = load_problem(str(NOTES)).core
     r = p.rounded
     header = "id," + ",".join(p.asked)
     good = "ann," + ",".join(str(r[n]) for n in p.asked)
@@ -269,7 +269,7 @@ def test_problem_json_key_json_and_id(tmp_path):
 
 
 def test_interactive():
-    p = load_problem(str(NOTES))
+    p = load_problem(str(NOTES)).core
     r = p.rounded
     lines = [str(r["z1"]), str(r["a1"]), "0.9", "q"]
     result = run_check(NOTES, "--interactive", input="\n".join(lines) + "\n")

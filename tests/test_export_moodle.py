@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 
 import setfolders
-from chainrule.check.load import load_problem
+from chainrule.api import load_problem
 from chainrule.commands.export import export
 from chainrule.export import load_set, moodle_xml
 from setfolders import all_families
@@ -105,7 +105,7 @@ def make_set(folder: Path, families: list[str], **options: Any) -> Path:
 
 def add_givens_file_problem(folder: Path) -> str:
     """Add the notes' 2-2-1 example (a givens-file problem, rebuilt from its structure)."""
-    problem = load_problem(str(NOTES))
+    problem = load_problem(str(NOTES)).core
     key = json.loads((folder / "key.json").read_text(encoding="utf-8"))
     record = {**problem.key(), "version": key["versions"][0]}
     key["problems"].append(record)

@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from chainrule.api import network_setup
 from chainrule.errors import InputError
 from chainrule.io.givens import load_givens, resolve_givens
-from chainrule.problem import network_problem
 from chainrule.symbolic.network import Network
 
 NOTES = Path(__file__).resolve().parents[1] / "examples" / "notes-2-2-1.yaml"
@@ -38,7 +38,7 @@ def test_list_and_scalar_forms_agree(tmp_path):
 def test_missing_weight_is_named(tmp_path):
     path = write(tmp_path, NOTES.read_text().replace("w13: 0.7\n", ""))
     with pytest.raises(InputError) as err:
-        network_problem(givens_path=str(path))
+        network_setup(givens=str(path))
     assert "w13" in str(err.value) and str(path) in str(err.value)
     assert err.value.field == "w13"
 
@@ -46,7 +46,7 @@ def test_missing_weight_is_named(tmp_path):
 def test_unknown_key_has_line_and_suggestion(tmp_path):
     path = write(tmp_path, "net: 2-2-1\nx: [1, 0]\ny: 1\nw113: 0.1\n")
     with pytest.raises(InputError) as err:
-        network_problem(givens_path=str(path))
+        network_setup(givens=str(path))
     message = str(err.value)
     assert "line 4" in message and "w113" in message and "did you mean" in message
 
@@ -54,7 +54,7 @@ def test_unknown_key_has_line_and_suggestion(tmp_path):
 def test_not_a_number_names_line_and_field(tmp_path):
     path = write(tmp_path, NOTES.read_text().replace("w21: 0.4", "w21: lots"))
     with pytest.raises(InputError) as err:
-        network_problem(givens_path=str(path))
+        network_setup(givens=str(path))
     line = NOTES.read_text().splitlines().index("w21: 0.4") + 1
     assert err.value.line == line and err.value.field == "w21"
     assert "not a number" in str(err.value)
@@ -88,24 +88,24 @@ def test_empty_and_missing_file(tmp_path):
 def test_wrong_list_length(tmp_path):
     path = write(tmp_path, NOTES.read_text().replace("x: [1, 0]", "x: [1, 0, 3]"))
     with pytest.raises(InputError, match="has 3 values, the network needs 2"):
-        network_problem(givens_path=str(path))
+        network_setup(givens=str(path))
 
 
 def test_string_numbers_parse_safely(tmp_path):
     path = write(tmp_path, NOTES.read_text().replace("w21: 0.4", "w21: '2/5'"))
-    problem = network_problem(givens_path=str(path))
+    problem = network_setup(givens=str(path))
     assert problem.givens is not None and problem.givens["w21"] == 0.4
 
 
 def test_options_override_the_file():
-    problem = network_problem(givens_path=str(NOTES), eta=0.5, decimals=4)
+    problem = network_setup(givens=str(NOTES), eta=0.5, decimals=4)
     assert problem.givens is not None and problem.givens["eta"] == 0.5
     assert problem.decimals == 4 and problem.updates
 
 
 def test_no_eta_means_no_updates(tmp_path):
     path = write(tmp_path, NOTES.read_text().replace("eta: 0.1\n", ""))
-    problem = network_problem(givens_path=str(path))
+    problem = network_setup(givens=str(path))
     assert not problem.updates and problem.givens is not None and "eta" not in problem.givens
 
 
@@ -113,7 +113,7 @@ def test_class_targets_must_be_a_distribution(tmp_path):
     text = ("net: 2-2\noutput: softmax\nloss: cce\nx: [1, 0]\ny: [1, 1]\n"
             "w11: 0.1\nw21: 0.2\nb1: 0.1\nw12: 0.3\nw22: 0.1\nb2: 0.2\n")
     with pytest.raises(InputError, match="summing to 1") as err:
-        network_problem(givens_path=str(write(tmp_path, text)))
+        network_setup(givens=str(write(tmp_path, text)))
     assert err.value.field == "y" and err.value.line == 5
-    ok = network_problem(givens_path=str(write(tmp_path, text.replace("[1, 1]", "[0, 1]"))))
+    ok = network_setup(givens=str(write(tmp_path, text.replace("[1, 1]", "[0, 1]"))))
     assert ok.givens is not None and ok.givens["y2"] == 1

@@ -1,7 +1,8 @@
 """chainrule: derive, train, generate and check the mathematics of training neural networks.
 
-Importing the package is cheap: the public names below load their modules (and SymPy) on
-first use.
+The library API (``derive``, ``problem``, ``problem_set``, ``train`` and the objects they
+return) lives in :mod:`chainrule.api`. Importing the package is cheap: the public names
+below load their modules (and SymPy) on first use.
 """
 
 from __future__ import annotations
@@ -12,6 +13,18 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
+    "derive": "chainrule.api",
+    "problem": "chainrule.api",
+    "problem_from_id": "chainrule.api",
+    "problem_from_givens": "chainrule.api",
+    "problem_set": "chainrule.api",
+    "train": "chainrule.api",
+    "Derivation": "chainrule.api",
+    "Problem": "chainrule.api",
+    "ProblemStep": "chainrule.api",
+    "ProblemSet": "chainrule.api",
+    "CheckReport": "chainrule.api",
+    "TrainingRun": "chainrule.api",
     "ChainruleError": "chainrule.errors",
     "InputError": "chainrule.errors",
     "Step": "chainrule.symbolic.trace",
@@ -32,6 +45,20 @@ _EXPORTS = {
 __all__ = ["__version__", *sorted(_EXPORTS)]
 
 if TYPE_CHECKING:  # pragma: no cover
+    from chainrule.api import (
+        CheckReport,
+        Derivation,
+        Problem,
+        ProblemSet,
+        ProblemStep,
+        TrainingRun,
+        derive,
+        problem,
+        problem_from_givens,
+        problem_from_id,
+        problem_set,
+        train,
+    )
     from chainrule.errors import ChainruleError, InputError
     from chainrule.io.givens import load_givens
     from chainrule.numeric.kernels import compile_trace, evaluate_batch

@@ -95,29 +95,13 @@ def derive(
       chainrule derive --net 2-2-1 --at examples/notes-2-2-1.yaml --format md
       chainrule derive --net 2-2-1 --chain w11 --format md
     """
-    loss_params = parse_params(params)
-    if net is None and at is None:
-        if loss_name is None:
-            raise ChainruleError("name a loss (chainrule derive bce) or a network (--net 2-2-1)")
-        from chainrule.render.derive import loss_report
-        from chainrule.symbolic.losses import get_loss
+    from chainrule import api
 
-        _emit(loss_report(get_loss(loss_name, **loss_params)), fmt, "derive_loss")
-        return
-    from chainrule.problem import network_problem
-    from chainrule.render.derive import network_report
-
-    problem = network_problem(
-        net=net, hidden=hidden, output=output_act, loss=loss_opt or loss_name,
-        loss_params=loss_params, givens_path=at, eta=eta, decimals=decimals,
+    derivation = api.derive(
+        loss_name, net=net, hidden=hidden, output=output_act, loss=loss_opt, at=at, eta=eta,
+        decimals=decimals, chain=chain, **parse_params(params),
     )
-    unknown = [p for p in chain if p not in problem.network.parameters]
-    if unknown:
-        raise ChainruleError(f"--chain {unknown[0]}: not a parameter of this network; valid: "
-                             + ", ".join(problem.network.parameters))
-    report = network_report(problem.network, problem.givens, updates=problem.updates,
-                            decimals=problem.decimals, chain=chain)
-    _emit(report, fmt, "derive_net")
+    click.echo(derivation.render(fmt), nl=False)
 
 
 @main.command()
@@ -161,17 +145,16 @@ def walkthrough(
       chainrule walkthrough --givens examples/notes-2-2-1.yaml
       chainrule walkthrough --id bp-00000C1S --format json
     """
+    from chainrule import api
     from chainrule.io.outputs import check_file, write_file
-    from chainrule.problems.walkthrough import walkthrough_problem
-    from chainrule.render.walkthrough import render_walkthrough
 
     if out is not None:
         check_file(out, force=force)
-    problem = walkthrough_problem(
+    problem = api.walkthrough_problem(
         net=net, hidden=hidden, output=output_act, loss=loss, eta=eta, decimals=decimals,
         seed=seed, problem_id=problem_id, givens_path=givens_path,
     )
-    text = render_walkthrough(problem, fmt, iterations=iterations, templates_dir=templates_dir)
+    text = problem.walkthrough(fmt, iterations=iterations, templates=templates_dir)
     if out is None:
         click.echo(text, nl=False)
     else:
@@ -221,26 +204,19 @@ def generate(
     """
     from pathlib import Path
 
+    from chainrule import api
     from chainrule.io.outputs import check_output
-    from chainrule.problems.spec import build_set, load_spec, spec_from_options
-    from chainrule.render.writer import write_set
 
     if spec_path is not None:
         if families or options or title:
             raise ChainruleError("give a spec file or --family/--option/--title, not both")
-        spec = load_spec(spec_path)
-        if decimals is not None:
-            for entry in spec.entries:
-                entry.decimals = decimals
+        source: Any = spec_path
     else:
         if not families:
             raise ChainruleError("give a spec file (chainrule generate exam.yaml) or --family")
-        spec = spec_from_options(list(families), count, 0, 3 if decimals is None else decimals,
-                                 1, title or "Problem set", parse_params(options))
-    if seed is not None:
-        spec.seed = seed
-    if versions is not None:
-        spec.versions = versions
+        source = api.families_spec(families, count=count, options=parse_params(options),
+                                   title=title or "Problem set")
+    spec = api.set_spec(source, seed=seed, versions=versions, decimals=decimals)
     folder = Path(out_dir) if out_dir else Path("output") / spec.folder_name
     check_output(folder, force=force)
     total = spec.total
@@ -252,15 +228,15 @@ def generate(
                 bar.update(n - done[0])
                 done[0] = n
 
-            versions_map = build_set(spec, advance)
+            problem_set = api.problem_set(spec, progress=advance)
     else:
-        versions_map = build_set(spec)
+        problem_set = api.problem_set(spec)
     if pdf:
         from chainrule.commands.handout import compile_set
 
-        compile_set(spec, versions_map, folder, force=force, templates_dir=templates_dir)
+        compile_set(problem_set, folder, force=force, templates_dir=templates_dir)
     else:
-        write_set(spec, versions_map, folder, force=force, templates_dir=templates_dir)
+        problem_set.write(folder, force=force, templates=templates_dir)
     click.echo(f"wrote {total} problems to {folder}/", err=True)
 
 

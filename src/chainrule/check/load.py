@@ -1,4 +1,4 @@
-"""The problem a sheet answers: from a problem JSON, a key.json, a givens YAML, or an ID."""
+"""The problem a sheet answers: from a problem JSON, a key.json, or an ID."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from chainrule.errors import ChainruleError, InputError
 from chainrule.io.inputs import read_json
 from chainrule.problems.base import Problem, problem_from_id, problem_from_values
 
-__all__ = ["load_problem", "problem_from_record"]
+__all__ = ["load_record_problem", "problem_from_record"]
 
 
 def problem_from_record(record: dict[str, Any], where: str) -> Problem:
@@ -58,27 +58,12 @@ def _network_problem(
                                context={"network": describe(net)})
 
 
-def load_problem(source: str, problem_id: str | None = None) -> Problem:
-    """PROBLEM of ``chainrule check``: a JSON file, a key.json (with an ID), a givens YAML
-    file, or a problem ID."""
+def load_record_problem(source: str, problem_id: str | None = None) -> Problem:
+    """A problem from a JSON file (a problem, or a key.json with ``problem_id``) or an ID.
+
+    (Givens YAML files are read by :func:`chainrule.api.load_problem`.)
+    """
     path = Path(source)
-    if path.suffix.lower() in (".yaml", ".yml"):
-        from chainrule.problems.walkthrough import walkthrough_problem
-
-        try:
-            return walkthrough_problem(givens_path=source)
-        except ChainruleError as exc:
-            if "learning rate" not in str(exc):
-                raise
-        from chainrule.problem import network_problem
-
-        setup = network_problem(givens_path=source)
-        assert setup.givens is not None
-        return _network_problem(
-            {"net": setup.network.spec, "hidden": [a.key for a in setup.network.hidden],
-             "output": setup.network.output.key, "loss": setup.network.loss.key,
-             "loss_params": dict(setup.network.loss.params)},
-            setup.givens, setup.decimals, source)
     if path.suffix.lower() == ".json" or path.exists():
         data = read_json(path, "problem file").data
         if isinstance(data, dict) and isinstance(data.get("problems"), list):

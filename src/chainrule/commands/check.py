@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 
-from chainrule.commands.common import UserError, reports_errors
+from chainrule.commands.common import reports_errors
 from chainrule.errors import ChainruleError
 
 __all__ = ["check"]
@@ -46,10 +47,7 @@ def check(
     is a key.json or a set folder, otherwise regenerated from its ID; an empty cell means
     PROBLEM itself.
     """
-    from chainrule.check.answers import read_answers
-    from chainrule.check.judge import judge
-    from chainrule.check.load import load_problem
-    from chainrule.check.report import class_summary, render_class, render_report
+    from chainrule import api
 
     if batch and answers is not None:
         from chainrule.check.batch import class_problems
@@ -58,34 +56,25 @@ def check(
         if named is not None:
             _batch_by_problem(problem_source, problem_id, answers, named, carried_credit, fmt)
             return
-    problem = load_problem(problem_source, problem_id)
-    valid, output_neurons = _step_names(problem)
+    problem = api.load_problem(problem_source, problem_id)
     if interactive:
-        _interactive(problem, valid, output_neurons, carried_credit, fmt)
+        _interactive(problem, carried_credit, fmt)
         return
     if answers is None:
         raise ChainruleError("give an ANSWERS file (or --interactive)")
-    colour = sys.stdout.isatty() and fmt == "text"
     if batch:
-        from chainrule.check.batch import read_class
+        from chainrule.check.report import render_class
 
-        sheets = read_class(answers, valid, output_neurons)
-        reports = [judge(problem, s, carried_credit=carried_credit) for s in sheets]
-        click.echo(render_class(class_summary(reports), fmt), nl=False)
+        summary = problem.check_class(answers, carried_credit=carried_credit)
+        click.echo(render_class(summary, fmt), nl=False)
         return
-    sheet = read_answers(answers, valid, output_neurons)
-    if not sheet.answers:
-        raise UserError("; ".join(sheet.errors[:3]) or f"{answers}: no answers")
-    report = judge(problem, sheet, carried_credit=carried_credit)
-    click.echo(render_report(report, fmt, colour), nl=False)
+    report = problem.check(answers, carried_credit=carried_credit)
+    colour = sys.stdout.isatty() and fmt == "text"
+    click.echo(report.render(fmt, colour=colour), nl=False)
 
 
-def _interactive(problem, valid, output_neurons, carried_credit, fmt):  # type: ignore[no-untyped-def]
-    from chainrule.check.answers import AnswerSheet, parse_answers
-    from chainrule.check.judge import judge
-    from chainrule.check.report import render_report
-
-    sheet = AnswerSheet({}, [])
+def _interactive(problem: Any, carried_credit: float, fmt: str) -> None:
+    answers: dict[str, str] = {}
     click.echo(f"Problem {problem.id}: enter each value (empty to skip, q to stop).")
     for name in problem.asked:
         text = click.prompt(f"{name} =", default="", show_default=False).strip()
@@ -93,55 +82,40 @@ def _interactive(problem, valid, output_neurons, carried_credit, fmt):  # type: 
             break
         if not text:
             continue
-        parsed = parse_answers([(name, text, None)], valid, output_neurons, "input")
-        if parsed.errors:
-            click.echo(f"  {parsed.errors[0]}")
+        try:
+            report = problem.check({**answers, name: text}, carried_credit=carried_credit)
+        except ChainruleError as exc:
+            click.echo(f"  {exc}")
             continue
-        sheet.answers.update(parsed.answers)
-        step = next(s for s in judge(problem, sheet, carried_credit=carried_credit).steps
-                    if s.name == name)
+        if report.input_errors:
+            click.echo(f"  {report.input_errors[0]}")
+            continue
+        answers[name] = text
+        step = next(s for s in report.steps if s.name == name)
         click.echo(f"  {step.status}" + (f": {step.message}" if step.status == "wrong" else ""))
-    click.echo(render_report(judge(problem, sheet, carried_credit=carried_credit), fmt), nl=False)
+    click.echo(problem.check(answers, carried_credit=carried_credit).render(fmt), nl=False)
 
 
-def _step_names(problem):  # type: ignore[no-untyped-def]
-    """Names an answer may use, and the output neurons' yhat names."""
-    trace = problem.trace
-    if trace is None:
-        raise ChainruleError(f"problem {problem.id} has no steps to check (multiple choice)")
-    valid = [*trace.givens, *trace.names]
-    network = trace.meta.get("network")
-    output_neurons = {}
-    if network is not None:
-        last = network.neurons[-1]
-        output_neurons = {f"a{j}": o for j, o in zip(last, network.outputs, strict=True)}
-    return valid, output_neurons
-
-
-def _batch_by_problem(source, problem_id, path, named, carried_credit, fmt):  # type: ignore[no-untyped-def]
+def _batch_by_problem(source: str, problem_id: str | None, path: str, named: list[str],
+                      carried_credit: float, fmt: str) -> None:
     """A class CSV with a problem column: each problem's rows judged against it."""
     import json
     from pathlib import Path
 
-    from chainrule.check.batch import read_class
-    from chainrule.check.judge import judge
-    from chainrule.check.load import load_problem
-    from chainrule.check.report import class_summary, render_class
+    from chainrule import api
+    from chainrule.check.report import render_class
 
     folder = Path(source)
     key = folder / "key.json" if folder.is_dir() else folder
     summaries = []
     for name in named:
         if not name:
-            problem = load_problem(str(key), problem_id)
+            problem = api.load_problem(str(key), problem_id)
         elif key.suffix.lower() == ".json":
-            problem = load_problem(str(key), name)
+            problem = api.load_problem(str(key), name)
         else:
-            problem = load_problem(name)
-        valid, output_neurons = _step_names(problem)
-        sheets = read_class(path, valid, output_neurons, problem=name)
-        reports = [judge(problem, s, carried_credit=carried_credit) for s in sheets]
-        summaries.append(class_summary(reports))
+            problem = api.load_problem(name)
+        summaries.append(problem.check_class(path, carried_credit=carried_credit, rows=name))
     if fmt == "json":
         click.echo(json.dumps({"problems": summaries}, indent=2, ensure_ascii=False))
         return

@@ -50,18 +50,16 @@ def handout(
     """
     from pathlib import Path
 
+    from chainrule import api
     from chainrule.commands.common import UserError
     from chainrule.errors import ChainruleError
     from chainrule.io.outputs import check_output
-    from chainrule.problems.spec import build_set, load_spec
 
     try:
-        spec = load_spec(spec_path)
-        if versions is not None:
-            spec.versions = versions
+        spec = api.set_spec(spec_path, versions=versions)
         folder = Path(out_dir) if out_dir else Path("output") / spec.folder_name
         check_output(folder, force=force)
-        pdfs = compile_set(spec, build_set(spec), folder, force=force,
+        pdfs = compile_set(api.problem_set(spec), folder, force=force,
                            templates_dir=templates_dir, timeout=timeout)
     except ChainruleError as exc:
         raise UserError(str(exc)) from None
@@ -69,17 +67,17 @@ def handout(
                err=True)
 
 
-def compile_set(spec: Any, versions: Any, folder: Any, *, force: bool,
+def compile_set(problem_set: Any, folder: Any, *, force: bool,
                 templates_dir: str | None, timeout: float = 120.0) -> list[Any]:
     """Write a set with its PDFs; no TeX exits 3 (the .tex written), a LaTeX error exits 2."""
     from chainrule.commands.common import UserError
     from chainrule.render.pdf import LatexError, TexNotFoundError
-    from chainrule.render.writer import write_set
 
     try:
-        return write_set(spec, versions, folder, force=force, templates_dir=templates_dir,
-                         pdf=True, timeout=timeout)
+        pdfs: list[Any] = problem_set.to_pdf(folder, force=force, templates=templates_dir,
+                                             timeout=timeout)
     except TexNotFoundError as exc:
         raise NoTexExit(f"{exc}; wrote the .tex files to {folder}/") from None
     except LatexError as exc:
         raise UserError(f"{exc}\nThe .tex files are kept in {folder}/") from None
+    return pdfs

@@ -193,33 +193,23 @@ def train(
           --epochs 100 --trajectory
       chainrule train --data points.csv --label class --format json
     """
-    from chainrule.training.session import SessionSpec, prepare, run_session
+    from chainrule import api
 
-    hyper_values = _numbers(hyper, "--hyper")
-    if lr is not None:
-        hyper_values["eta"] = lr
-    options = {}
-    if convention is not None:
-        options["convention"] = convention
-    if eps_placement is not None:
-        options["eps_placement"] = eps_placement
-    optimizers = tuple(compare.split(",")) if compare is not None else (optimizer,)
-    spec = SessionSpec(
-        data=data, label=label, samples=samples, noise=noise, net=net, hidden=hidden,
-        output=output_act, loss=loss, loss_params=parse_params(loss_params),
-        optimizers=optimizers, hyper=hyper_values, options=options, schedule=schedule,
-        schedule_params=_schedule_params(schedule_params),
-        batching=batching or ("mini" if batch_size is not None else "full"),
-        batch_size=batch_size or 32, epochs=epochs, seed=seed, init=init,
-        trajectory=trajectory, name=name, folder=out_dir, force=force,
-    )
-    session = prepare(spec)
     progress = _Progress(epochs) if sys.stderr.isatty() else None
     try:
-        run_session(session, progress)
+        run = api.train(
+            data, label=label, samples=samples, noise=noise, net=net, hidden=hidden,
+            output=output_act, loss=loss, loss_params=parse_params(loss_params),
+            optimizer=optimizer, compare=compare, lr=lr, hyper=_numbers(hyper, "--hyper"),
+            convention=convention, eps_placement=eps_placement, schedule=schedule,
+            schedule_params=_schedule_params(schedule_params), batching=batching,
+            batch_size=batch_size, epochs=epochs, seed=seed, init=init, trajectory=trajectory,
+            name=name, out=out_dir, force=force, write=True, on_epoch=progress,
+        )
     finally:
         if progress is not None:
             progress.close()
+    session = run.session
     diverged = [r for r in session.results if r.diverged_at is not None]
     if fmt == "json":
         click.echo(json.dumps(session.summary(), indent=2))

@@ -29,7 +29,15 @@ from chainrule.io.inputs import YamlFile, read_yaml
 from chainrule.problems.base import Family, Problem, get_family, make_problems
 from chainrule.problems.ids import SEED_BITS, seed_for
 
-__all__ = ["Entry", "SetSpec", "build_set", "load_spec", "spec_from_options"]
+__all__ = [
+    "Entry",
+    "SetSpec",
+    "build_set",
+    "load_spec",
+    "spec_from_data",
+    "spec_from_options",
+    "spec_from_yaml",
+]
 
 MAX_PROBLEMS = 10_000
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -88,7 +96,16 @@ def _text(yf: YamlFile, where: tuple[Any, ...], value: Any) -> str:
 
 def load_spec(path: str) -> SetSpec:
     """Read and check a spec file; every error names the file, line and field."""
-    yf = read_yaml(path, "problem-set spec", aliases=True)
+    return spec_from_yaml(read_yaml(path, "problem-set spec", aliases=True))
+
+
+def spec_from_data(data: Any, where: str = "spec") -> SetSpec:
+    """A spec from a mapping (as a spec file holds); errors name ``where`` and the field."""
+    return spec_from_yaml(YamlFile(where, data))
+
+
+def spec_from_yaml(yf: YamlFile) -> SetSpec:
+    """Check a parsed spec; every error names its file, line and field."""
     data = yf.data
     if not isinstance(data, dict):
         raise InputError("expected a mapping with title, seed and problems", file=yf.path)

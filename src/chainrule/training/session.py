@@ -31,14 +31,13 @@ from chainrule.training.history import HistoryWriter
 from chainrule.training.loop import (
     TrainConfig,
     TrainResult,
+    compare,
     encode_targets,
-    initial_params,
     make_schedule,
     resolve_optimizer,
-    train,
 )
 
-__all__ = ["FILES", "Session", "SessionSpec", "prepare", "run_session"]
+__all__ = ["FILES", "Session", "SessionSpec", "plan", "prepare", "run_session", "write_files"]
 
 #: Files a session writes (and, with force, replaces).
 FILES = ("history.csv", "loss.png", "trajectory.png", "summary.json")
@@ -171,6 +170,14 @@ def _folder(spec: SessionSpec, data: Dataset, net: Network) -> Path:
 
 def prepare(spec: SessionSpec) -> Session:
     """Load the data, build the network and configs, and check the output folder."""
+    spec, data, net, configs = plan(spec)
+    folder = _folder(spec, data, net)
+    check_output(folder, force=spec.force)
+    return Session(spec, data, net, configs, folder)
+
+
+def plan(spec: SessionSpec) -> tuple[SessionSpec, Dataset, Network, dict[str, TrainConfig]]:
+    """Check a spec and load what it trains: (spec, data, network, config per run)."""
     from chainrule.training.batching import get_batching
     from chainrule.training.params import INITS
 
@@ -192,35 +199,45 @@ def prepare(spec: SessionSpec) -> Session:
             f"--trajectory needs a model with two parameters (a 1-1 net: one weight and one "
             f"bias, e.g. --net 1-1 --data linear); net {net.spec} has {len(net.parameters)}"
         )
-    folder = _folder(spec, data, net)
-    check_output(folder, force=spec.force)
-    return Session(spec, data, net, configs, folder)
+    return spec, data, net, configs
 
 
 def run_session(
     session: Session, on_epoch: Callable[[str, int, float], None] | None = None
 ) -> Session:
     """Train every run of ``session`` and write its folder; returns the session with results."""
+    with Output(session.folder, force=session.spec.force) as out:
+        with HistoryWriter(out.path / "history.csv") as history:
+            session.results = compare(session.net, session.data, session.configs,
+                                      history=history, on_epoch=on_epoch,
+                                      record_path=session.spec.trajectory)
+        _write_rest(session, out)
+        out.commit()
+    return session
+
+
+def write_files(session: Session) -> Session:
+    """Write the folder of a session trained in memory: history.csv from its runs' arrays,
+    the plots and summary.json (the folder is checked as for a run; ``spec.force``)."""
+    with Output(session.folder, force=session.spec.force) as out:
+        with HistoryWriter(out.path / "history.csv") as history:
+            for result in session.results:
+                columns = result.history
+                for row in range(len(columns["epoch"])):
+                    history.write(result.label, {c: float(v[row]) for c, v in columns.items()})
+        _write_rest(session, out)
+        out.commit()
+    return session
+
+
+def _write_rest(session: Session, out: Output) -> None:
     import json
 
     from chainrule.training.plots import plot_loss, plot_trajectory
 
-    with Output(session.folder, force=session.spec.force) as out:
-        folder = out.path
-        first = next(iter(session.configs.values()))
-        start = initial_params(session.net, first.seed, first.init)
-        results: list[TrainResult] = []
-        with HistoryWriter(folder / "history.csv") as history:
-            for label, config in session.configs.items():
-                hook = None if on_epoch is None else (lambda e, j, _l=label: on_epoch(_l, e, j))
-                results.append(train(session.net, session.data, config, label=label,
-                                     params=start, history=history, on_epoch=hook,
-                                     record_path=session.spec.trajectory))
-        session.results = results
-        plot_loss(results, session.net, session.data, folder / "loss.png")
-        if session.spec.trajectory:
-            plot_trajectory(results, session.net, session.data, folder / "trajectory.png")
-        session.files = [f for f in FILES if f != "trajectory.png" or session.spec.trajectory]
-        out.write("summary.json", json.dumps(session.summary(), indent=2) + "\n")
-        out.commit()
-    return session
+    folder, results = out.path, session.results
+    plot_loss(results, session.net, session.data, folder / "loss.png")
+    if session.spec.trajectory:
+        plot_trajectory(results, session.net, session.data, folder / "trajectory.png")
+    session.files = [f for f in FILES if f != "trajectory.png" or session.spec.trajectory]
+    out.write("summary.json", json.dumps(session.summary(), indent=2) + "\n")
