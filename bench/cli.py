@@ -56,9 +56,9 @@ def class_csv(path: Path, students: int) -> None:
     sys.path.insert(0, str(ROOT / "src"))
     import numpy as np
 
-    from chainrule.problems.walkthrough import walkthrough_problem
+    from chainrule.problems.base import problem_from_id
 
-    problem = walkthrough_problem(problem_id=CHECK_ID)
+    problem = problem_from_id(CHECK_ID)
     names = list(problem.trace.names)
     rng = np.random.default_rng(0)
     lines = ["id," + ",".join(names)]
