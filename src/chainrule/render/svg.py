@@ -6,14 +6,15 @@ value on its edge when the numbers are known. Every label is XML-escaped.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from html import escape
 
 __all__ = ["network_svg"]
 
 _R = 17  # neuron radius
-_DX = 150  # distance between layers
-_DY = 64  # distance between neurons of a layer
+_DX = 190  # distance between layers
+_DY = 84  # distance between neurons of a layer
 _PAD = 30
 
 
@@ -23,9 +24,10 @@ def _subscript(name: str) -> str:
         return "ŷ"
     head = name.rstrip("0123456789_")
     tail = name[len(head):].lstrip("_")
+    shown = "ŷ" if head == "yhat" else escape(head)
     if not tail:
-        return escape(name)
-    return (f'{escape(head)}<tspan dy="4" font-size="10">{escape(tail)}</tspan>'
+        return shown
+    return (f'{shown}<tspan dy="4" font-size="10">{escape(tail)}</tspan>'
             '<tspan dy="-4"></tspan>')
 
 
@@ -79,12 +81,16 @@ def network_svg(
         )
         name = str(w["name"])
         if not many:
-            t = 0.3 if dy >= 0 else 0.7
-            lx, ly = x1 + dx * t, y1 + dy * t - 5
+            # Along the edge, just above it: level edges in the middle, falling ones near
+            # their source and rising ones near their target, so crossing edges keep apart.
+            t = 0.5 if abs(dy) < 1 else (0.27 if dy > 0 else 0.73)
+            lx, ly = x1 + dx * t + uy * 5, y1 + dy * t - ux * 5
+            angle = math.degrees(math.atan2(dy, dx))
             label = _subscript(name)
             if name in values:
                 label += f" = {escape(values[name])}"
             parts.append(f'<text x="{lx:.1f}" y="{ly:.1f}" text-anchor="middle" '
+                         f'transform="rotate({angle:.1f} {lx:.1f} {ly:.1f})" '
                          f'font-size="11" fill="#1f4e9c">{label}</text>')
     for layer, ids in enumerate(neurons):
         for pos, j in enumerate(ids):
