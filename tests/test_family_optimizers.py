@@ -489,7 +489,7 @@ def test_every_optimizer_and_schedule_renders(fmt):
          "option 'convention' applies to momentum and nag only"),
         ("optimizer_steps", {"optimizer": "momentum", "eps_placement": "inside"},
          "option 'eps_placement' applies to adagrad, rmsprop and adam only"),
-        ("optimizer_steps", {"eta": 0}, "option 'eta': must be positive"),
+        ("optimizer_steps", {"eta": 0}, "option 'eta': the learning rate must be a finite number > 0"),
         ("optimizer_steps", {"eta": "fast"}, "is not a number"),
         ("optimizer_steps", {"lr": 0.1}, "has no option 'lr'"),
         ("lr_schedule", {"schedule": "constant"}, "expected one of step, exponential"),

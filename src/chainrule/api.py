@@ -266,32 +266,82 @@ def network_setup(
     givens: Givens | None = None,
     eta: float | None = None,
     decimals: int | None = None,
+    hand: bool = False,
 ) -> NetworkSetup:
     """The network and givens described by options, givens (a file or mapping), or both
-    (options win over the file's ``net``, ``hidden``, ``output``, ``loss``, ``decimals``)."""
-    from chainrule.io.givens import resolve_givens
-    from chainrule.symbolic.network import Network
+    (options win over the file's ``net``, ``hidden``, ``output``, ``loss``, ``decimals``).
 
+    Givens without ``net`` are the notes' 2-2-1 network. With ``hand``, the network must be
+    small enough to work by hand. Every error in a givens file names its line and field.
+    """
+    from chainrule.io.givens import resolve_givens
+    from chainrule.io.numbers import check_rate
+    from chainrule.symbolic.activations import get_activation
+    from chainrule.symbolic.losses import get_loss
+    from chainrule.symbolic.network import Network, parse_hand_spec, parse_spec
+
+    if eta is not None:
+        try:
+            check_rate(eta, "--eta")
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
     gf = _givens_file(givens) if givens is not None else None
     meta = (lambda key: gf.meta(key)) if gf else (lambda key: None)
-    spec = net or meta("net")
+    spec = net or meta("net") or (DEFAULT_NET if gf else None)
     if spec is None:
         raise ChainruleError("no network: give --net 2-2-1 or 'net:' in the givens file")
+
+    def blame(option: Any, key: str, exc: ChainruleError) -> ChainruleError:
+        """An error in a value from the file names its line and field."""
+        if gf is None or option is not None or key not in gf.values:
+            return exc
+        return gf.error(key, str(exc))
+
+    try:
+        (parse_hand_spec if hand else parse_spec)(str(spec))
+    except ChainruleError as exc:
+        raise blame(net, "net", exc) from None
     hidden_value = hidden or meta("hidden") or "sigmoid"
     if isinstance(hidden_value, str) and "," in hidden_value:
         hidden_value = [h.strip() for h in hidden_value.split(",")]
+    names = [hidden_value] if isinstance(hidden_value, str) else hidden_value
+    try:
+        if not isinstance(names, (list, tuple)) or not all(isinstance(h, str) for h in names):
+            raise ChainruleError("expected an activation name, or a list of them")
+        for name in names:
+            if get_activation(name).vector:
+                raise ChainruleError("softmax is an output activation, not a hidden one")
+    except ChainruleError as exc:
+        raise blame(hidden, "hidden", exc) from None
+    output_value = output or meta("output")
+    if output_value is not None:
+        try:
+            get_activation(_name(output_value))
+        except ChainruleError as exc:
+            raise blame(output, "output", exc) from None
     file_params = meta("loss_params") or {}
     if not isinstance(file_params, dict):
         assert gf is not None
         raise gf.error("loss_params", "expected a mapping such as {delta: 1.0}")
     params = {**file_params, **(loss_params or {})}
+    loss_value = loss or meta("loss") or "bce"
     try:
-        network = Network(str(spec), hidden=hidden_value, output=output or meta("output"),
-                          loss=loss or meta("loss") or "bce", **params)
+        get_loss(_name(loss_value))
     except ChainruleError as exc:
-        if gf is None or (net and loss):
+        raise blame(loss, "loss", exc) from None
+    try:
+        get_loss(str(loss_value), **params)
+    except ChainruleError as exc:
+        if gf is not None and not loss_params and "loss_params" in gf.values:
+            raise gf.error("loss_params", str(exc)) from None
+        raise
+    try:
+        network = Network(str(spec), hidden=hidden_value, output=output_value,
+                          loss=str(loss_value), **params)
+    except ChainruleError as exc:
+        if gf is None:
             raise
-        raise ChainruleError(f"{gf.path}: {exc}") from None
+        raise InputError(str(exc), file=gf.path) from None
     file_decimals = meta("decimals")
     if decimals is None:
         decimals = 3 if file_decimals is None else _decimals(gf, file_decimals)
@@ -314,10 +364,23 @@ def network_setup(
     return NetworkSetup(network, values, updates, decimals)
 
 
+#: The network of givens without ``net``: the notes' example.
+DEFAULT_NET = "2-2-1"
+
+
+def _name(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ChainruleError(f"expected a name, got {value!r}")
+    return value
+
+
 def _decimals(gf: Any, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 12:
-        raise gf.error("decimals", "expected a whole number from 0 to 12")
-    return int(value)
+    from chainrule.io.numbers import check_decimals
+
+    try:
+        return check_decimals(value)
+    except ValueError as exc:
+        raise gf.error("decimals", str(exc)) from None
 
 
 # --- problems --------------------------------------------------------------------------------
@@ -624,7 +687,7 @@ def problem_from_givens(
     without, the forward pass, loss and gradients.
     """
     setup = network_setup(net=net, hidden=hidden, output=output, loss=loss, givens=givens,
-                          eta=eta, decimals=decimals)
+                          eta=eta, decimals=decimals, hand=True)
     return _wrap(_backprop(setup, updates=setup.updates))
 
 
@@ -646,12 +709,16 @@ def walkthrough_problem(
     if problem_id is not None:
         if givens_path or seed is not None or any(v is not None for v in choices.values()):
             raise InputError("--id regenerates a problem: give no other problem options")
+        if "-file-" in problem_id:
+            raise InputError(
+                f"{problem_id} is a problem from a givens file: it regenerates only from that "
+                "file (--givens FILE) or from its record in key.json (chainrule check)")
         return problem_from_id(problem_id, decimals=decimals)
     if givens_path is not None:
         if seed is not None:
             raise InputError("--givens fixes every number: --seed has nothing to draw")
         setup = network_setup(net=net, hidden=hidden, output=output, loss=loss,
-                              givens=givens_path, eta=eta, decimals=decimals)
+                              givens=givens_path, eta=eta, decimals=decimals, hand=True)
         if setup.givens is None or not setup.updates:
             raise InputError("a walkthrough needs a learning rate (eta in the file or --eta)",
                              file=str(givens_path), field="eta")
@@ -902,7 +969,7 @@ def set_spec(
 ) -> SetSpec:
     """A checked problem-set spec from a spec file, a mapping (as the file would hold) or a
     SetSpec; ``seed``, ``versions`` and ``decimals`` (for every entry) override its own."""
-    from chainrule.problems.spec import SetSpec, load_spec, spec_from_data
+    from chainrule.problems.spec import SetSpec, load_spec, override, spec_from_data
 
     if isinstance(spec_or_path, SetSpec):
         spec = spec_or_path
@@ -913,17 +980,7 @@ def set_spec(
     else:
         raise InputError(f"problem_set: expected a spec file or mapping, got "
                          f"{type(spec_or_path).__name__}")
-    if decimals is not None:
-        _whole("decimals", decimals, 0, 8)
-        for entry in spec.entries:
-            entry.decimals = decimals
-    if seed is not None:
-        from chainrule.problems.ids import SEED_BITS
-
-        spec.seed = _whole("seed", seed, 0, 2**SEED_BITS - 1)
-    if versions is not None:
-        spec.versions = _whole("versions", versions, 1, 26)
-    return spec
+    return override(spec, seed=seed, versions=versions, decimals=decimals)
 
 
 @_input_errors

@@ -214,7 +214,8 @@ def generate(
     else:
         if not families:
             raise ChainruleError("give a spec file (chainrule generate exam.yaml) or --family")
-        source = api.families_spec(families, count=count, options=parse_params(options),
+        source = api.families_spec(families, count=count,
+                                   options=parse_params(options, "--option"),
                                    title=title or "Problem set")
     spec = api.set_spec(source, seed=seed, versions=versions, decimals=decimals)
     folder = Path(out_dir) if out_dir else Path("output") / spec.folder_name

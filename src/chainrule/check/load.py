@@ -7,6 +7,7 @@ from typing import Any
 
 from chainrule.errors import ChainruleError, InputError
 from chainrule.io.inputs import read_json
+from chainrule.io.numbers import check_decimals, check_given, check_rate, parse_number
 from chainrule.problems.base import Problem, problem_from_id, problem_from_values
 
 __all__ = ["load_record_problem", "problem_from_record"]
@@ -19,33 +20,47 @@ def problem_from_record(record: dict[str, Any], where: str) -> Problem:
     decimals = record.get("decimals", 3)
     if not isinstance(problem_id, str) or not isinstance(givens, dict):
         raise InputError("not a problem: expected 'id' and 'givens'", file=where)
-    if not isinstance(decimals, int) or isinstance(decimals, bool):
-        raise InputError("expected a whole number", file=where, field="decimals")
+    try:
+        check_decimals(decimals)
+    except ValueError as exc:
+        raise InputError(str(exc), file=where, field="decimals") from None
+    givens = _numbers(givens, where)
     if "-file-" in problem_id:
         structure = record.get("structure")
         if not isinstance(structure, dict):
             raise InputError("a problem from a givens file needs its 'structure'", file=where)
         return _network_problem(structure, givens, decimals, where)
     problem = problem_from_id(problem_id, decimals)
-    if {k: float(v) for k, v in problem.givens.items()} != {
-        k: float(v) for k, v in givens.items()
-    }:
+    if {k: float(v) for k, v in problem.givens.items()} != givens:
         raise InputError(f"its givens do not match problem {problem_id}", file=where,
                          field="givens")
     return problem
+
+
+def _numbers(givens: dict[str, Any], where: str) -> dict[str, float]:
+    """A record's givens as numbers within the range of a hand calculation."""
+    result = {}
+    for name, value in givens.items():
+        try:
+            number = parse_number(value)
+            result[str(name)] = check_rate(number, name) if name == "eta" else check_given(number)
+        except ValueError as exc:
+            raise InputError(str(exc), file=where, field=f"givens.{name}") from None
+    return result
 
 
 def _network_problem(
     structure: dict[str, Any], givens: dict[str, Any], decimals: int, where: str
 ) -> Problem:
     from chainrule.problems.families.network import describe
-    from chainrule.symbolic.network import Network
+    from chainrule.symbolic.network import Network, parse_hand_spec
 
     try:
+        parse_hand_spec(str(structure["net"]))
         net = Network(structure["net"], hidden=structure.get("hidden", "sigmoid"),
                       output=structure.get("output"), loss=structure.get("loss", "bce"),
                       **structure.get("loss_params", {}))
-    except (KeyError, TypeError, ChainruleError) as exc:
+    except (KeyError, TypeError, ValueError, ChainruleError) as exc:
         raise InputError(f"bad structure: {exc}", file=where, field="structure") from None
     trace = net.trace if "eta" in givens else net.gradient_trace
     trace.meta["network"] = net

@@ -26,6 +26,9 @@ class UserError(click.ClickException):
         click.echo(f"Error: {self.format_message()}", err=True)
 
 
+_EXAMPLES = {"--option": "net=2-3-1", "--hyper": "beta=0.9", "--schedule-param": "gamma=0.5"}
+
+
 def reports_errors(fn: F) -> F:
     """Turn library errors into :class:`UserError`."""
 
@@ -39,14 +42,16 @@ def reports_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def parse_params(items: tuple[str, ...]) -> dict[str, Any]:
+def parse_params(items: tuple[str, ...], option: str = "--param") -> dict[str, Any]:
+    """``NAME=VALUE`` options as a dict: numbers, true/false, or text."""
     from chainrule.io.numbers import parse_number
 
     params: dict[str, Any] = {}
     for item in items:
         key, sep, raw = item.partition("=")
         if not sep or not key.strip():
-            raise ChainruleError(f"--param '{item}': write NAME=VALUE, like delta=1.5")
+            raise ChainruleError(f"{option} '{item}': write NAME=VALUE, like "
+                                 f"{_EXAMPLES.get(option, 'delta=1.5')}")
         text = raw.strip()
         value: Any
         if text.lower() in ("true", "false"):

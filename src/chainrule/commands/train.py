@@ -16,7 +16,7 @@ __all__ = ["train"]
 
 
 def _numbers(items: tuple[str, ...], what: str) -> dict[str, float]:
-    values = parse_params(items)
+    values = parse_params(items, what)
     for key, value in values.items():
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ChainruleError(f"{what} {key}={value}: the value must be a number")

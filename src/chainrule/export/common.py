@@ -208,11 +208,17 @@ def _regenerate(
     from chainrule.check.load import problem_from_record
 
     positions: dict[str | None, int] = {}
+    seen: dict[tuple[Any, Any], str] = {}
     result = []
     for i, record in enumerate(records):
-        field = f"problems[{i}]"
+        field = f"problems[{i + 1}]"
         if not isinstance(record, dict):
             raise InputError("expected a problem record", file=where, field=field)
+        ident = (str(record.get("id")), str(record.get("version")))
+        if ident in seen:
+            raise InputError(f"problem {ident[0]} appears twice (also {seen[ident]})",
+                             file=where, field=field)
+        seen[ident] = field
         version = record.get("version")
         if versions and version not in versions:
             raise InputError(f"version {version!r} is not one of the set's {versions}",

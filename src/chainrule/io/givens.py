@@ -16,7 +16,7 @@ from typing import Any
 
 from chainrule.errors import InputError
 from chainrule.io.inputs import read_yaml
-from chainrule.io.numbers import parse_number
+from chainrule.io.numbers import check_given, check_rate, parse_number
 
 __all__ = ["GivensFile", "load_givens", "resolve_givens"]
 
@@ -61,7 +61,8 @@ def load_givens(path: str | Path) -> GivensFile:
 
 def _number(gf: GivensFile, key: str, value: Any) -> float:
     try:
-        return parse_number(value)
+        number = parse_number(value)
+        return check_rate(number, "eta") if key == "eta" else check_given(number)
     except ValueError as exc:
         raise gf.error(key, str(exc)) from None
 

@@ -17,12 +17,27 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from fractions import Fraction
 
-__all__ = ["MAX_GIVEN", "check_given", "check_rate", "parse_number"]
+__all__ = [
+    "MAX_DECIMALS",
+    "MAX_GIVEN",
+    "MAX_STEP",
+    "check_decimals",
+    "check_given",
+    "check_rate",
+    "check_steps",
+    "parse_number",
+]
 
 #: The largest magnitude a given of a hand calculation may have.
 MAX_GIVEN = 1e6
+#: The largest magnitude a computed step may reach (beyond it, rounding to the decimals of a
+#: hand calculation means nothing).
+MAX_STEP = 1e15
+#: Decimals a student may be asked to work to: 0 to 8, everywhere.
+MAX_DECIMALS = 8
 
 _DECIMAL = r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?"
 _NUMBER = re.compile(rf"^{_DECIMAL}$")
@@ -79,10 +94,30 @@ def check_given(value: float) -> float:
 
 def check_rate(value: float, name: str = "the learning rate") -> float:
     """``value`` if it is a learning rate: finite and > 0 (at most 1e6); ValueError otherwise."""
-    if not math.isfinite(value) or value <= 0 or value > MAX_GIVEN:
-        raise ValueError(f"{name} must be a finite number > 0 and at most {MAX_GIVEN:g}, "
-                         f"not {value:g}")
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a finite number > 0, not {value:g}")
+    if value > MAX_GIVEN:
+        raise ValueError(f"{name} must be at most {MAX_GIVEN:g}, not {value:g}")
     return value
+
+
+def check_decimals(value: object) -> int:
+    """``value`` if it is a whole number of decimals from 0 to 8; ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_DECIMALS:
+        raise ValueError(f"expected a whole number from 0 to {MAX_DECIMALS}")
+    return value
+
+
+def check_steps(values: Mapping[str, float]) -> None:
+    """Every computed value finite and within ``MAX_STEP``; ChainruleError naming the first
+    step that is not (never an inf or nan in a key)."""
+    from chainrule.errors import ChainruleError
+
+    for name, value in values.items():
+        if not math.isfinite(value) or abs(value) > MAX_STEP:
+            raise ChainruleError(
+                f"step {name} = {value:g} leaves the range of a hand calculation "
+                f"(|value| <= {MAX_STEP:g}): choose smaller givens")
 
 
 def _short(text: str) -> str:

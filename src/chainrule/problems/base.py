@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from chainrule.errors import ChainruleError
-from chainrule.io.numbers import parse_number
+from chainrule.io.numbers import check_rate, check_steps, parse_number
 from chainrule.problems.ids import decode_id, encode_id
 from chainrule.symbolic.printing import format_number, format_rounded, prepare_numbers
 from chainrule.symbolic.trace import Trace
@@ -74,6 +74,8 @@ class Option:
                 return self._range(int(number))
             if kind == "float":
                 return self._range(parse_number(value))
+            if kind == "rate":  # a learning rate: finite and > 0
+                return self._range(check_rate(parse_number(value)))
             if kind == "choice":
                 text = str(value).strip().lower()
                 if text not in self.choices:
@@ -87,9 +89,9 @@ class Option:
                     raise ValueError(f"expected some of {', '.join(self.choices)}")
                 return result
             if kind == "net":
-                from chainrule.symbolic.network import parse_spec
+                from chainrule.symbolic.network import parse_hand_spec
 
-                return "-".join(str(n) for n in parse_spec(str(value)))
+                return "-".join(str(n) for n in parse_hand_spec(str(value)))
             return str(value)
         except (ValueError, ChainruleError) as exc:
             raise ChainruleError(f"{where}: {exc}") from None
@@ -480,6 +482,7 @@ def problem_from_values(
     from chainrule.numeric.evaluate import evaluate_rounded
 
     exact = trace.evaluate(givens)
+    check_steps(exact)
     raw: dict[str, np.ndarray] = {}
     chain = evaluate_rounded(trace, {g: np.array([givens[g]]) for g in trace.givens}, decimals,
                              raw)

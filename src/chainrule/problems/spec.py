@@ -26,6 +26,7 @@ from typing import Any
 
 from chainrule.errors import ChainruleError, InputError
 from chainrule.io.inputs import YamlFile, read_yaml
+from chainrule.io.numbers import MAX_DECIMALS
 from chainrule.problems.base import Family, Problem, get_family, make_problems
 from chainrule.problems.ids import SEED_BITS, seed_for
 
@@ -34,6 +35,7 @@ __all__ = [
     "SetSpec",
     "build_set",
     "load_spec",
+    "override",
     "spec_from_data",
     "spec_from_options",
     "spec_from_yaml",
@@ -118,8 +120,8 @@ def spec_from_yaml(yf: YamlFile) -> SetSpec:
             raise yf.error((str(key),), f"unknown field{hint}; valid: {', '.join(_TOP_KEYS)}")
     title = _text(yf, ("title",), data.get("title", "Problem set"))
     seed = _int(yf, ("seed",), data.get("seed", 0), 0, 2**SEED_BITS - 1)
-    decimals = _int(yf, ("decimals",), data.get("decimals", 3), 0, 8)
-    versions = _int(yf, ("versions",), data.get("versions", 1), 1, 26)
+    decimals = _int(yf, ("decimals",), data.get("decimals", 3), 0, MAX_DECIMALS)
+    versions = _int(yf, ("versions",), data.get("versions", 1), 1, len(LETTERS))
     problems = data.get("problems")
     if not isinstance(problems, list) or not problems:
         raise yf.error(("problems",), "expected a list of families, each with a count")
@@ -152,7 +154,8 @@ def spec_from_yaml(yf: YamlFile) -> SetSpec:
             bad = next((k for k in options if k not in family.options), None)
             field_path = (*where, "options", bad) if bad else (*where, "options")
             raise yf.error(field_path, str(exc)) from None
-        entry_decimals = _int(yf, (*where, "decimals"), raw.get("decimals", decimals), 0, 8)
+        entry_decimals = _int(yf, (*where, "decimals"), raw.get("decimals", decimals), 0,
+                              MAX_DECIMALS)
         entries.append(Entry(family, count, parsed, entry_decimals))
     spec = SetSpec(title, seed, versions, entries, decimals=decimals)
     if data.get("name") is not None:
@@ -162,6 +165,24 @@ def spec_from_yaml(yf: YamlFile) -> SetSpec:
             spec.meta[key] = _text(yf, (key,), data[key])
     if spec.total > MAX_PROBLEMS:
         raise yf.error(("problems",), f"{spec.total} problems: at most {MAX_PROBLEMS} in a set")
+    return spec
+
+
+def override(spec: SetSpec, *, seed: int | None = None, versions: int | None = None,
+             decimals: int | None = None) -> SetSpec:
+    """``spec`` with command-line overrides applied, its limits checked again after them."""
+    if seed is not None:
+        spec.seed = _int(None, ("--seed",), seed, 0, 2**SEED_BITS - 1)
+    if versions is not None:
+        spec.versions = _int(None, ("--versions",), versions, 1, len(LETTERS))
+    if decimals is not None:
+        _int(None, ("--decimals",), decimals, 0, MAX_DECIMALS)
+        for entry in spec.entries:
+            entry.decimals = decimals
+    if spec.total > MAX_PROBLEMS:
+        per = sum(e.count for e in spec.entries)
+        raise ChainruleError(f"{per} problems x {spec.versions} versions = {spec.total} "
+                             f"problems: at most {MAX_PROBLEMS} in a set")
     return spec
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from chainrule.io.numbers import check_steps
 from chainrule.symbolic.losses import LOSSES, Loss, comparison_rows
 from chainrule.symbolic.network import Network
 from chainrule.symbolic.printing import format_number, format_rounded
@@ -70,6 +71,8 @@ def trace_steps(
     chain, each step computed from rounded earlier values.
     """
     exact = trace.evaluate(givens) if givens is not None else None
+    if exact is not None:
+        check_steps(exact)
     rounded = trace.evaluate(givens, decimals) if givens is not None else None
     records = []
     for step in trace:

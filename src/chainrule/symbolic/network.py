@@ -32,9 +32,13 @@ from chainrule.symbolic.activations import Activation, get_activation
 from chainrule.symbolic.losses import Loss, get_loss
 from chainrule.symbolic.trace import Step, Trace, sym
 
-__all__ = ["Network", "parse_spec"]
+__all__ = ["Network", "parse_hand_spec", "parse_spec"]
 
 MAX_LAYER_WIDTH = 64
+#: The most layers (input and output included) a network may have.
+MAX_LAYERS = 8
+#: The most nodes ``derive --chain`` writes out for one gradient in the givens alone.
+MAX_EXPANDED_NODES = 20_000
 
 
 def parse_spec(spec: str | Sequence[int]) -> tuple[int, ...]:
@@ -54,10 +58,33 @@ def parse_spec(spec: str | Sequence[int]) -> tuple[int, ...]:
         raise ChainruleError(f"bad network spec '{text}': need at least 2 layers, like 2-1")
     if any(n < 1 for n in sizes):
         raise ChainruleError(f"bad network spec '{text}': every layer needs at least 1 neuron")
+    if len(sizes) > MAX_LAYERS:
+        raise ChainruleError(
+            f"bad network spec '{text}': at most {MAX_LAYERS} layers (input and output "
+            "included)"
+        )
     if any(n > MAX_LAYER_WIDTH for n in sizes):
         raise ChainruleError(
             f"bad network spec '{text}': at most {MAX_LAYER_WIDTH} neurons in a layer"
         )
+    return sizes
+
+
+#: A network worked by hand (walkthrough, problem sets, check, the web page): at most this
+#: many layers of at most this many neurons.
+MAX_HAND_LAYERS = 4
+MAX_HAND_WIDTH = 5
+
+
+def parse_hand_spec(spec: str | Sequence[int]) -> tuple[int, ...]:
+    """:func:`parse_spec` within the size of a problem worked by hand."""
+    sizes = parse_spec(spec)
+    if len(sizes) > MAX_HAND_LAYERS or max(sizes) > MAX_HAND_WIDTH:
+        text = "-".join(str(n) for n in sizes)
+        raise ChainruleError(
+            f"network {text} is too large to work by hand: a problem has at most "
+            f"{MAX_HAND_LAYERS} layers of at most {MAX_HAND_WIDTH} neurons (derive and train "
+            "take larger networks)")
     return sizes
 
 
@@ -416,8 +443,18 @@ class Network:
         return lines
 
     def expanded_gradient(self, parameter: str) -> sp.Expr:
-        """dL/d(parameter) written out in the givens alone (for display; grows fast)."""
-        return self.gradient_trace.expanded(f"dL_d{parameter}")
+        """dL/d(parameter) written out in the givens alone (for display; grows fast: more
+        than MAX_EXPANDED_NODES nodes is an error, raised before anything is built)."""
+        name = f"dL_d{parameter}"
+        if name not in self.gradient_trace:
+            raise ChainruleError(f"unknown parameter '{parameter}'")
+        size = self.gradient_trace.expanded_size(name)
+        if size > MAX_EXPANDED_NODES:
+            raise ChainruleError(
+                f"dL/d{parameter} written out in the givens alone would have {size:,} terms "
+                f"(at most {MAX_EXPANDED_NODES:,} are shown): choose a smaller network or a "
+                "parameter nearer the output")
+        return self.gradient_trace.expanded(name)
 
     def expanded_loss(self) -> sp.Expr:
         """The loss written out in the givens alone."""

@@ -263,6 +263,16 @@ class Trace:
         """The step's formula (plain text) with the numbers of ``values`` put in."""
         return self.substitution(name, tex=False).fill(self.numbers(name, values, decimals))
 
+    def expanded_size(self, name: str) -> int:
+        """How many nodes :meth:`expanded` would have, counted without building it."""
+        sizes: dict[str, int] = {}
+        for step in self.steps[: self._index[name] + 1]:
+            total = 0
+            for node in sp.preorder_traversal(step.formula):
+                total += sizes.get(node.name, 1) if isinstance(node, sp.Symbol) else 1
+            sizes[step.name] = total
+        return sizes[name]
+
     def expanded(self, name: str) -> sp.Expr:
         """The step's formula with every earlier step substituted: in givens only."""
         expr = self[name].formula

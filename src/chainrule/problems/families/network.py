@@ -30,7 +30,7 @@ NETWORK_OPTIONS: dict[str, Option] = {
     "output": Option("auto", "choice", "output activation (auto: the loss's usual one)",
                      ("auto", *_OUTPUTS)),
     "loss": Option("bce", "choice", "loss", _LOSSES),
-    "eta": Option(None, "float", "learning rate (default: drawn from 0.1, 0.2, 0.5)",
+    "eta": Option(None, "rate", "learning rate (default: drawn from 0.1, 0.2, 0.5)",
                   low=0.0, high=10.0),
 }
 

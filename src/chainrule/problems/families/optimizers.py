@@ -263,7 +263,7 @@ _OPTIMIZER_OPTIONS: dict[str, Option] = {
     "eps_placement": Option("outside", "choice",
                             "AdaGrad, RMSprop and Adam: eps added to the square root "
                             "(outside) or under it (inside)", ("outside", "inside")),
-    "eta": Option(None, "float", "learning rate (default: drawn)", low=0.0, high=10.0),
+    "eta": Option(None, "rate", "learning rate (default: drawn)", low=0.0, high=10.0),
 }
 
 

@@ -55,7 +55,7 @@ GD_OPTIONS: dict[str, Option] = {
     "points": Option(4, "int", "points in the dataset", low=3, high=6),
     "batch_size": Option(None, "int", "mini-batch size m (default: drawn, 2..points-1)",
                          low=2, high=5),
-    "eta": Option(None, "float", "learning rate (default: drawn)", low=0.0, high=10.0),
+    "eta": Option(None, "rate", "learning rate (default: drawn)", low=0.0, high=10.0),
 }
 
 #: Smallest mean gradient and point error a hand-worked variant may have.
