@@ -109,7 +109,7 @@ def test_existing_folder_needs_force(in_tmp):
 
 
 def test_a_diverging_run_exits_2_naming_the_epoch_and_keeps_its_history(in_tmp):
-    result = run("--data", "linear", "--net", "1-1", "--optimizer", "gd", "--lr", "1",
+    result = run("--data", "linear", "--net", "1-1", "--optimizer", "gd", "--lr", "0.35",
                  "--epochs", "100")
     assert result.exit_code == 2
     message = result.output.strip().splitlines()[-1]
@@ -121,7 +121,7 @@ def test_a_diverging_run_exits_2_naming_the_epoch_and_keeps_its_history(in_tmp):
 
 
 def test_compare_goes_on_past_a_diverging_run(in_tmp):
-    result = run("--data", "linear", "--net", "1-1", "--compare", "gd,adagrad", "--lr", "1",
+    result = run("--data", "linear", "--net", "1-1", "--compare", "gd,adagrad", "--lr", "0.35",
                  "--epochs", "30", "--format", "json")
     assert result.exit_code == 0
     summary = json.loads(result.output[:result.output.rindex("}") + 1])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -24,7 +25,7 @@ from chainrule.training import (
     train,
 )
 from chainrule.training.history import HistoryWriter, read_history
-from chainrule.training.loop import DIVERGENCE_FACTOR
+from chainrule.training.loop import DIVERGENCE_FACTOR, GROWTH_FACTOR
 
 
 # -- oracles: backprop and the update rules written out by hand --------------------------
@@ -509,7 +510,9 @@ def divergence_epoch(lr):
         r = w * x + b - y
         w, b = w - lr * np.mean(2 * r * x), b - lr * np.mean(2 * r)
         loss = np.mean((w * x + b - y) ** 2)
-        if not loss <= DIVERGENCE_FACTOR * max(1.0, first):
+        if not loss <= DIVERGENCE_FACTOR * max(1.0, first) or (
+            loss > GROWTH_FACTOR * first and loss > first + 1
+        ):
             return epoch
     return None
 
@@ -519,9 +522,9 @@ def test_too_high_a_learning_rate_stops_and_names_the_epoch(tmp_path):
     path = tmp_path / "history.csv"
     with HistoryWriter(path) as history:
         result = train(net, make_dataset("linear"),
-                       TrainConfig(optimizer="gd", hyper={"eta": 1.0}, epochs=500),
+                       TrainConfig(optimizer="gd", hyper={"eta": 0.35}, epochs=500),
                        history=history)
-    expected = divergence_epoch(1.0)
+    expected = divergence_epoch(0.35)
     assert expected is not None and result.diverged_at == expected
     assert f"diverged in epoch {expected} " in result.message
     assert "smaller learning rate" in result.message
@@ -531,16 +534,42 @@ def test_too_high_a_learning_rate_stops_and_names_the_epoch(tmp_path):
     np.testing.assert_array_equal(kept["loss"], result.history["loss"])
 
 
-@pytest.mark.parametrize(
-    ("eta", "what"), [(1e300, "the loss became inf"), (1e308, "a parameter became inf or nan")]
-)
-def test_overflow_is_divergence_not_a_warning(eta, what):
+def test_overflow_is_divergence_not_a_warning():
     net = Network("1-1", loss="mse")
+    # w = b = 1e150: the loss (about 1e300) is finite, one step of eta = 1e6 overflows it
+    start = [np.full((1, 1), 1e150), np.full((1,), 1e150)]
     result = train(net, make_dataset("linear"),
-                   TrainConfig(optimizer="gd", hyper={"eta": eta}, epochs=50))
+                   TrainConfig(optimizer="gd", hyper={"eta": 1e6}, epochs=50), params=start)
     assert result.diverged_at == 1
-    assert what in result.message
+    assert "the loss became inf" in result.message
     assert result.history["epoch"].tolist() == [0]
+
+
+@pytest.mark.parametrize(
+    ("optimizer", "hyper", "message"),
+    [("gd", {"eta": -1.0}, "eta = -1 is out of range"),
+     ("gd", {"eta": 1e10}, "eta = 1e+10 is out of range"),
+     ("momentum", {"beta": 2.0}, "beta = 2 is out of range: it must lie in [0, 1)"),
+     ("adam", {"beta2": 1.0}, "beta2 = 1 is out of range"),
+     ("rmsprop", {"rho": -0.1}, "rho = -0.1 is out of range"),
+     ("adagrad", {"eps": 0.0}, "eps = 0 is out of range: it must lie in (0, 1)")],
+)
+def test_hyper_parameters_out_of_range_are_refused_before_training(optimizer, hyper, message):
+    net = Network("2-2-1")
+    with pytest.raises(ChainruleError, match=re.escape(message)):
+        train(net, make_dataset("xor"), TrainConfig(optimizer=optimizer, hyper=hyper, epochs=3))
+
+
+def test_a_loss_that_saturates_far_above_its_start_is_divergence():
+    """A clipped BCE cannot overflow: a huge step pins the outputs and the loss stays near
+    -ln(1e-15)/2 = 17.27 for ever, which is divergence, named with its epoch."""
+    net = Network("2-2-1")
+    result = train(net, make_dataset("xor"),
+                   TrainConfig(optimizer="gd", hyper={"eta": 1e5}, epochs=50))
+    first = result.history["loss"][0]
+    assert result.diverged_at == 1 and "diverged in epoch 1" in result.message
+    assert first == pytest.approx(np.log(2), abs=0.1)
+    assert "over" in result.message
 
 
 def test_history_is_on_disk_as_each_epoch_ends(tmp_path):

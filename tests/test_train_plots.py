@@ -53,7 +53,7 @@ def test_loss_figure_explains_itself(moons_runs):
 def test_regression_has_no_accuracy_panel_and_log_scale_for_wide_ranges(tmp_path):
     data = make_dataset("linear")
     net = Network("1-1", loss="mse")
-    results = [train(net, data, TrainConfig(optimizer="gd", hyper={"eta": 1.0}, epochs=40),
+    results = [train(net, data, TrainConfig(optimizer="gd", hyper={"eta": 0.35}, epochs=40),
                      label="too fast"),
                train(net, data, TrainConfig(optimizer="gd", hyper={"eta": 0.01}, epochs=40),
                      label="slow")]
@@ -62,7 +62,7 @@ def test_regression_has_no_accuracy_panel_and_log_scale_for_wide_ranges(tmp_path
     ax = figure.axes[0]
     assert ax.get_yscale() == "log" and ax.get_ylabel().endswith("(log scale)")
     labels = legend_texts(ax.get_legend())
-    assert labels[0] == "too fast (η=1): diverged in epoch 5 (× last finite epoch)"
+    assert labels[0] == "too fast (η=0.35): diverged in epoch 5 (× last finite epoch)"
     assert labels[1] == "slow (η=0.01)"
     path = plot_loss(results, net, data, tmp_path / "loss.png")
     assert path.read_bytes()[:4] == b"\x89PNG"

@@ -553,14 +553,14 @@ class Problem:
         """Judge a class's answers (a CSV: an id column, then one column per step): each
         student's score and the class's most common mistakes and first errors. With a
         ``problem`` column, ``rows`` chooses the rows naming that problem."""
-        from chainrule.check.batch import read_class
+        from chainrule.check.batch import read_class, unknown_columns
         from chainrule.check.judge import judge
         from chainrule.check.report import class_summary
 
         valid, outputs = self._answer_names()
         sheets = read_class(path, valid, outputs, problem=rows)
         return class_summary([judge(self._problem, s, carried_credit=carried_credit)
-                              for s in sheets])
+                              for s in sheets], unknown_columns(path, valid, outputs))
 
     def _answer_names(self) -> tuple[list[str], dict[str, str]]:
         trace = self._problem.trace

@@ -238,7 +238,7 @@ def generate(
         compile_set(problem_set, folder, force=force, templates_dir=templates_dir)
     else:
         problem_set.write(folder, force=force, templates=templates_dir)
-    click.echo(f"wrote {total} problems to {folder}/", err=True)
+    click.echo(f"wrote {total} problem{'' if total == 1 else 's'} to {folder}/", err=True)
 
 
 def _register() -> None:

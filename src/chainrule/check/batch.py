@@ -6,13 +6,14 @@ is then checked against the problem it names.
 
 from __future__ import annotations
 
+import difflib
 from pathlib import Path
 
-from chainrule.check.answers import AnswerSheet, parse_answers
+from chainrule.check.answers import AnswerSheet, canonical_name, parse_answers
 from chainrule.errors import InputError
 from chainrule.io.inputs import read_csv
 
-__all__ = ["PROBLEM_COLUMN", "class_problems", "read_class"]
+__all__ = ["PROBLEM_COLUMN", "class_problems", "read_class", "unknown_columns"]
 
 PROBLEM_COLUMN = "problem"
 
@@ -55,15 +56,51 @@ def class_problems(path: str | Path) -> list[str] | None:
     return names
 
 
+def _columns(
+    path: str | Path, header: list[str], valid: list[str], output_neurons: dict[str, str]
+) -> tuple[list[bool], list[str]]:
+    """Which columns give a step, and one line for each column that names no step; two
+    columns giving the same step are an error."""
+    index = _problem_index(header)
+    known = [False] * len(header)
+    unknown: list[str] = []
+    steps: dict[str, str] = {}
+    for i, column in enumerate(header):
+        if i in (0, index):
+            continue
+        step = canonical_name(column, valid, output_neurons)
+        if step is None:
+            close = difflib.get_close_matches(column, valid, n=1, cutoff=0.5)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            unknown.append(f"{path}: line 1: column '{column}' names no step{hint}")
+        elif step in steps:
+            raise InputError(f"columns '{steps[step]}' and '{column}' both give {step}",
+                             file=str(path), line=1, field=column)
+        else:
+            steps[step] = column
+            known[i] = True
+    return known, unknown
+
+
+def unknown_columns(
+    path: str | Path, valid: list[str], output_neurons: dict[str, str]
+) -> list[str]:
+    """The columns of a class CSV that name no step, one line each (reported, not dropped)."""
+    header, _ = _table(path)
+    return _columns(path, header, valid, output_neurons)[1]
+
+
 def read_class(
     path: str | Path, valid: list[str], output_neurons: dict[str, str],
     problem: str | None = None,
 ) -> list[AnswerSheet]:
     """One sheet per row; the first column names the student. With a ``problem`` column,
-    only the rows naming ``problem`` are read."""
+    only the rows naming ``problem`` are read. A cell that is not a number is an error of its
+    student's sheet; columns that name no step are left to :func:`unknown_columns`."""
     name = str(path)
     header, body = _table(path)
     index = _problem_index(header)
+    known, _ = _columns(path, header, valid, output_neurons)
     sheets = []
     seen: set[str] = set()
     for line_no, row in body:
@@ -73,8 +110,8 @@ def read_class(
         if student in seen:
             raise InputError(f"student '{student}' appears twice", file=name, line=line_no)
         seen.add(student)
-        cells = [(h, c, line_no) for i, (h, c) in enumerate(zip(header, row, strict=True))
-                 if i not in (0, index) and c.strip()]
+        cells = [(h, c, line_no) for h, c, ok in zip(header, row, known, strict=True)
+                 if ok and c.strip()]
         sheet = parse_answers(cells, valid, output_neurons, name)
         sheet.student = student
         sheets.append(sheet)

@@ -85,7 +85,9 @@ def load_record_problem(source: str, problem_id: str | None = None) -> Problem:
             records = [p for p in data["problems"] if isinstance(p, dict)]
             if problem_id is None:
                 if len(records) != 1:
-                    raise InputError(f"holds {len(records)} problems: choose one with --problem",
+                    raise InputError(f"holds {len(records)} problem"
+                                     f"{'' if len(records) == 1 else 's'}: choose one with "
+                                     "--problem ID",
                                      file=source)
                 return problem_from_record(records[0], source)
             for record in records:

@@ -10,10 +10,15 @@ from typing import Any
 from chainrule.check.judge import CARRIED, CORRECT, MISSING, WRONG, Report
 from chainrule.symbolic.printing import format_number
 
-__all__ = ["class_summary", "render_class", "render_report"]
+__all__ = ["class_summary", "plural", "render_class", "render_report"]
 
 _MARKS = {CORRECT: "✓", CARRIED: "→", WRONG: "✗", MISSING: "·"}
 _COLOURS = {CORRECT: "green", CARRIED: "yellow", WRONG: "red", MISSING: "bright_black"}
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 student``, ``2 students``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _num(value: float | None, decimals: int) -> str:
@@ -66,8 +71,10 @@ def render_report(report: Report, fmt: str, colour: bool = False) -> str:
     return _text(report, colour)
 
 
-def class_summary(reports: Sequence[Report]) -> dict[str, Any]:
-    """Per-student scores and the class's most common mistakes and first errors."""
+def class_summary(reports: Sequence[Report],
+                  unknown_columns: Sequence[str] = ()) -> dict[str, Any]:
+    """Per-student scores and the class's most common mistakes and first errors; the columns
+    that name no step and each student's cells that could not be read are reported too."""
     mistakes: Counter[str] = Counter()
     first: Counter[str] = Counter()
     wrong_steps: Counter[str] = Counter()
@@ -81,10 +88,13 @@ def class_summary(reports: Sequence[Report]) -> dict[str, Any]:
         if r.first_error:
             first[r.first_error] += 1
         students.append({"student": r.student, "score": r.score, "first_error": r.first_error,
-                         "mistakes": sorted({s.mistake for s in r.steps if s.mistake})})
+                         "mistakes": sorted({s.mistake for s in r.steps if s.mistake}),
+                         "input_errors": list(r.errors)})
     return {
         "problem": reports[0].problem_id if reports else None,
         "students": students,
+        "unknown_columns": list(unknown_columns),
+        "unreadable_cells": sum(len(r.errors) for r in reports),
         "common_mistakes": mistakes.most_common(),
         "common_first_errors": first.most_common(),
         "most_missed_steps": wrong_steps.most_common(10),
@@ -98,12 +108,20 @@ def render_class(summary: dict[str, Any], fmt: str) -> str:
         from chainrule.render.environment import render
 
         return render("md/check_class.md.j2", summary)
-    lines = [f"Problem {summary['problem']}: {len(summary['students'])} students"]
+    count = len(summary["students"])
+    lines = [f"Problem {summary['problem']}: {plural(count, 'student')}"]
+    for column in summary["unknown_columns"]:
+        lines.append(f"  ! ignored: {column}")
     for s in summary["students"]:
         sc = s["score"]
         lines.append(f"  {s['student']!s:<16} {format_number(sc['points']):>6}/{sc['max']}"
                      f"  first error: {s['first_error'] or '-':<10} "
                      f"{', '.join(s['mistakes'])}")
+        for error in s["input_errors"]:
+            lines.append(f"    ! {error}")
+    if summary["unreadable_cells"] or summary["unknown_columns"]:
+        lines.append(f"Not read: {plural(len(summary['unknown_columns']), 'unknown column')}, "
+                     f"{plural(summary['unreadable_cells'], 'unreadable cell')}.")
     lines.append("Most common mistakes:")
     for mistake, count in summary["common_mistakes"] or [("none", 0)]:
         lines.append(f"  {count:>4}  {mistake}")

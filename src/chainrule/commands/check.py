@@ -77,18 +77,22 @@ def _interactive(problem: Any, carried_credit: float, fmt: str) -> None:
     answers: dict[str, str] = {}
     click.echo(f"Problem {problem.id}: enter each value (empty to skip, q to stop).")
     for name in problem.asked:
-        text = click.prompt(f"{name} =", default="", show_default=False).strip()
+        while True:  # ask again until the entry reads, is empty (skip) or q (stop)
+            text = click.prompt(f"{name} =", default="", show_default=False,
+                                prompt_suffix=" ").strip()
+            if text.lower() == "q" or not text:
+                break
+            try:
+                report = problem.check({**answers, name: text}, carried_credit=carried_credit)
+            except ChainruleError as exc:
+                click.echo(f"  {exc}; try again (empty to skip, q to stop)")
+                continue
+            if not report.input_errors:
+                break
+            click.echo(f"  {report.input_errors[0]}; try again (empty to skip, q to stop)")
         if text.lower() == "q":
             break
         if not text:
-            continue
-        try:
-            report = problem.check({**answers, name: text}, carried_credit=carried_credit)
-        except ChainruleError as exc:
-            click.echo(f"  {exc}")
-            continue
-        if report.input_errors:
-            click.echo(f"  {report.input_errors[0]}")
             continue
         answers[name] = text
         step = next(s for s in report.steps if s.name == name)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -10,7 +11,7 @@ import click
 
 from chainrule.errors import ChainruleError
 
-__all__ = ["FORMATS", "UserError", "parse_params", "reports_errors"]
+__all__ = ["FORMATS", "OneLineGroup", "UserError", "parse_params", "reports_errors"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -27,6 +28,28 @@ class UserError(click.ClickException):
 
 
 _EXAMPLES = {"--option": "net=2-3-1", "--hyper": "beta=0.9", "--schedule-param": "gamma=0.5"}
+
+
+class OneLineGroup(click.Group):
+    """The top-level group: a usage error (unknown option, bad value) is one line too."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            result = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = exc.ctx.command_path if exc.ctx is not None else "chainrule"
+            message = exc.format_message().rstrip(".")
+            click.echo(f"Error: {message}; see '{where} --help'", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(result if isinstance(result, int) else 0)
 
 
 def reports_errors(fn: F) -> F:

@@ -44,9 +44,11 @@ def _run(kind: str, set_dir: str, out: str | None, force: bool,
     except ChainruleError as exc:
         raise UserError(str(exc)) from None
     groups = len(problem_set.groups())
-    click.echo(f"wrote {len(problem_set.problems)} questions in {groups} "
-               f"{'categories' if kind == 'moodle' else 'question groups'} to {target}",
-               err=True)
+    questions = len(problem_set.problems)
+    group = {("moodle", True): "category", ("moodle", False): "categories",
+             ("canvas", True): "question group", ("canvas", False): "question groups"}
+    click.echo(f"wrote {questions} question{'' if questions == 1 else 's'} in {groups} "
+               f"{group[kind, groups == 1]} to {target}", err=True)
 
 
 _OUT_HELP = "Output file (default: {} in SET_DIR)."

@@ -72,13 +72,13 @@ def read_text(path: str | Path, what: str = "file", max_bytes: int = MAX_INPUT_B
     except FileNotFoundError:
         raise InputError("no such file", file=name) from None
     except IsADirectoryError:
-        raise InputError(f"is a folder, not a {what}", file=name) from None
+        raise InputError(f"is a folder, not {_a(what)}", file=name) from None
     except NotADirectoryError:
         raise InputError("no such file (a part of the path is a file)", file=name) from None
     except OSError as exc:
         raise InputError(f"cannot read: {exc.strerror or exc}", file=name) from None
     if len(data) > max_bytes:
-        raise InputError(f"is larger than {_size(max_bytes)}: not a {what}", file=name)
+        raise InputError(f"is larger than {_size(max_bytes)}: not {_a(what)}", file=name)
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -86,8 +86,13 @@ def read_text(path: str | Path, what: str = "file", max_bytes: int = MAX_INPUT_B
         raise InputError("is not UTF-8 text", file=name, line=line) from None
     if "\x00" in text:
         line = text[: text.index("\x00")].count("\n") + 1
-        raise InputError(f"holds a NUL byte: not a {what}", file=name, line=line)
+        raise InputError(f"holds a NUL byte: not {_a(what)}", file=name, line=line)
     return text
+
+
+def _a(what: str) -> str:
+    """``a file``, ``an answers file``."""
+    return f"{'an' if what[:1].lower() in 'aeiou' else 'a'} {what}"
 
 
 def _size(n: int) -> str:

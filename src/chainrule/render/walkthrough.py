@@ -181,7 +181,21 @@ def walkthrough_json(problem: Problem, iterations: int = 1) -> dict[str, Any]:
 def render_walkthrough(
     problem: Problem, fmt: str, *, iterations: int = 1, templates_dir: str | None = None
 ) -> str:
-    """The walkthrough of ``problem`` as Markdown, LaTeX or JSON text."""
+    """The walkthrough of ``problem`` as Markdown, LaTeX or JSON text.
+
+    A backpropagation problem gets the notes' full walkthrough; a problem of any other family
+    its question and worked solution, as in a problem set's solutions.
+    """
+    if problem.family != "backprop" and iterations > 1:
+        from chainrule.errors import ChainruleError
+
+        raise ChainruleError(f"--iterations: only a backprop problem has iterations; "
+                             f"{problem.id} is a {problem.family} problem")
+    if fmt != "json" and problem.family != "backprop":
+        from chainrule.render.problemset import render_set
+
+        return render_set([problem], "solutions", fmt, title=problem.title,
+                          templates_dir=templates_dir)
     if fmt == "json":
         import json
 

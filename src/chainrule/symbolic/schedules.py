@@ -18,6 +18,7 @@ and evaluates fast over a NumPy array of t (the same formula, lambdified).
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -201,8 +202,15 @@ class Schedule:
 def _check(key: str, name: str, value: Any) -> None:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ChainruleError(f"schedule '{key}': {name} must be a number")
-    if name in ("step_size", "T_0") and not value > 0:
-        raise ChainruleError(f"schedule '{key}': {name} must be > 0")
+    if not math.isfinite(value):
+        raise ChainruleError(f"schedule '{key}': {name} must be finite")
+    if name in ("step_size", "T_0", "eta0", "eta_max") and not value > 0:
+        raise ChainruleError(f"schedule '{key}': {name} must be > 0, not {value:g}")
+    if name in ("k", "eta_min") and value < 0:
+        raise ChainruleError(f"schedule '{key}': {name} must be >= 0, not {value:g}")
+    if name == "gamma" and not 0 < value <= 1:
+        raise ChainruleError(f"schedule '{key}': gamma must lie in (0, 1] (a decay), "
+                             f"not {value:g}")
     if name == "T_mult" and (int(value) != value or value < 1):
         raise ChainruleError(f"schedule '{key}': T_mult must be a whole number >= 1")
 

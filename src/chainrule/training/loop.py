@@ -12,8 +12,13 @@ numbers a run produces follow the same formulas a worked example prints. One upd
 
 After every epoch the loss J (the mean over all examples) and the accuracy are measured, at
 the end-of-epoch weights from one forward pass over the dataset, and handed to the history.
-A run *diverges* when J or a parameter stops being a finite number, or J exceeds 1e6 times
-max(1, J at epoch 0); it then stops and reports the epoch.
+A run *diverges* when J or a parameter stops being a finite number,
+J exceeds 1e6 times max(1, J at epoch 0) or both 10 times and 1 more than J at
+epoch 0 (a clipped loss saturates there), or a parameter grows past 1e6 times
+max(1, the largest initial parameter) (the outputs saturate: a clipped loss such as BCE then
+stays finite however wrong the model is); it then stops and reports the epoch.
+Hyper-parameters are checked before training: a learning rate is finite and > 0, momentum
+and decay rates (beta, beta1, beta2, rho) lie in [0, 1), eps in (0, 1).
 Randomness: the initial weights and the shuffles come from two streams spawned from
 ``numpy.random.SeedSequence(seed)``, so runs that share a seed share both.
 """
@@ -40,10 +45,12 @@ from chainrule.training.params import Layout, init_params
 
 __all__ = [
     "DIVERGENCE_FACTOR",
+    "GROWTH_FACTOR",
     "Stepper",
     "Targets",
     "TrainConfig",
     "TrainResult",
+    "check_hyper",
     "compare",
     "encode_targets",
     "initial_params",
@@ -54,6 +61,9 @@ __all__ = [
 
 #: J above this many times max(1, initial J) counts as divergence.
 DIVERGENCE_FACTOR = 1e6
+#: J above this many times its start (and at least 1 above it) counts as divergence too: a
+#: clipped loss (BCE, CCE) saturates far above its start instead of overflowing.
+GROWTH_FACTOR = 10.0
 
 #: Losses whose targets are probabilities or class labels, not regression values.
 _CLASS_LOSSES = frozenset({"bce", "cce", "kl", "lsce", "hinge"})
@@ -162,7 +172,36 @@ def resolve_optimizer(config: TrainConfig) -> tuple[UpdateKernel, dict[str, Any]
             value
         ):
             raise ChainruleError(f"hyper-parameter {name} must be a finite number")
-    return update, update.hyper(hyper)
+    resolved = update.hyper(hyper)
+    for name, value in resolved.items():
+        check_hyper(info.key, name, value)
+    return update, resolved
+
+
+#: The range of each hyper-parameter: (low, high, low included, high included).
+HYPER_RANGES: dict[str, tuple[float, float, bool, bool]] = {
+    "eta": (0.0, 1e6, False, True),
+    "beta": (0.0, 1.0, True, False),
+    "beta1": (0.0, 1.0, True, False),
+    "beta2": (0.0, 1.0, True, False),
+    "rho": (0.0, 1.0, True, False),
+    "eps": (0.0, 1.0, False, False),
+}
+
+
+def check_hyper(optimizer: str, name: str, value: Any) -> None:
+    """ChainruleError unless ``value`` lies in the range of hyper-parameter ``name``."""
+    bounds = HYPER_RANGES.get(name)
+    if bounds is None:
+        return
+    low, high, low_in, high_in = bounds
+    number = float(value)
+    ok = math.isfinite(number) and (number >= low if low_in else number > low) and (
+        number <= high if high_in else number < high)
+    if not ok:
+        interval = f"{'[' if low_in else '('}{low:g}, {high:g}{']' if high_in else ')'}"
+        raise ChainruleError(f"{optimizer}: {name} = {number:g} is out of range: it must lie in "
+                             f"{interval}")
 
 
 def _rngs(seed: int) -> tuple[np.random.Generator, np.random.Generator]:
@@ -314,13 +353,16 @@ HISTORY_COLUMNS = ("epoch", "steps", "lr", "loss", "batch_loss", "accuracy")
 
 
 def _divergence(label: str, epoch: int, steps: int, loss: float, finite_params: bool,
-                limit: float) -> str:
+                limit: float, largest: float = 0.0, theta_limit: float = math.inf) -> str:
     if not finite_params:
         what = "a parameter became inf or nan"
     elif not math.isfinite(loss):
         what = f"the loss became {loss}"
-    else:
+    elif loss > limit:
         what = f"the loss reached {loss:.3g}, over {limit:.3g}"
+    else:
+        what = (f"a parameter reached {largest:.3g}, over {theta_limit:.3g} (the outputs "
+                f"saturate; the loss is {loss:.3g})")
     return (f"{label} diverged in epoch {epoch} (step {steps}): {what}; "
             "try a smaller learning rate")
 
@@ -381,7 +423,9 @@ def train(
         loss0, acc0 = measure()
         if not math.isfinite(loss0):
             raise ChainruleError(f"{label}: the loss at the initial weights is {loss0}")
-        limit = DIVERGENCE_FACTOR * max(1.0, loss0)
+        limit = min(DIVERGENCE_FACTOR * max(1.0, loss0), max(GROWTH_FACTOR * loss0, loss0 + 1))
+        theta_limit = DIVERGENCE_FACTOR * max(
+            [1.0, *(float(np.abs(p).max()) for p in start if p.size)])
         nan = float("nan")
         record({"epoch": 0, "steps": 0, "lr": nan, "loss": loss0, "batch_loss": nan,
                 "accuracy": nan if acc0 is None else acc0})
@@ -395,9 +439,11 @@ def train(
                     path.append(stepper.theta.copy())
             loss, accuracy = measure()
             finite = bool(np.isfinite(stepper.theta).all())
-            if not (finite and math.isfinite(loss) and loss <= limit):
+            largest = float(np.abs(stepper.theta).max()) if finite and stepper.theta.size else 0.0
+            if not (finite and math.isfinite(loss) and loss <= limit) or largest > theta_limit:
                 diverged_at = epoch
-                message = _divergence(label, epoch, stepper.t, loss, finite, limit)
+                message = _divergence(label, epoch, stepper.t, loss, finite, limit,
+                                      largest, theta_limit)
                 break
             record({"epoch": epoch, "steps": stepper.t, "lr": eta, "loss": loss,
                     "batch_loss": total / len(X),
