@@ -3,8 +3,18 @@
 from __future__ import annotations
 
 import math
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
 import warnings
 from decimal import ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import httpx
+import pytest
 
 PROBLEM = "bp-00000C1S"  # backprop, 2-2-1, sigmoid hidden and output, BCE, 3 decimals
 
@@ -38,3 +48,37 @@ def client(app):  # type: ignore[no-untyped-def]
         from starlette.testclient import TestClient
 
         return TestClient(app, base_url="http://testserver")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(args: list[str], log: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """``chainrule serve`` on a free loopback port, in its own process group."""
+    port = free_port()
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "chainrule", "serve", "--port", str(port), *args],
+            stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url + "/", timeout=1).status_code == 200:
+                return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.2)
+        if proc.poll() is not None:
+            break
+    stop_server(proc)
+    pytest.fail("the server did not start: " + log.read_text())
+
+
+def stop_server(proc: subprocess.Popen[bytes]) -> None:
+    """Kill the server's process group at once (no shutdown, no flush)."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(timeout=30)
