@@ -71,7 +71,7 @@ class Store:
             conn = sqlite3.connect(self.target, timeout=30, check_same_thread=False,
                                    isolation_level=None)
             conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=FULL")
+            conn.execute("PRAGMA synchronous=NORMAL")  # WAL: a killed process loses nothing
         except sqlite3.Error as exc:
             raise ChainruleError(f"{self.target}: cannot open the database: {exc}") from None
         return conn
