@@ -8,7 +8,10 @@ share this machine. Scenarios:
    target: p95 of ``POST /api/check`` under 50 ms;
 2. numeric sheets, 20 clients, no think time (the saturation throughput);
 3. formula sheets: ``POST /api/check`` with formula answers, 20 clients, no think time;
-4. formulas typed: ``POST /api/parse`` of formulas (the echo while typing), no think time.
+4. formulas typed: ``POST /api/parse`` of formulas (the echo while typing), no think time;
+
+beside the floor of the stack: ``POST /api/parse`` of a plain number (JSON in, JSON out,
+no problem, no database), so a scenario's cost reads as a ratio to it.
 
 Each client works its own backprop problem (2-2-1, its own seed): a sheet of 30 steps with a
 slip at z3, every check recorded in the database as in class. Reported: requests/s, latency
@@ -207,7 +210,9 @@ def main() -> None:
             # warm up: every problem regenerated and every code path compiled once
             asyncio.run(scenario(port, "/api/check", numeric + formula, 0.0, 2.0, proc.pid))
             asyncio.run(scenario(port, "/api/parse", parses, 0.0, 1.0, proc.pid))
+            floor = [json.dumps({"text": "0.5"}).encode()] * args.clients
             runs = [
+                ("floor: /api/parse of a number", "/api/parse", floor, 0.0),
                 ("numeric, 0.5 s think", "/api/check", numeric, 0.5),
                 ("numeric, no think", "/api/check", numeric, 0.0),
                 ("formula sheets, no think", "/api/check", formula, 0.0),
@@ -215,7 +220,8 @@ def main() -> None:
             ]
             print(f"chainrule serve --workers {args.workers} on 127.0.0.1, {args.clients} "
                   f"clients, {seconds:.0f} s per scenario, {os.cpu_count()} CPUs "
-                  "(load generator on the same machine)")
+                  "(load generator on the same machine), load average "
+                  + " ".join(f"{x:.1f}" for x in os.getloadavg()))
             print(f"{'scenario':<30} {'requests':>8} {'req/s':>7} {'p50 ms':>7} {'p95 ms':>7} "
                   f"{'max ms':>7} {'errors':>6} {'RSS MiB':>8}")
             results = {}
@@ -228,6 +234,10 @@ def main() -> None:
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=30)
+    base = results["floor: /api/parse of a number"]["rps"]
+    for title, r in results.items():
+        if "think" not in title or "no think" in title:
+            print(f"{title:<30} throughput {r['rps'] / base:5.2f} x the floor")
     p95 = results["numeric, 0.5 s think"]["p95"]
     print(f"target: p95 of /api/check with 0.5 s think time under 50 ms: {p95:.1f} ms "
           f"({'met' if p95 < 50 else 'NOT met'})")
