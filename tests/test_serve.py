@@ -257,8 +257,16 @@ def test_hostile_json_bodies_get_400(web, body):
 
 
 def test_odd_answers_are_reported_not_judged(web):
-    steps, report = check(web, {"z1": "__import__('os')", "nosuch": "1", "a1": "1e999"})
+    steps, report = check(web, {"z1": "__import__('os')", "nosuch": "1", "a1": "1e999",
+                                "z2": "0.5"})
     assert steps["z1"]["status"] == "missing" and len(report["input_errors"]) == 3
+    r = web.post("/api/check", json={"problem": PROBLEM, "answers": {"z1": "__import__('os')"}})
+    assert r.status_code == 400 and "not a number" in r.json()["error"]
+    named(web)
+    page = web.post(f"/p/{PROBLEM}", data={"csrf": web.cookies["chainrule_csrf"],
+                                           "ans-z1": "<b>x</b>", "action": "check"})
+    assert page.status_code == 400 and "Nothing on the sheet could be read" in page.text
+    assert 'value="&lt;b&gt;x&lt;/b&gt;"' in page.text and "<b>x</b>" not in page.text
 
 
 def test_bodies_over_the_limit_get_413(web):

@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from functools import lru_cache
 from typing import Any
 
-from chainrule.problems.base import Problem
-
 __all__ = ["bar_chart_svg", "math_html", "network_svg", "question_html"]
 
 
@@ -42,8 +40,9 @@ def _math(tex: str, display: bool) -> str:
     return math_html(tex, display)
 
 
-def question_html(p: Problem, context: dict[str, Any]) -> str:
-    """The question text of ``p`` as the handouts word it, as HTML with MathML."""
+def question_html(context: dict[str, Any]) -> str:
+    """The question text of a problem (its template context) as the handouts word it, as
+    HTML with MathML."""
     from chainrule.export.html import markdown_html
     from chainrule.render.environment import render
 

@@ -1,7 +1,8 @@
-"""What the web app asks of the library: problems by ID or set code, checking, reveals.
+"""What the web app asks of the library (``chainrule.api``): problems by ID or set code,
+checking, reveals, and how an answer was read.
 
-Every answer leaves this module already redacted for students: a step's expected, exact and
-recomputed values go out only once the student has that step right or has revealed it.
+:func:`redact` makes a report fit for a student: a step's expected, exact and recomputed
+values go out only once the student has that step right or has revealed it.
 """
 
 from __future__ import annotations
@@ -14,8 +15,10 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
+from chainrule import api
+from chainrule.api import Problem
 from chainrule.errors import ChainruleError, InputError
-from chainrule.problems.base import FAMILIES, Problem, _load_families, get_family
+from chainrule.problems.base import FAMILIES, _load_families, get_family
 from chainrule.problems.ids import SEED_BITS, decode_id, encode_id
 
 __all__ = [
@@ -102,9 +105,7 @@ def family_of(problem_id: str) -> str:
 
 @lru_cache(maxsize=512)
 def _regenerate(problem_id: str) -> Problem:
-    from chainrule.problems.base import problem_from_id
-
-    return problem_from_id(problem_id)
+    return api.problem_from_id(problem_id)
 
 
 _CODE = re.compile(r"^[A-Za-z0-9:~_.\-]{1,200}$")
@@ -120,7 +121,7 @@ def problem(code: str, sets: Sequence[ProblemSet] = ()) -> Problem:
             if code in (entry.code, entry.id):
                 return _regenerate(entry.id)
     found = _regenerate(code)
-    if found.trace is None:
+    if found.core.trace is None:
         raise ChainruleError(f"problem {code} is multiple choice: not offered here")
     return found
 
@@ -136,7 +137,7 @@ def shown_code(p: Problem, sets: Sequence[ProblemSet] = ()) -> str:
 
 def step_names(p: Problem) -> tuple[list[str], dict[str, str]]:
     """Names an answer may use (givens and steps) and the output neurons' yhat names."""
-    trace = p.trace
+    trace = p.core.trace
     assert trace is not None
     network = trace.meta.get("network")
     outputs: dict[str, str] = {}
@@ -168,12 +169,7 @@ def read_answers(raw: Any) -> dict[str, str]:
 
 def check(p: Problem, answers: Mapping[str, str]) -> dict[str, Any]:
     """The full report of ``chainrule check --format json`` on these answers (unredacted)."""
-    from chainrule.check.answers import parse_answers
-    from chainrule.check.judge import judge
-
-    valid, outputs = step_names(p)
-    sheet = parse_answers([(k, v, None) for k, v in answers.items()], valid, outputs, "answer")
-    return judge(p, sheet).as_json()
+    return p.check(dict(answers)).to_dict()
 
 
 def redact(report: dict[str, Any], revealed: set[str] | frozenset[str],
@@ -209,7 +205,7 @@ def worked_step(p: Problem, name: str) -> dict[str, Any]:
         raise ChainruleError(f"problem {p.id} does not ask for '{name}'")
     from chainrule.render.problemset import problem_context
 
-    record = next(s for s in problem_context(p)["steps"] if s["name"] == name)
+    record = next(s for s in problem_context(p.core)["steps"] if s["name"] == name)
     tex = f"{record['lhs_tex']} = {record['formula_tex']} = {record['substituted_tex']}"
     if record["substituted_tex"] != record["rounded_text"]:
         relation = "\\approx" if record["approx"] else "="
@@ -255,7 +251,7 @@ def vocabulary(p: Problem) -> Any:
         from chainrule.check.answers import canonical_name
         from chainrule.formulas import Vocabulary
 
-        trace = p.trace
+        trace = p.core.trace
         assert trace is not None
         valid, outputs = step_names(p)
         found = Vocabulary.of(valid, {n: trace.tex(n) for n in valid},

@@ -23,8 +23,8 @@ from starlette.responses import (
     Response,
 )
 
+from chainrule.api import Problem
 from chainrule.errors import ChainruleError
-from chainrule.problems.base import Problem
 from chainrule.serve import library
 from chainrule.serve.html import bar_chart_svg, markdown, math_html, network_svg, question_html
 from chainrule.serve.security import CSRF_COOKIE, check_csrf, new_csrf_token
@@ -141,7 +141,7 @@ def _sheet_context(request: Request, problem: Problem, answers: dict[str, str],
     from chainrule.render.problemset import problem_context
 
     site = _site(request)
-    context = problem_context(problem)
+    context = problem_context(problem.core)
     records = {s["name"]: s for s in context["steps"]}
     verdicts = {s["name"]: s for s in report["steps"]} if report else {}
     steps = []
@@ -171,7 +171,7 @@ def _sheet_context(request: Request, problem: Problem, answers: dict[str, str],
         "problem": problem,
         "code": library.shown_code(problem, site.sets),
         "family": problem.family,
-        "question": Markup(question_html(problem, context)),
+        "question": Markup(question_html(context)),
         "network": Markup(network_svg(network, context["givens"])) if network else None,
         "givens": [{"label": Markup(math_html(g["tex"])), "name": g["name"],
                     "value": g["value"]} for g in context["givens"]],
@@ -179,6 +179,7 @@ def _sheet_context(request: Request, problem: Problem, answers: dict[str, str],
         "steps": steps,
         "report": report,
         "checked_one": None,
+        "unreadable": None,
     }
 
 
@@ -222,7 +223,13 @@ async def problem_post(request: Request) -> Response:
         site.store.record_reveal(student, problem.id, step)
     elif action.startswith("check:"):
         only = action[6:]
-    report = library.check(problem, answers)
+    try:
+        report = library.check(problem, answers)
+    except ChainruleError as exc:  # nothing on the sheet could be read
+        revealed = site.store.revealed(student, problem.id)
+        context = _sheet_context(request, problem, answers, None, revealed)
+        context["unreadable"] = str(exc)
+        return _page(request, "problem.html.j2", context, 400)
     if not action.startswith("reveal:"):
         site.store.record_check(student, problem.id, answers, report)
     revealed = site.store.revealed(student, problem.id)
@@ -247,7 +254,7 @@ async def api_problem(request: Request) -> Response:
         return _json_error(str(exc), 404)
     from chainrule.render.problemset import problem_context
 
-    context = problem_context(problem)
+    context = problem_context(problem.core)
     records = {s["name"]: s for s in context["steps"]}
     network = context["context"].get("network")
     return JSONResponse({
@@ -262,7 +269,7 @@ async def api_problem(request: Request) -> Response:
                         "log": "natural", **({"network": {k: network[k] for k in (
                             "spec", "hidden", "output", "loss", "loss_params")}}
                             if network else {})},
-        "question_html": question_html(problem, context),
+        "question_html": question_html(context),
     })
 
 
@@ -275,10 +282,10 @@ async def api_check(request: Request) -> Response:
         only = data.get("step")
         if only is not None and only not in problem.asked:
             raise ChainruleError(f"no step '{only}' in this problem")
+        student = _api_student(request, data)
+        report = library.check(problem, answers)
     except ChainruleError as exc:
         return _json_error(str(exc))
-    student = _api_student(request, data)
-    report = library.check(problem, answers)
     if data.get("record", True) is not False:
         site.store.record_check(student, problem.id, answers, report)
     report["problem"] = library.shown_code(problem, site.sets)
