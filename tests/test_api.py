@@ -302,3 +302,23 @@ def test_public_names_have_docstrings_and_hints():
                  "problem_set", "train", "Problem", "ProblemSet", "CheckReport",
                  "TrainingRun"):
         assert getattr(chainrule, name) is getattr(chainrule.api, name)
+
+
+def test_problem_set_reads_back_its_folder(tmp_path):
+    built = chainrule.problem_set(SPEC)
+    folder = built.write(tmp_path / "set")
+    assert built.folder == folder
+    loaded = chainrule.problem_set(folder)
+    assert loaded.key == built.key and loaded.folder == folder
+    assert [p.id for p in loaded.problems] == [p.id for p in built.problems]
+    assert loaded.groups == [(1, "forward"), (2, "loss_value")]
+    built.to_moodle(tmp_path / "built.xml")
+    loaded.to_moodle(tmp_path / "loaded.xml")
+    assert (tmp_path / "built.xml").read_bytes() == (tmp_path / "loaded.xml").read_bytes()
+    key = json.loads((folder / "key.json").read_text())
+    key["problems"][0]["steps"][0]["value"] += 1  # a key that no longer matches its ID
+    (folder / "key.json").write_text(json.dumps(key))
+    with pytest.raises(chainrule.InputError, match="does not match"):
+        chainrule.problem_set(folder)
+    with pytest.raises(chainrule.InputError, match="read as it is"):
+        chainrule.problem_set(folder, seed=3)

@@ -842,9 +842,27 @@ class CheckReport:
 class ProblemSet:
     """A problem set: every version's problems, its key, and its files and exports."""
 
-    def __init__(self, spec: SetSpec, versions: Mapping[str | None, Sequence[_Problem]]) -> None:
+    def __init__(self, spec: SetSpec, versions: Mapping[str | None, Sequence[_Problem]],
+                 folder: Path | None = None, titles: Mapping[str, str] | None = None) -> None:
         self.spec = spec
         self._versions = {v: list(ps) for v, ps in versions.items()}
+        #: The set's folder: where it was read from or last written (None before).
+        self.folder = folder
+        self._titles = dict(titles or {})
+
+    @classmethod
+    def _from_folder(cls, folder: Path) -> ProblemSet:
+        from chainrule.export.common import load_set
+        from chainrule.problems.spec import SetSpec
+
+        checked = load_set(folder)
+        versions: dict[str | None, list[_Problem]] = {}
+        for entry in checked.problems:
+            versions.setdefault(entry.version, []).append(entry.problem)
+        seed = checked.seed if isinstance(checked.seed, int) else 0
+        spec = SetSpec(checked.title, seed, max(len(versions), 1), [])
+        titles = {e.problem.id: e.title for e in checked.problems}
+        return cls(spec, versions, checked.folder, titles)
 
     @property
     def title(self) -> str:
@@ -865,6 +883,14 @@ class ProblemSet:
     def problems(self) -> list[Problem]:
         """Every problem of every version, in order."""
         return [_wrap(p) for ps in self._versions.values() for p in ps]
+
+    @property
+    def groups(self) -> list[tuple[int, str]]:
+        """(position, family) of each question an LMS quiz holds: every version of a
+        position is one category (Moodle) or question group (Canvas)."""
+        found = {(i, p.family) for ps in self._versions.values()
+                 for i, p in enumerate(ps, start=1)}
+        return sorted(found)
 
     @property
     def key(self) -> dict[str, Any]:
@@ -892,6 +918,7 @@ class ProblemSet:
         check_output(path, force=force)
         write_set(self.spec, self._versions, path, force=force,
                   templates_dir=_templates(templates))
+        self.folder = path
         return path
 
     @_input_errors
@@ -904,8 +931,10 @@ class ProblemSet:
 
         path = Path(folder)
         check_output(path, force=force)
-        return write_set(self.spec, self._versions, path, force=force,
+        pdfs = write_set(self.spec, self._versions, path, force=force,
                          templates_dir=_templates(templates), pdf=True, timeout=timeout)
+        self.folder = path
+        return pdfs
 
     def _export_set(self, target: Path) -> Any:
         from chainrule.export.common import ProblemSet as ExportSet
@@ -914,7 +943,8 @@ class ProblemSet:
         entries = []
         for version, problems in self._versions.items():
             for position, p in enumerate(problems, start=1):
-                entries.append(SetProblem(p, position, version, p.title))
+                entries.append(SetProblem(p, position, version,
+                                          self._titles.get(p.id, p.title)))
         letters = [v for v in self._versions if v is not None]
         return ExportSet(target.parent, self.title, self.seed, letters, entries)
 
@@ -1013,9 +1043,18 @@ def problem_set(
 ) -> ProblemSet:
     """Build a problem set from a spec file, a spec mapping (as the file would hold) or a
     SetSpec; ``seed``, ``versions`` and ``decimals`` override the spec's. ``progress(n)``
-    hears how many problems are drawn so far."""
+    hears how many problems are drawn so far.
+
+    A folder that ``write`` or ``chainrule generate`` made is read back instead: every
+    problem regenerated from its ID and checked against key.json.
+    """
     from chainrule.problems.spec import build_set
 
+    if isinstance(spec_or_path, (str, Path)) and Path(spec_or_path).is_dir():
+        if seed is not None or versions is not None or decimals is not None:
+            raise InputError("a problem-set folder is read as it is: give no seed, versions "
+                             "or decimals")
+        return ProblemSet._from_folder(Path(spec_or_path))
     spec = set_spec(spec_or_path, seed=seed, versions=versions, decimals=decimals)
     return ProblemSet(spec, build_set(spec, progress))
 

@@ -28,22 +28,23 @@ def _run(kind: str, set_dir: str, out: str | None, force: bool,
          templates_dir: str | None) -> None:
     from pathlib import Path
 
+    from chainrule import api
     from chainrule.commands.common import UserError
-    from chainrule.errors import ChainruleError
-    from chainrule.export import canvas_package, load_set, moodle_xml, write_output
-    from chainrule.io.outputs import check_file
+    from chainrule.errors import ChainruleError, InputError
 
     try:
-        problem_set = load_set(set_dir)
+        if not Path(set_dir).is_dir():
+            raise InputError("not a folder (give the folder chainrule generate wrote)",
+                             file=set_dir)
+        problem_set = api.problem_set(set_dir)
+        assert problem_set.folder is not None
         default = "moodle.xml" if kind == "moodle" else "canvas.zip"
         target = Path(out) if out else problem_set.folder / default
-        check_file(target, force=force)
-        build = moodle_xml if kind == "moodle" else canvas_package
-        data = build(problem_set, templates_dir)
-        write_output(target, data, force=force)
+        write = problem_set.to_moodle if kind == "moodle" else problem_set.to_canvas
+        write(target, force=force, templates=templates_dir)
     except ChainruleError as exc:
         raise UserError(str(exc)) from None
-    groups = len(problem_set.groups())
+    groups = len(problem_set.groups)
     questions = len(problem_set.problems)
     group = {("moodle", True): "category", ("moodle", False): "categories",
              ("canvas", True): "question group", ("canvas", False): "question groups"}
