@@ -522,6 +522,7 @@ class Problem:
         *,
         student: str | None = None,
         carried_credit: float = 1.0,
+        decimals_credit: float = 0.5,
     ) -> CheckReport:
         """Judge a student's answers (a mapping of step names to numbers or strings, or an
         answers file) step by step: correct, carried forward, wrong (with the slip) or
@@ -542,14 +543,17 @@ class Problem:
         else:
             raise InputError(f"answers: expected a mapping of step names to values or a "
                              f"file name, got {type(answers).__name__}")
-        if not 0 <= carried_credit <= 1:
-            raise InputError("carried_credit: expected a number from 0 to 1")
+        for label, credit in (("carried_credit", carried_credit),
+                              ("decimals_credit", decimals_credit)):
+            if not 0 <= credit <= 1:
+                raise InputError(f"{label}: expected a number from 0 to 1")
         sheet.student = student
-        return CheckReport(judge(self._problem, sheet, carried_credit=carried_credit))
+        return CheckReport(judge(self._problem, sheet, carried_credit=carried_credit,
+                                 decimals_credit=decimals_credit))
 
     @_input_errors
     def check_class(self, path: PathLike, *, carried_credit: float = 1.0,
-                    rows: str | None = None) -> dict[str, Any]:
+                    decimals_credit: float = 0.5, rows: str | None = None) -> dict[str, Any]:
         """Judge a class's answers (a CSV: an id column, then one column per step): each
         student's score and the class's most common mistakes and first errors. With a
         ``problem`` column, ``rows`` chooses the rows naming that problem."""
@@ -559,8 +563,9 @@ class Problem:
 
         valid, outputs = self._answer_names()
         sheets = read_class(path, valid, outputs, problem=rows)
-        return class_summary([judge(self._problem, s, carried_credit=carried_credit)
-                              for s in sheets], unknown_columns(path, valid, outputs))
+        return class_summary([judge(self._problem, s, carried_credit=carried_credit,
+                                    decimals_credit=decimals_credit) for s in sheets],
+                             unknown_columns(path, valid, outputs))
 
     def _answer_names(self) -> tuple[list[str], dict[str, str]]:
         trace = self._problem.trace

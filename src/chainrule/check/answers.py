@@ -18,7 +18,8 @@ from chainrule.errors import InputError
 from chainrule.io.inputs import read_answer_rows
 from chainrule.io.numbers import parse_number
 
-__all__ = ["Answer", "AnswerSheet", "canonical_name", "parse_answers", "read_answers"]
+__all__ = ["Answer", "AnswerSheet", "canonical_name", "parse_answers", "read_answers",
+           "suggestion"]
 
 MAX_BYTES = 2_000_000
 
@@ -40,7 +41,7 @@ class AnswerSheet:
     student: str | None = None
 
 
-_GREEK = {"δ": "delta", "η": "eta", "σ": "sigma", "θ": "theta", "ŷ": "yhat"}
+_GREEK = {"δ": "delta", "η": "eta", "σ": "sigma", "θ": "theta", "ŷ": "yhat", "∂": "d"}
 
 
 def _squash(text: str) -> str:
@@ -112,8 +113,7 @@ def parse_answers(
         where = f"{path}: line {line}: " if line else f"{path}: "
         name = canonical_name(str(raw), valid, output_neurons)
         if name is None:
-            close = difflib.get_close_matches(_squash(str(raw)), list(valid), n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = suggestion(str(raw), valid)
             errors.append(f"{where}unknown step '{raw}'{hint}")
             continue
         try:
@@ -127,6 +127,17 @@ def parse_answers(
             raise InputError(f"{name} is given twice{also}", file=path, line=line, field=str(raw))
         answers[name] = Answer(name, number, str(value).strip(), line)
     return AnswerSheet(answers, errors)
+
+
+def suggestion(raw: str, valid: Sequence[str]) -> str:
+    """A close valid name of the same kind: a derivative is never matched to a weight."""
+    squashed = _squash(raw)
+    derivative = "/" in squashed or squashed.lower().startswith(("dl_d", "dj_d"))
+    pool = [v for v in valid if v.startswith(("dL_d", "dJ_d")) == derivative]
+    if derivative and not pool:
+        return " (this problem asks for no derivatives)"
+    close = difflib.get_close_matches(squashed, pool, n=1, cutoff=0.5)
+    return f" (did you mean '{close[0]}'?)" if close else ""
 
 
 def read_answers(

@@ -6,10 +6,9 @@ is then checked against the problem it names.
 
 from __future__ import annotations
 
-import difflib
 from pathlib import Path
 
-from chainrule.check.answers import AnswerSheet, canonical_name, parse_answers
+from chainrule.check.answers import AnswerSheet, canonical_name, parse_answers, suggestion
 from chainrule.errors import InputError
 from chainrule.io.inputs import read_csv
 
@@ -70,8 +69,7 @@ def _columns(
             continue
         step = canonical_name(column, valid, output_neurons)
         if step is None:
-            close = difflib.get_close_matches(column, valid, n=1, cutoff=0.5)
-            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            hint = suggestion(column, valid)
             unknown.append(f"{path}: line 1: column '{column}' names no step{hint}")
         elif step in steps:
             raise InputError(f"columns '{steps[step]}' and '{column}' both give {step}",

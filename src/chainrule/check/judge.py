@@ -1,48 +1,86 @@
-"""Judging a student's sheet: correct, carried (error carried forward), wrong or missing.
+"""Judging a student's sheet step by step: correct, carried, too few decimals, wrong, missing.
 
-Tolerance comes from the problem's decimals d, with u = 10^-d. A value is right for a step
-when it lies in the range the step's formula takes over the rounding intervals (+-u/2) of
-its inputs, widened by u/2 — around the right chain's rounded inputs, or within u/2 of the
-exact chain. A wrong value that lies in that range around the student's *own* earlier values
-is ``carried``: the slip happened before. Otherwise it is ``wrong``, and the catalogue of
-known mistakes is tried on the student's own values to name the slip.
+The rule, with d the problem's decimals, u = 10^-d and a tolerance of u/2 plus float noise:
+
+- **correct**: the value matches the step on the rounded-as-you-go chain (as the key shows
+  it) or the exact value rounded to d; or every input of the step is right and the value
+  follows from them.
+- **carried**: not correct, but it matches the step recomputed from the student's own
+  earlier values (as they wrote them): the slip happened before, and was carried forward.
+- **too_few_decimals**: written with fewer decimals than asked, and it is a correct or a
+  carried value rounded to what was written.
+- **wrong**: none of these. Catalogued mistakes whose formula, on the student's own values,
+  reproduces the value are named: all of them, the first in catalogue order (simplest and
+  commonest first) as the headline. Rounding too early is named only when no formula mistake
+  reproduces the value. If nothing does, the step "does not follow", and the right
+  computation is shown with the student's numbers.
+- **missing**: not answered. A skipped step takes the value recomputed from the student's
+  own earlier values (the correct value only when nothing before it was answered), and a
+  later step is judged against that; the skipped value it implies is named.
+
+A carried chain that starts from a degenerate value (a wrong value equal to 0, 1 or a given,
+where the right value is not) is flagged and earns no carried credit.
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
-import numpy as np
-import sympy as sp
-
 from chainrule.check.answers import AnswerSheet
-from chainrule.check.mistakes import ROUNDED_TOO_EARLY, Mistake, alternatives
-from chainrule.numeric.printer import NAMESPACE, to_code
+from chainrule.check.mistakes import equation_text, mistake_values, symbol_text
+from chainrule.check.notation import tex_to_text
+from chainrule.io.numbers import parse_number
 from chainrule.problems.base import Problem
-from chainrule.symbolic.printing import format_number, format_rounded, prepare_numbers
+from chainrule.symbolic.printing import format_number, format_rounded
 from chainrule.symbolic.trace import Trace, round_half_up
 
-__all__ = ["CARRIED", "CORRECT", "MISSING", "WRONG", "Report", "StepResult", "judge"]
+__all__ = [
+    "CARRIED",
+    "CARRIED_MEANING",
+    "CORRECT",
+    "MISSING",
+    "STATUSES",
+    "TOO_FEW_DECIMALS",
+    "WRONG",
+    "Report",
+    "StepResult",
+    "judge",
+    "written_decimals",
+]
 
-CORRECT, CARRIED, WRONG, MISSING = "correct", "carried", "wrong", "missing"
-_MAX_CORNERS = 9  # up to 2^9 corners; wider steps use their centre and axis extremes
+CORRECT, CARRIED, TOO_FEW_DECIMALS, WRONG, MISSING = (
+    "correct", "carried", "too_few_decimals", "wrong", "missing")
+STATUSES = (CORRECT, CARRIED, TOO_FEW_DECIMALS, WRONG, MISSING)
+
+#: What "carried" means, said once in every report.
+CARRIED_MEANING = (
+    "carried: the number is not the right one, but it follows correctly from your own "
+    "earlier numbers. The slip happened in an earlier step; this step's working is right."
+)
 
 
 @dataclass
 class StepResult:
+    """The verdict on one step, with what the student needs to see."""
+
     name: str
     status: str
     given: float | None
     expected: float
     exact: float
     expected_from_your_values: float | None = None
-    substituted_tex: str | None = None
     mistake: str | None = None
+    mistakes: list[str] = field(default_factory=list)
     message: str = ""
+    hint: str = ""
     points: float = 0.0
+    implied: dict[str, float] = field(default_factory=dict)
+    degenerate_from: str | None = None
+    label: str = ""
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -53,7 +91,12 @@ class StepResult:
             "exact": self.exact,
             "expected_from_your_values": self.expected_from_your_values,
             "mistake": self.mistake,
+            "mistakes": list(self.mistakes),
             "message": self.message,
+            "hint": self.hint,
+            "points": self.points,
+            "implied": dict(self.implied),
+            "degenerate_from": self.degenerate_from,
         }
 
 
@@ -67,13 +110,13 @@ class Report:
 
     @property
     def first_error(self) -> str | None:
-        return next((s.name for s in self.steps if s.status == WRONG), None)
+        return next((s.name for s in self.steps if s.status in (WRONG, TOO_FEW_DECIMALS)),
+                    None)
 
     @property
     def score(self) -> dict[str, Any]:
-        counts = {k: sum(s.status == k for s in self.steps)
-                  for k in (CORRECT, CARRIED, WRONG, MISSING)}
-        points = sum(s.points for s in self.steps)
+        counts = {k: sum(s.status == k for s in self.steps) for k in STATUSES}
+        points = round(sum(s.points for s in self.steps), 10)
         total = len(self.steps)
         return {"points": points, "max": total,
                 "percent": round(100 * points / total, 1) if total else 0.0, **counts}
@@ -85,134 +128,186 @@ class Report:
             "decimals": self.decimals,
             "first_error": self.first_error,
             "score": self.score,
+            "carried_means": CARRIED_MEANING,
             "steps": [s.as_json() for s in self.steps],
             "input_errors": list(self.errors),
         }
 
 
-def _function(trace: Trace, key: str, expr: sp.Expr, names: Sequence[str]) -> Any:
-    cache_key = f"check:{key}"
-    fn = trace.cache.get(cache_key)
-    if fn is None:
-        source = f"def _f({', '.join(names)}):\n    return {to_code(expr)}\n"
-        namespace = dict(NAMESPACE)
-        exec(compile(source, f"<chainrule check {key}>", "exec"), namespace)
-        fn = trace.cache[cache_key] = namespace["_f"]
-    return fn
+def written_decimals(text: str) -> int | None:
+    """How many decimals a number was written with (``0.570`` -> 3), None for a fraction."""
+    cleaned = text.strip().replace("\u2212", "-")
+    if "/" in cleaned:
+        return None
+    try:
+        exponent = Decimal(cleaned).as_tuple().exponent
+    except InvalidOperation:
+        try:
+            exponent = Decimal(repr(parse_number(cleaned))).as_tuple().exponent
+        except ValueError:
+            return None
+    return max(0, -exponent) if isinstance(exponent, int) else None
 
 
-def _names(expr: sp.Expr) -> list[str]:
-    return sorted(s.name for s in expr.free_symbols)
+def _round(value: float, d: int) -> float:
+    """``value`` rounded half up to d places (left as it is when not a sensible number)."""
+    if not math.isfinite(value) or abs(value) > 1e15:
+        return value
+    return float(round_half_up(value, d))
 
 
-def value_range(
-    trace: Trace, key: str, expr: sp.Expr, values: Mapping[str, float], half_width: float
-) -> tuple[float, float, float]:
-    """(low, centre, high) of ``expr`` over the box: each step input +-half_width, givens
-    exact. The extremes are taken over the box's corners (its axes, for wide boxes)."""
-    names = _names(expr)
-    fn = _function(trace, key, expr, names)
-    givens = set(trace.givens)
-    free = [n for n in names if n not in givens]
-    centre = np.array([float(values[n]) for n in names])
-    points = [centre]
-    if len(free) <= _MAX_CORNERS:
-        for signs in itertools.product((-1.0, 1.0), repeat=len(free)):
-            point = centre.copy()
-            for n, sgn in zip(free, signs, strict=True):
-                point[names.index(n)] += sgn * half_width
-            points.append(point)
-    else:
-        for n in free:
-            for sgn in (-1.0, 1.0):
-                point = centre.copy()
-                point[names.index(n)] += sgn * half_width
-                points.append(point)
-    grid = np.array(points).T
-    with np.errstate(all="ignore"):
-        out = np.broadcast_to(np.asarray(fn(*grid), dtype=np.float64), (grid.shape[1],))
-    finite = out[np.isfinite(out)]
-    if finite.size == 0:
-        return (float("nan"),) * 3
-    return float(finite.min()), float(out[0]), float(finite.max())
+def _tol(u: float, target: float) -> float:
+    return u / 2 + 1e-9 * max(1.0, abs(target))
 
 
-def _within(value: float, low: float, high: float, u: float) -> bool:
-    slack = u / 2 * (1 + 1e-9) + 1e-12
-    return low - slack <= value <= high + slack
+def _near(value: float, target: float, u: float) -> bool:
+    return math.isfinite(target) and abs(value - target) <= _tol(u, target)
 
 
-def judge(problem: Problem, sheet: AnswerSheet, *, carried_credit: float = 1.0) -> Report:
-    """Judge every asked step of ``problem`` on the student's ``sheet``."""
+def judge(
+    problem: Problem, sheet: AnswerSheet, *, carried_credit: float = 1.0,
+    decimals_credit: float = 0.5,
+) -> Report:
+    """Judge every asked step of ``problem`` on the student's ``sheet`` (see module doc)."""
     trace = problem.trace
     if trace is None:
         raise TypeError("only problems with a trace can be checked step by step")
     d = problem.decimals
     u = 10.0**-d
-    right = problem.rounded
-    own: dict[str, float] = {g: problem.givens[g] for g in trace.givens}
-    results = []
-    for name in problem.asked:
+    asked = set(problem.asked)
+    own: dict[str, float] = {g: float(problem.givens[g]) for g in trace.givens}
+    texts = {g: format_number(v) for g, v in own.items()}
+    ok = dict.fromkeys(trace.givens, True)  # the value is a right one
+    taint: dict[str, str | None] = dict.fromkeys(trace.givens)  # degenerate chain start
+    implied: dict[str, float] = {}  # skipped steps whose value differs from the right one
+    trivial = {0.0, 1.0, *own.values()}
+    results: dict[str, StepResult] = {}
+    for name in trace.names:
         step = trace[name]
-        formula = step.evaluation_formula
-        for dep in step.dependencies:
-            if dep not in own:
-                own[dep] = right[dep]
-        answer = sheet.answers.get(name)
-        expected, exact = right[name], problem.exact[name]
+        deps = step.dependencies
+        fresh = trace.evaluate_step(name, own)
+        fresh_rounded = _round(fresh, d)
+        right = problem.rounded[name]
+        targets = (right, _round(problem.exact[name], d))
+        answer = sheet.answers.get(name) if name in asked else None
+        inputs_ok = all(ok[dep] for dep in deps)
+        inherited = next((taint[dep] for dep in deps if taint[dep]), None)
+        used = {dep: implied[dep] for dep in deps if dep in implied}
         if answer is None:
-            results.append(StepResult(name, MISSING, None, expected, exact,
-                                      message="not answered"))
-            own[name] = right[name]
+            own[name] = fresh_rounded
+            texts[name] = format_rounded(fresh_rounded, d) if math.isfinite(fresh) else "nan"
+            ok[name] = inputs_ok or any(_near(fresh_rounded, t, u) for t in targets)
+            taint[name] = None if ok[name] else inherited
+            if not ok[name]:
+                implied[name] = fresh_rounded
+            if name in asked:
+                result = StepResult(name, MISSING, None, right, problem.exact[name],
+                                    expected_from_your_values=fresh_rounded, implied=used)
+                result.message = "not answered"
+                results[name] = result
             continue
         v = answer.value
-        own[name] = v
-        low, _, high = value_range(trace, name, formula, right, u / 2)
-        own_low, own_mid, own_high = value_range(trace, name, formula, own, u / 2)
-        result = StepResult(name, WRONG, v, expected, exact, expected_from_your_values=own_mid)
-        if _within(v, low, high, u) or abs(v - exact) <= u / 2 * (1 + 1e-9):
-            result.status, result.points = CORRECT, 1.0
-            result.message = "correct"
-        elif _within(v, own_low, own_high, u):
-            result.status, result.points = CARRIED, carried_credit
-            result.message = "follows from your earlier values (error carried forward)"
+        basis = None
+        result = StepResult(name, WRONG, v, right, problem.exact[name],
+                            expected_from_your_values=fresh_rounded, implied=used)
+        consistent = _near(v, fresh, u)
+        if any(_near(v, t, u) for t in targets) or (inputs_ok and consistent):
+            result.status, result.points, result.message = CORRECT, 1.0, "correct"
+        elif consistent:
+            result.status = CARRIED
+            result.points = carried_credit
+            result.message = "follows from your earlier values" + _implied_note(trace, used)
         else:
-            result.substituted_tex = _substituted(trace, name, own, d)
-            mistake = _name_mistake(trace, name, v, own, d, u)
-            result.mistake = mistake.id if mistake else None
-            shown = format_rounded(float(round_half_up(own_mid, d)), d)
-            result.message = (mistake.message + " " if mistake else "") + (
-                f"From your values: {trace.formula_text(name)} = {shown}.")
-        results.append(result)
-    return Report(problem.id, d, results, list(sheet.errors), sheet.student)
+            shown = written_decimals(answer.text)
+            basis = _too_few(v, shown, d, targets, fresh)
+            if basis is not None:
+                result.status = TOO_FEW_DECIMALS
+                result.points = decimals_credit * (1.0 if basis == CORRECT else carried_credit)
+                result.message = (f"written with {shown} decimal{'s' * (shown != 1)}; the "
+                                  f"problem asks for {d}")
+        computation = _computation(trace, name, own, texts, d, fresh)
+        if result.status == WRONG:
+            _diagnose(result, trace, name, v, own, d, u, used, computation)
+        elif result.status != CORRECT:
+            result.hint = computation
+        carried_basis = result.status == CARRIED or (
+            result.status == TOO_FEW_DECIMALS and basis == CARRIED)
+        if carried_basis and inherited:
+            result.points = 0.0
+            result.degenerate_from = inherited
+            result.message += (f"; but it builds on {symbol_text(trace, inherited)} = "
+                               f"{texts[inherited]}, a trivial value: no carried credit")
+        own[name] = v
+        texts[name] = format_number(v)
+        ok[name] = result.status == CORRECT
+        taint[name] = None if ok[name] else inherited
+        if result.status in (WRONG, TOO_FEW_DECIMALS) and any(
+            _near(v, t, u) and not _near(right, t, u) for t in trivial
+        ):
+            taint[name] = taint[name] or name
+            result.message += (f"; {format_number(v)} is a trivial value (0, 1 or a given): "
+                               "steps built on it earn no carried credit")
+        results[name] = result
+    steps = [results[n] for n in problem.asked if n in results]
+    return Report(problem.id, d, steps, list(sheet.errors), sheet.student)
 
 
-def _substituted(trace: Trace, name: str, values: Mapping[str, float], d: int) -> str:
-    """The step's formula with the student's own numbers put in (as they wrote them)."""
-    texts = {dep: format_number(values[dep]) for dep in trace[name].dependencies}
-    return trace.substitution(name).fill_prepared(prepare_numbers(texts, tex=True))
-
-
-def _name_mistake(
-    trace: Trace, name: str, v: float, own: Mapping[str, float], d: int, u: float
-) -> Mistake | None:
-    for index, (mistake, alt) in enumerate(alternatives(trace, name)):
-        if any(n not in own for n in _names(alt)):
-            continue
-        needed = {n: own[n] for n in _names(alt)}
-        low, _, high = value_range(trace, f"{name}:alt{index}", alt, needed, u / 2)
-        if _within(v, low, high, u):
-            return mistake
-    formula = trace[name].evaluation_formula
-    deps = [n for n in _names(formula) if n not in trace.givens]
-    if deps:
-        for fewer in range(d - 1, -1, -1):
-            coarse = dict(own)
-            for n in deps:
-                coarse[n] = float(round_half_up(own[n], fewer))
-            if all(coarse[n] == own[n] for n in deps):
-                continue
-            _, mid, _ = value_range(trace, name, formula, coarse, 0.0)
-            if abs(v - mid) <= u / 2 * (1 + 1e-9) + 1e-12:
-                return ROUNDED_TOO_EARLY
+def _too_few(
+    v: float, shown: int | None, d: int, targets: tuple[float, float], fresh: float
+) -> str | None:
+    """CORRECT or CARRIED when ``v`` is such a value rounded to the ``shown`` decimals."""
+    if shown is None or shown >= d:
+        return None
+    for basis, values in ((CORRECT, targets), (CARRIED, (fresh,))):
+        for t in values:
+            if math.isfinite(t) and abs(v - _round(t, shown)) <= 1e-9 * max(
+                1.0, abs(t)
+            ):
+                return basis
     return None
+
+
+def _implied_note(trace: Trace, used: Mapping[str, float]) -> str:
+    if not used:
+        return ""
+    parts = [f"{symbol_text(trace, n)} = {format_number(v)}" for n, v in used.items()]
+    return (f" (with the skipped {', '.join(parts)}, which your values imply)")
+
+
+def _computation(
+    trace: Trace, name: str, own: Mapping[str, float], texts: Mapping[str, str], d: int,
+    value: float,
+) -> str:
+    """``z3 = w13 a1 + w23 a2 + b3 = (0.7)(0.574) + (0.5)(0.622) + 0.3 = 1.013``."""
+    numbers = {dep: texts[dep] for dep in trace[name].dependencies}
+    filled = tex_to_text(trace.substitution(name).fill(numbers))
+    result = format_rounded(_round(value, d), d) if math.isfinite(value) else "nan"
+    parts = [equation_text(trace, name)]
+    if filled not in (result, parts[0].split(" = ", 1)[1]):
+        parts.append(filled)
+    parts.append(result)
+    return " = ".join(parts)
+
+
+def _diagnose(
+    result: StepResult, trace: Trace, name: str, v: float, own: Mapping[str, float], d: int,
+    u: float, used: Mapping[str, float], computation: str,
+) -> None:
+    """Name every catalogued mistake that reproduces ``v`` from the student's own values."""
+    found = [mv for mv in mistake_values(trace, name, own, d) if _near(v, mv.value, u)]
+    formulas = [mv for mv in found if mv.formula is not None]
+    found = formulas or found  # rounding too early only when no formula mistake explains it
+    ids = list(dict.fromkeys(mv.id for mv in found))
+    result.mistakes = ids
+    if not found:
+        result.message = "does not follow from your earlier values" + _implied_note(trace, used)
+        result.hint = computation
+        return
+    first = found[0]
+    result.mistake = first.id
+    result.message, result.hint = first.mistake.describe(trace, name, computation)
+    others = [mv for mv in found if mv.id != first.id]
+    if others:
+        result.message += " (or: " + "; ".join(
+            dict.fromkeys(mv.message for mv in others)) + ")"
+    result.label = first.formula_text

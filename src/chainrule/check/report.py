@@ -1,4 +1,5 @@
-"""Reports of a check: text for people (colour on a terminal), Markdown, JSON; class summaries."""
+"""Reports of a check: text for people (colour on a terminal), Markdown, JSON; class summaries
+and a plot of the class's error rate per step."""
 
 from __future__ import annotations
 
@@ -7,13 +8,23 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from chainrule.check.judge import CARRIED, CORRECT, MISSING, WRONG, Report
+from chainrule.check.judge import (
+    CARRIED,
+    CARRIED_MEANING,
+    CORRECT,
+    MISSING,
+    STATUSES,
+    TOO_FEW_DECIMALS,
+    WRONG,
+    Report,
+)
 from chainrule.symbolic.printing import format_number
 
-__all__ = ["class_summary", "plural", "render_class", "render_report"]
+__all__ = ["class_summary", "error_rate_plot", "plural", "render_class", "render_report"]
 
-_MARKS = {CORRECT: "✓", CARRIED: "→", WRONG: "✗", MISSING: "·"}
-_COLOURS = {CORRECT: "green", CARRIED: "yellow", WRONG: "red", MISSING: "bright_black"}
+_MARKS = {CORRECT: "✓", CARRIED: "→", TOO_FEW_DECIMALS: "≈", WRONG: "✗", MISSING: "·"}
+_COLOURS = {CORRECT: "green", CARRIED: "yellow", TOO_FEW_DECIMALS: "yellow", WRONG: "red",
+            MISSING: "bright_black"}
 
 
 def plural(count: int, noun: str) -> str:
@@ -21,10 +32,10 @@ def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def _num(value: float | None, decimals: int) -> str:
-    if value is None:
-        return ""
-    return format_number(value, decimals + 1) if value == value else "nan"
+def _note(status: str, mistakes: Sequence[str]) -> str:
+    if status == WRONG:
+        return " or ".join(mistakes) if mistakes else "does not follow"
+    return status.replace("_", " ")
 
 
 def _text(report: Report, colour: bool) -> str:
@@ -43,19 +54,25 @@ def _text(report: Report, colour: bool) -> str:
         if colour:
             mark = click.style(mark, fg=_COLOURS[s.status], bold=s.status == WRONG)
         given = "" if s.given is None else format_number(s.given)
-        note = s.status if s.status != WRONG else (s.mistake or "wrong")
-        if s.status == WRONG and s.expected_from_your_values is not None:
-            note += f" (from your values: {_num(s.expected_from_your_values, report.decimals)})"
         expected = format_number(s.expected, report.decimals)
-        lines.append(f"  {s.name.ljust(width)}  {mark} {given:>10} {expected:>10}  {note}")
-        if s.status == WRONG and s.message:
+        lines.append(f"  {s.name.ljust(width)}  {mark} {given:>10} {expected:>10}  "
+                     f"{_note(s.status, s.mistakes)}")
+        if s.status != CORRECT and s.message and s.message not in ("not answered",):
             lines.append(f"  {'':{width}}      {s.message}")
+        if s.status == MISSING and s.expected_from_your_values not in (None, s.expected):
+            shown = format_number(s.expected_from_your_values, report.decimals)
+            lines.append(f"  {'':{width}}      from your values it would be {shown}")
+        if s.status in (WRONG, TOO_FEW_DECIMALS) and s.hint:
+            lines.append(f"  {'':{width}}      {s.hint}")
     score = report.score
     lines.append(
         f"Score {format_number(score['points'])}/{score['max']} ({score['percent']}%): "
-        f"{score['correct']} correct, {score['carried']} carried, {score['wrong']} wrong, "
+        f"{score['correct']} correct, {score['carried']} carried, "
+        f"{score['too_few_decimals']} with too few decimals, {score['wrong']} wrong, "
         f"{score['missing']} missing. First error: {report.first_error or 'none'}."
     )
+    if score["carried"]:
+        lines.append(CARRIED_MEANING[0].upper() + CARRIED_MEANING[1:])
     return "\n".join(lines) + "\n"
 
 
@@ -67,37 +84,52 @@ def render_report(report: Report, fmt: str, colour: bool = False) -> str:
         from chainrule.render.environment import render
 
         return render("md/check.md.j2", {"report": report, "score": report.score,
-                                         "marks": _MARKS})
+                                         "marks": _MARKS, "carried_means": CARRIED_MEANING,
+                                         "note": _note})
     return _text(report, colour)
 
 
 def class_summary(reports: Sequence[Report],
                   unknown_columns: Sequence[str] = ()) -> dict[str, Any]:
-    """Per-student scores and the class's most common mistakes and first errors; the columns
-    that name no step and each student's cells that could not be read are reported too."""
-    mistakes: Counter[str] = Counter()
+    """Per-student scores; per mistake, how many students made it and at which steps; the
+    steps most often wrong; each step's counts of every verdict. The columns that name no
+    step and each student's cells that could not be read are reported too."""
     first: Counter[str] = Counter()
-    wrong_steps: Counter[str] = Counter()
+    per_mistake: dict[str, dict[str, Any]] = {}
+    per_step: dict[str, Counter[str]] = {}
     students = []
     for r in reports:
         for s in r.steps:
-            if s.status == WRONG:
-                wrong_steps[s.name] += 1
-                if s.mistake:
-                    mistakes[s.mistake] += 1
+            per_step.setdefault(s.name, Counter())[s.status] += 1
+            for m in s.mistakes[:1]:
+                entry = per_mistake.setdefault(m, {"students": set(), "steps": Counter()})
+                entry["students"].add(r.student)
+                entry["steps"][s.name] += 1
         if r.first_error:
             first[r.first_error] += 1
         students.append({"student": r.student, "score": r.score, "first_error": r.first_error,
                          "mistakes": sorted({s.mistake for s in r.steps if s.mistake}),
                          "input_errors": list(r.errors)})
+    mistakes = sorted(
+        ({"mistake": m, "students": len(e["students"]), "steps": e["steps"].most_common()}
+         for m, e in per_mistake.items()),
+        key=lambda e: (-e["students"], e["mistake"]))
+    n = len(reports)
+    steps = [{"step": name, **{k: c[k] for k in STATUSES},
+              "error_rate": round((c[WRONG] + c[TOO_FEW_DECIMALS]) / n, 4) if n else 0.0}
+             for name, c in per_step.items()]
+    most_wrong = sorted((s for s in steps if s[WRONG] + s[TOO_FEW_DECIMALS]),
+                        key=lambda s: -(s[WRONG] + s[TOO_FEW_DECIMALS]))[:10]
     return {
         "problem": reports[0].problem_id if reports else None,
         "students": students,
         "unknown_columns": list(unknown_columns),
         "unreadable_cells": sum(len(r.errors) for r in reports),
-        "common_mistakes": mistakes.most_common(),
+        "mistakes": mistakes,
+        "most_wrong_steps": [{"step": s["step"], "students": s[WRONG] + s[TOO_FEW_DECIMALS]}
+                             for s in most_wrong],
         "common_first_errors": first.most_common(),
-        "most_missed_steps": wrong_steps.most_common(10),
+        "steps": steps,
     }
 
 
@@ -122,10 +154,52 @@ def render_class(summary: dict[str, Any], fmt: str) -> str:
     if summary["unreadable_cells"] or summary["unknown_columns"]:
         lines.append(f"Not read: {plural(len(summary['unknown_columns']), 'unknown column')}, "
                      f"{plural(summary['unreadable_cells'], 'unreadable cell')}.")
-    lines.append("Most common mistakes:")
-    for mistake, count in summary["common_mistakes"] or [("none", 0)]:
-        lines.append(f"  {count:>4}  {mistake}")
+    lines.append("Mistakes (students, at which steps):")
+    for m in summary["mistakes"] or [{"mistake": "none", "students": 0, "steps": []}]:
+        where = ", ".join(f"{step} ({count})" for step, count in m["steps"])
+        lines.append(f"  {m['students']:>4}  {m['mistake']}" + (f": {where}" if where else ""))
+    lines.append("Steps most often wrong (students):")
+    for s in summary["most_wrong_steps"] or [{"step": "none", "students": 0}]:
+        lines.append(f"  {s['students']:>4}  {s['step']}")
     lines.append("Most common first errors:")
     for step, count in summary["common_first_errors"] or [("none", 0)]:
         lines.append(f"  {count:>4}  {step}")
     return "\n".join(lines) + "\n"
+
+
+def error_rate_plot(summaries: Sequence[dict[str, Any]]) -> bytes:
+    """A PNG bar chart per problem: for every step, in the problem's order, the share of
+    students wrong, with too few decimals, carried and missing (stacked)."""
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
+    widest = max((len(s["steps"]) for s in summaries), default=1)
+    fig = Figure(figsize=(max(6.0, 0.32 * widest + 2), 3.6 * max(len(summaries), 1) + 0.6),
+                 dpi=110)
+    axes = fig.subplots(max(len(summaries), 1), 1, squeeze=False)[:, 0]
+    for ax, summary in zip(axes, summaries, strict=False):
+        steps = summary["steps"]
+        n = max(len(summary["students"]), 1)
+        bottom = [0.0] * len(steps)
+        for status, colour, label in ((WRONG, "#c0392b", "wrong"),
+                                      (TOO_FEW_DECIMALS, "#e67e22", "too few decimals"),
+                                      (CARRIED, "#f1c40f", "carried"),
+                                      (MISSING, "#bdc3c7", "missing")):
+            heights = [s[status] / n for s in steps]
+            ax.bar(range(len(steps)), heights, bottom=bottom, color=colour, label=label)
+            bottom = [b + h for b, h in zip(bottom, heights, strict=True)]
+        ax.set_xticks(range(len(steps)), [s["step"] for s in steps], rotation=60, ha="right",
+                      fontsize=8)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("share of students")
+        count = plural(len(summary["students"]), "student")
+        ax.set_title(f"Problem {summary['problem']}: {count}, error rate per step", fontsize=10)
+        ax.legend(fontsize=8, loc="upper left")
+    fig.tight_layout()
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", metadata={"Software": None})
+    return buffer.getvalue()

@@ -26,10 +26,16 @@ __all__ = ["check"]
 @click.option("--interactive", is_flag=True, help="Ask for each step in order and judge it.")
 @click.option("--carried-credit", type=click.FloatRange(0, 1), default=1.0, show_default=True,
               help="Points for a step that follows from the student's own earlier values.")
+@click.option("--decimals-credit", type=click.FloatRange(0, 1), default=0.5, show_default=True,
+              help="Share of a step's points for a right value written with too few decimals.")
+@click.option("--plot", "plot_path", default=None, type=click.Path(dir_okay=False),
+              help="With --batch: write the error rate of every step as a PNG bar chart.")
+@click.option("--force", is_flag=True, help="With --plot: replace a plot chainrule wrote.")
 @reports_errors
 def check(
     problem_source: str, answers: str | None, problem_id: str | None, fmt: str, batch: bool,
-    interactive: bool, carried_credit: float,
+    interactive: bool, carried_credit: float, decimals_credit: float, plot_path: str | None,
+    force: bool,
 ) -> None:
     """Check a hand calculation: where it first went wrong, what followed, what the slip was.
 
@@ -42,6 +48,7 @@ def check(
       chainrule check output/exam/key.json answers.yaml --problem bp-MA9G83FA
       chainrule check bp-00000C1S class.csv --batch --format md
       chainrule check output/exam attempts.csv --batch
+      chainrule check bp-00000C1S class.csv --batch --plot errors.png
 
     With --batch, a 'problem' column names each row's problem: looked up in PROBLEM when it
     is a key.json or a set folder, otherwise regenerated from its ID; an empty cell means
@@ -49,31 +56,49 @@ def check(
     """
     from chainrule import api
 
+    if plot_path and not batch:
+        raise ChainruleError("--plot needs --batch (it draws the class's error rate per step)")
+    if plot_path:
+        from chainrule.io.outputs import check_file
+
+        check_file(plot_path, force=force)  # before any work
+    credits = {"carried_credit": carried_credit, "decimals_credit": decimals_credit}
     if batch and answers is not None:
         from chainrule.check.batch import class_problems
 
         named = class_problems(answers)
         if named is not None:
-            _batch_by_problem(problem_source, problem_id, answers, named, carried_credit, fmt)
+            _batch_by_problem(problem_source, problem_id, answers, named, credits, fmt,
+                              plot_path, force)
             return
     problem = api.load_problem(problem_source, problem_id)
     if interactive:
-        _interactive(problem, carried_credit, fmt)
+        _interactive(problem, credits, fmt)
         return
     if answers is None:
         raise ChainruleError("give an ANSWERS file (or --interactive)")
     if batch:
         from chainrule.check.report import render_class
 
-        summary = problem.check_class(answers, carried_credit=carried_credit)
+        summary = problem.check_class(answers, **credits)
+        _plot(plot_path, [summary], force)
         click.echo(render_class(summary, fmt), nl=False)
         return
-    report = problem.check(answers, carried_credit=carried_credit)
+    report = problem.check(answers, **credits)
     colour = sys.stdout.isatty() and fmt == "text"
     click.echo(report.render(fmt, colour=colour), nl=False)
 
 
-def _interactive(problem: Any, carried_credit: float, fmt: str) -> None:
+def _plot(path: str | None, summaries: list[dict[str, Any]], force: bool) -> None:
+    """The class's error rate per step as a PNG, through the one writer."""
+    if path:
+        from chainrule.check.report import error_rate_plot
+        from chainrule.io.outputs import write_file
+
+        write_file(path, error_rate_plot(summaries), force=force)
+
+
+def _interactive(problem: Any, credits: dict[str, float], fmt: str) -> None:
     answers: dict[str, str] = {}
     click.echo(f"Problem {problem.id}: enter each value (empty to skip, q to stop).")
     for name in problem.asked:
@@ -83,7 +108,7 @@ def _interactive(problem: Any, carried_credit: float, fmt: str) -> None:
             if text.lower() == "q" or not text:
                 break
             try:
-                report = problem.check({**answers, name: text}, carried_credit=carried_credit)
+                report = problem.check({**answers, name: text}, **credits)
             except ChainruleError as exc:
                 click.echo(f"  {exc}; try again (empty to skip, q to stop)")
                 continue
@@ -96,12 +121,16 @@ def _interactive(problem: Any, carried_credit: float, fmt: str) -> None:
             continue
         answers[name] = text
         step = next(s for s in report.steps if s.name == name)
-        click.echo(f"  {step.status}" + (f": {step.message}" if step.status == "wrong" else ""))
-    click.echo(problem.check(answers, carried_credit=carried_credit).render(fmt), nl=False)
+        click.echo(f"  {step.status}" + (f": {step.message}" if step.status != "correct"
+                                         else ""))
+        if step.status in ("wrong", "too_few_decimals") and step.hint:
+            click.echo(f"  {step.hint}")
+    click.echo(problem.check(answers, **credits).render(fmt), nl=False)
 
 
 def _batch_by_problem(source: str, problem_id: str | None, path: str, named: list[str],
-                      carried_credit: float, fmt: str) -> None:
+                      credits: dict[str, float], fmt: str, plot_path: str | None,
+                      force: bool) -> None:
     """A class CSV with a problem column: each problem's rows judged against it."""
     import json
     from pathlib import Path
@@ -119,7 +148,8 @@ def _batch_by_problem(source: str, problem_id: str | None, path: str, named: lis
             problem = api.load_problem(str(key), name)
         else:
             problem = api.load_problem(name)
-        summaries.append(problem.check_class(path, carried_credit=carried_credit, rows=name))
+        summaries.append(problem.check_class(path, rows=name, **credits))
+    _plot(plot_path, summaries, force)
     if fmt == "json":
         click.echo(json.dumps({"problems": summaries}, indent=2, ensure_ascii=False))
         return

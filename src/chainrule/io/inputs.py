@@ -357,6 +357,21 @@ def read_csv(path: str | Path, what: str = "CSV file",
 Row = tuple[str, object, int | None]
 
 
+def _as_written(value: object, line: str) -> object:
+    """A YAML number as the text it was written as (``0.570``, not ``0.57``), so that the
+    checker sees how many decimals a student wrote."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool) and ":" in line:
+        written = line.split(":", 1)[1].split("#", 1)[0].strip()
+        try:
+            from chainrule.io.numbers import parse_number
+
+            if parse_number(written) == value:
+                return written
+        except ValueError:
+            pass
+    return value
+
+
 def answer_rows(text: str, name: str) -> tuple[list[Row], str]:
     """(name, value, line) rows of an answers text, and its kind (yaml, json, csv, lines).
 
@@ -369,14 +384,20 @@ def answer_rows(text: str, name: str) -> tuple[list[Row], str]:
         data = parse_json(text, name).data
         if not isinstance(data, dict):
             raise InputError("expected a JSON object of step names to values", file=name)
-        return [(str(k), v, None) for k, v in data.items()], "json"
+        written = json.loads(text, parse_float=str, parse_int=str)  # "0.570" as written
+        return [(str(k), written[k], None) for k in data], "json"
     if suffix in (".yaml", ".yml"):
         yf = parse_yaml(text, name, aliases=False)
         if yf.data is None:
             return [], "yaml"
         if not isinstance(yf.data, dict):
             raise InputError("expected a mapping of step names to values", file=name)
-        return [(str(k), v, yf.lines.get((str(k),))) for k, v in yf.data.items()], "yaml"
+        source = text.splitlines()
+        rows_: list[Row] = []
+        for k, v in yf.data.items():
+            line = yf.lines.get((str(k),))
+            rows_.append((str(k), _as_written(v, source[line - 1] if line else ""), line))
+        return rows_, "yaml"
     if suffix == ".csv":
         rows: list[Row] = []
         for line_no, row in parse_csv(text, name).rows:

@@ -38,7 +38,7 @@ __all__ = [
 
 MAX_ANSWERS = 200
 MAX_ANSWER_CHARS = 1000
-_REPLY_KEYS = ("expected", "exact", "expected_from_your_values")
+_REPLY_KEYS = ("expected", "exact", "expected_from_your_values", "hint", "implied")
 
 
 @dataclass(frozen=True)
