@@ -322,3 +322,46 @@ def test_problem_set_reads_back_its_folder(tmp_path):
         chainrule.problem_set(folder)
     with pytest.raises(chainrule.InputError, match="read as it is"):
         chainrule.problem_set(folder, seed=3)
+
+
+ODD_CALLS = {
+    "family not a name": lambda: chainrule.problem(5),
+    "seed as text": lambda: chainrule.problem("backprop", seed="7"),
+    "fractional decimals": lambda: chainrule.problem("backprop", decimals=2.5),
+    "givens not a mapping": lambda: chainrule.problem_from_givens(42),
+    "givens key not a name": lambda: chainrule.problem_from_givens({1: 2}),
+    "givens value a mapping": lambda: chainrule.problem_from_givens({"y": {"a": 1}}),
+    "ID not text": lambda: chainrule.problem_from_id(5),
+    "derive a number": lambda: chainrule.derive(5),
+    "loss parameter as text": lambda: chainrule.derive("huber", delta="x"),
+    "spec not a mapping": lambda: chainrule.problem_set(5),
+    "versions as text": lambda: chainrule.problem_set({"problems": ["forward"]}, versions="2"),
+    "epochs as text": lambda: chainrule.train(epochs="5"),
+    "compare a number": lambda: chainrule.train(compare=5, epochs=2),
+    "dataset a number": lambda: chainrule.train(data=5, epochs=2),
+    "answers a number": lambda: chainrule.problem_from_givens(NOTES).check(5),
+    "answer a list": lambda: chainrule.problem_from_givens(NOTES).check({"z1": [1]}),
+    "walkthrough format": lambda: chainrule.problem_from_givens(NOTES).walkthrough("html"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(ODD_CALLS))
+def test_odd_arguments_are_input_errors_in_one_line(name):
+    with pytest.raises(chainrule.InputError) as caught:
+        ODD_CALLS[name]()
+    assert "\n" not in str(caught.value) and str(caught.value)
+
+
+@pytest.mark.slow
+def test_to_pdf_compiles_every_document(tmp_path):
+    from chainrule.render.pdf import TexNotFoundError
+
+    s = chainrule.problem_set(SPEC)
+    try:
+        pdfs = s.to_pdf(tmp_path / "pdf")
+    except TexNotFoundError:
+        pytest.skip("no TeX installed")
+    assert sorted(p.name for p in pdfs) == ["key.pdf", "questions-A.pdf", "questions-B.pdf",
+                                           "solutions-A.pdf", "solutions-B.pdf"]
+    assert all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
+    assert s.folder == tmp_path / "pdf" and (s.folder / "key.json").is_file()

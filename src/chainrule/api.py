@@ -507,11 +507,12 @@ class Problem:
     @_input_errors
     def walkthrough(self, format: str = "md", *, iterations: int = 1,
                     templates: PathLike | None = None) -> str:
-        """A network problem's worked example in the notes' style (md, tex or json)."""
+        """The worked example: the notes' full walkthrough for a backpropagation problem
+        (md, tex or json), the question and worked solution for any other family."""
         from chainrule.render.walkthrough import render_walkthrough
 
-        if self._problem.trace is None or "network" not in self._problem.trace.meta:
-            raise InputError(f"problem {self.id}: a walkthrough needs a network problem")
+        if format not in ("md", "tex", "json"):
+            raise InputError(f"format '{format}': expected md, tex or json")
         return render_walkthrough(self._problem, format, iterations=iterations,
                                   templates_dir=None if templates is None else str(templates))
 
@@ -1229,12 +1230,21 @@ def train(
         options["convention"] = convention
     if eps_placement is not None:
         options["eps_placement"] = eps_placement
+    _whole("epochs", epochs, 1, 10_000_000)
+    _whole("seed", seed, 0, 2**32 - 1)
+    for name_, value in (("samples", samples), ("batch_size", batch_size)):
+        if value is not None:
+            _whole(name_, value, 1 if name_ == "batch_size" else 2, 1_000_000)
     if compare is None:
         optimizers: tuple[str, ...] = (optimizer,)
     elif isinstance(compare, str):
         optimizers = tuple(compare.split(","))
-    else:
+    elif isinstance(compare, Sequence) and all(isinstance(o, str) for o in compare):
         optimizers = tuple(compare)
+    else:
+        raise InputError("compare: expected optimizer names, like ['gd', 'adam']")
+    if not isinstance(optimizer, str) or not isinstance(data, (str, Path)):
+        raise InputError("data and optimizer: expected names (or a CSV file for data)")
     spec = SessionSpec(
         data=str(data), label=label, samples=samples, noise=noise, net=net, hidden=hidden,
         output=output, loss=loss, loss_params=dict(loss_params or {}), optimizers=optimizers,
