@@ -365,3 +365,10 @@ def test_to_pdf_compiles_every_document(tmp_path):
                                            "solutions-A.pdf", "solutions-B.pdf"]
     assert all(p.read_bytes()[:5] == b"%PDF-" for p in pdfs)
     assert s.folder == tmp_path / "pdf" and (s.folder / "key.json").is_file()
+
+
+def test_check_report_html_escapes_what_it_shows():
+    p = chainrule.problem_from_givens(NOTES)
+    html = p.check({"z1": 0.3, "a1": 0.9}, student="<script>x</script>")._repr_html_()
+    assert "<script>" not in html and "&lt;script&gt;" in html
+    assert html.count("<tr") == len(p.asked) + 1

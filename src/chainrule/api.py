@@ -747,8 +747,8 @@ def load_problem(source: PathLike, problem_id: str | None = None) -> Problem:
 
 # --- checking --------------------------------------------------------------------------------
 
-_HTML_COLOURS = {"correct": "#d9f2d9", "carried": "#fff3c4", "wrong": "#f9d0d0",
-                 "missing": "#eeeeee"}
+_HTML_COLOURS = {"correct": "#d9f2d9", "carried": "#fff3c4", "too_few_decimals": "#fde2c4",
+                 "wrong": "#f9d0d0", "missing": "#eeeeee"}
 
 
 class CheckReport:
@@ -784,7 +784,7 @@ class CheckReport:
 
     @property
     def verdicts(self) -> dict[str, str]:
-        """Step name -> correct, carried, wrong or missing."""
+        """Step name -> its verdict: correct, carried, too_few_decimals, wrong or missing."""
         return {s.name: s.status for s in self._report.steps}
 
     @property
@@ -820,12 +820,16 @@ class CheckReport:
         rows = []
         for s in self._report.steps:
             given = "" if s.given is None else format_number(s.given)
-            note = s.message if s.status != "correct" else ""
+            note = escape(s.message) if s.status != "correct" else ""
+            hint = getattr(s, "hint", "")
+            if hint and s.status != "correct":
+                note += f"<br><small>{escape(hint)}</small>"
             rows.append(
                 f'<tr style="background:{_HTML_COLOURS.get(s.status, "#fff")}">'
-                f"<td><code>{escape(s.name)}</code></td><td>{escape(s.status)}</td>"
+                f"<td><code>{escape(s.name)}</code></td>"
+                f"<td>{escape(s.status.replace('_', ' '))}</td>"
                 f"<td>{escape(given)}</td><td>{escape(format_number(s.expected, d))}</td>"
-                f"<td>{escape(note)}</td></tr>"
+                f"<td>{note}</td></tr>"
             )
         score = self.score
         errors = "".join(f"<li>{escape(e)}</li>" for e in self._report.errors)
