@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 import chainrule
+import chainrule.api
 from chainrule.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -298,6 +299,13 @@ def test_public_names_have_docstrings_and_hints():
         assert obj.__doc__, name
         if inspect.isfunction(obj):
             assert "return" in obj.__annotations__, name
+        if inspect.isclass(obj):
+            for attr, value in vars(obj).items():
+                if attr.startswith("_") or not (callable(value) or isinstance(value, property)):
+                    continue
+                function = value.fget if isinstance(value, property) else value
+                assert function.__doc__, f"{name}.{attr}"
+                assert "return" in function.__annotations__, f"{name}.{attr}"
     for name in ("derive", "problem", "problem_from_id", "problem_from_givens",
                  "problem_set", "train", "Problem", "ProblemSet", "CheckReport",
                  "TrainingRun"):
