@@ -519,26 +519,27 @@ class Problem:
     @_input_errors
     def check(
         self,
-        answers: Mapping[str, float | str] | PathLike,
+        answers: Mapping[str, Any] | PathLike,
         *,
         student: str | None = None,
         carried_credit: float = 1.0,
         decimals_credit: float = 0.5,
     ) -> CheckReport:
-        """Judge a student's answers (a mapping of step names to numbers or strings, or an
-        answers file) step by step: correct, carried forward, wrong (with the slip) or
-        missing."""
+        """Judge a student's answers (a mapping of step names to numbers, formula strings or
+        ``{"formula": ..., "value": ...}``, or an answers file) step by step: correct,
+        carried forward, wrong (with the slip) or missing."""
         from chainrule.check.answers import parse_answers, read_answers
         from chainrule.check.judge import judge
 
         valid, outputs = self._answer_names()
+        tex_names = self._problem.trace.tex_names if self._problem.trace is not None else {}
         if isinstance(answers, (str, Path)):
-            sheet = read_answers(answers, valid, outputs)
+            sheet = read_answers(answers, valid, outputs, tex_names)
             if not sheet.answers:
                 raise InputError("; ".join(sheet.errors[:3]) or f"{answers}: no answers")
         elif isinstance(answers, Mapping):
             sheet = parse_answers([(str(k), v, None) for k, v in answers.items()], valid,
-                                  outputs, "answers")
+                                  outputs, "answers", tex_names)
             if sheet.errors and not sheet.answers:
                 raise InputError("; ".join(sheet.errors[:3]))
         else:
@@ -563,7 +564,8 @@ class Problem:
         from chainrule.check.report import class_summary
 
         valid, outputs = self._answer_names()
-        sheets = read_class(path, valid, outputs, problem=rows)
+        tex_names = self._problem.trace.tex_names if self._problem.trace is not None else {}
+        sheets = read_class(path, valid, outputs, problem=rows, tex_names=tex_names)
         return class_summary([judge(self._problem, s, carried_credit=carried_credit,
                                     decimals_credit=decimals_credit) for s in sheets],
                              unknown_columns(path, valid, outputs))

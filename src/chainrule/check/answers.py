@@ -2,34 +2,50 @@
 
 Names are matched to the problem's step names, accepting common spellings (``w_{13}``,
 ``w_13``, ``dL/dw13``, ``a3`` for ``yhat``, ``sigma'(z1)`` for ``fprime1``). Numbers are read
-by :func:`chainrule.io.numbers.parse_number` (never eval). Every problem is reported with its
-file, line and name; unknown names get the closest valid name.
+by :func:`chainrule.io.numbers.parse_number` (never eval); a right-hand side that is not a
+number is a formula, read by :func:`chainrule.formulas.read_formula` over the same names. A step
+may carry both: ``delta1 = w13*delta3*fprime1 = -0.046`` or ``{formula: ..., value: ...}``.
+Every problem is reported with its file, line and name; unknown names get the closest valid
+name.
 """
 
 from __future__ import annotations
 
 import difflib
+import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from chainrule.errors import InputError
+from chainrule.formulas import FormulaError, Reading, Vocabulary, read_formula
 from chainrule.io.inputs import read_answer_rows
 from chainrule.io.numbers import parse_number
 
-__all__ = ["Answer", "AnswerSheet", "canonical_name", "parse_answers", "read_answers",
-           "suggestion"]
+__all__ = [
+    "Answer",
+    "AnswerSheet",
+    "canonical_name",
+    "parse_answers",
+    "read_answers",
+    "read_value",
+    "suggestion",
+    "vocabulary",
+]
 
 MAX_BYTES = 2_000_000
 
 
 @dataclass(frozen=True)
 class Answer:
+    """One step's answer: a number, a formula (as read), or both."""
+
     name: str
-    value: float
+    value: float | None
     text: str
     line: int | None
+    formula: Reading | None = None
 
 
 @dataclass
@@ -100,15 +116,88 @@ def _strip_index(t: str) -> str:
     return t
 
 
+def vocabulary(
+    valid: Sequence[str], output_neurons: dict[str, str],
+    tex_names: Mapping[str, str] | None = None,
+) -> Vocabulary:
+    """The names a formula answer may use, spelled as numbers' names may be."""
+    return Vocabulary.of(valid, tex_names,
+                         lambda raw: canonical_name(raw, valid, output_neurons))
+
+
+def _is_number(text: str) -> bool:
+    try:
+        parse_number(text)
+    except ValueError:
+        return False
+    return True
+
+
+def read_value(
+    value: object, vocab: Vocabulary
+) -> tuple[float | None, Reading | None]:
+    """A right-hand side as (number, formula): ``0.3``, ``w13*a1``, ``w13*a1 = 0.3`` (work
+    between = signs is skipped), or a mapping ``{formula: ..., value: ...}``."""
+    if isinstance(value, dict):
+        unknown = set(map(str, value)) - {"formula", "value"}
+        if unknown or not value:
+            raise ValueError("expected {formula: ..., value: ...}")
+        formula = value.get("formula")
+        number = parse_number(value["value"]) if value.get("value") is not None else None
+        if formula is None:
+            return number, None
+        if not isinstance(formula, str):
+            raise ValueError("the formula must be text")
+        return number, _formula(formula, vocab)
+    if not isinstance(value, str):
+        return parse_number(value), None
+    parts = [p.strip() for p in value.split("=")]
+    if len(parts) == 1:
+        if _is_number(parts[0]):
+            return parse_number(parts[0]), None
+        reading = _formula(parts[0], vocab)
+        if reading.expr.free_symbols:
+            return None, reading
+        return _arithmetic(reading), None
+    number = parse_number(parts[-1])
+    if _is_number(parts[0]):
+        return number, None
+    reading = _formula(parts[0], vocab)
+    return number, (reading if reading.expr.free_symbols else None)
+
+
+def _formula(text: str, vocab: Vocabulary) -> Reading:
+    try:
+        return read_formula(text, vocab)
+    except FormulaError as exc:
+        raise ValueError(f"'{_clip(text)}' is not a number or a formula: {exc}") from None
+
+
+def _clip(text: str) -> str:
+    text = text.strip()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _arithmetic(reading: Reading) -> float:
+    """A formula without names (``0.2*1 + 0.1``) is the number it works out to."""
+    try:
+        value = float(reading.expr.evalf(30))
+    except (TypeError, ValueError):
+        raise ValueError(f"'{reading.source}' is not a number") from None
+    return parse_number(value)
+
+
 def parse_answers(
     rows: Iterable[tuple[str, object, int | None]],
     valid: Sequence[str],
     output_neurons: dict[str, str],
     path: str,
+    tex_names: Mapping[str, str] | None = None,
 ) -> AnswerSheet:
-    """Match names and read numbers; problems are collected, one line each."""
+    """Match names and read numbers and formulas; problems are collected, one line each."""
     answers: dict[str, Answer] = {}
     errors: list[str] = []
+    vocab = vocabulary(valid, output_neurons, tex_names)
     for raw, value, line in rows:
         where = f"{path}: line {line}: " if line else f"{path}: "
         name = canonical_name(str(raw), valid, output_neurons)
@@ -117,7 +206,7 @@ def parse_answers(
             errors.append(f"{where}unknown step '{raw}'{hint}")
             continue
         try:
-            number = parse_number(value)
+            number, formula = read_value(value, vocab)
         except ValueError as exc:
             errors.append(f"{where}{name}: {exc}")
             continue
@@ -125,7 +214,8 @@ def parse_answers(
             first = answers[name].line
             also = f" (also on line {first})" if first else ""
             raise InputError(f"{name} is given twice{also}", file=path, line=line, field=str(raw))
-        answers[name] = Answer(name, number, str(value).strip(), line)
+        text = value if isinstance(value, str) else json.dumps(value, default=str)
+        answers[name] = Answer(name, number, str(text).strip(), line, formula)
     return AnswerSheet(answers, errors)
 
 
@@ -141,11 +231,12 @@ def suggestion(raw: str, valid: Sequence[str]) -> str:
 
 
 def read_answers(
-    path: str | Path, valid: Sequence[str], output_neurons: dict[str, str]
+    path: str | Path, valid: Sequence[str], output_neurons: dict[str, str],
+    tex_names: Mapping[str, str] | None = None,
 ) -> AnswerSheet:
     """Read a student's answers file (YAML, JSON, CSV or name = value lines)."""
     name = str(path)
     rows, _ = read_answer_rows(path, MAX_BYTES)
     if not rows:
         raise InputError("has no answers", file=name)
-    return parse_answers(rows, valid, output_neurons, name)
+    return parse_answers(rows, valid, output_neurons, name, tex_names)

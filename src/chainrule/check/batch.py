@@ -6,6 +6,7 @@ is then checked against the problem it names.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from chainrule.check.answers import AnswerSheet, canonical_name, parse_answers, suggestion
@@ -90,11 +91,12 @@ def unknown_columns(
 
 def read_class(
     path: str | Path, valid: list[str], output_neurons: dict[str, str],
-    problem: str | None = None,
+    problem: str | None = None, tex_names: Mapping[str, str] | None = None,
 ) -> list[AnswerSheet]:
     """One sheet per row; the first column names the student. With a ``problem`` column,
     only the rows naming ``problem`` are read. A cell that is not a number is an error of its
-    student's sheet; columns that name no step are left to :func:`unknown_columns`."""
+    student's sheet; columns that name no step are left to :func:`unknown_columns`. A cell may
+    hold a formula (quoted where it holds commas); a bad cell is an error of that cell only."""
     name = str(path)
     header, body = _table(path)
     index = _problem_index(header)
@@ -110,7 +112,7 @@ def read_class(
         seen.add(student)
         cells = [(h, c, line_no) for h, c, ok in zip(header, row, known, strict=True)
                  if ok and c.strip()]
-        sheet = parse_answers(cells, valid, output_neurons, name)
+        sheet = parse_answers(cells, valid, output_neurons, name, tex_names)
         sheet.student = student
         sheets.append(sheet)
     return sheets

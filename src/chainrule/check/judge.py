@@ -31,6 +31,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from chainrule.check.answers import AnswerSheet
+from chainrule.check.formula import FormulaVerdict, judge_formula
 from chainrule.check.mistakes import equation_text, mistake_values, symbol_text
 from chainrule.check.notation import tex_to_text
 from chainrule.io.numbers import parse_number
@@ -81,8 +82,10 @@ class StepResult:
     implied: dict[str, float] = field(default_factory=dict)
     degenerate_from: str | None = None
     label: str = ""
+    formula: FormulaVerdict | None = None
 
     def as_json(self) -> dict[str, Any]:
+        extra = {"formula": self.formula.as_json()} if self.formula is not None else {}
         return {
             "name": self.name,
             "status": self.status,
@@ -97,6 +100,7 @@ class StepResult:
             "points": self.points,
             "implied": dict(self.implied),
             "degenerate_from": self.degenerate_from,
+            **extra,
         }
 
 
@@ -206,7 +210,34 @@ def judge(
                 result.message = "not answered"
                 results[name] = result
             continue
+        verdict = None
+        if answer.formula is None and problem.derivation and name in problem.formula_key:
+            result = StepResult(name, WRONG, answer.value, right, problem.exact[name],
+                                expected_from_your_values=fresh_rounded, implied=used,
+                                message="This step asks for a formula, not a number.")
+            own[name], texts[name], ok[name] = fresh_rounded, format_rounded(fresh_rounded, d), False
+            taint[name] = inherited
+            results[name] = result
+            continue
+        if answer.formula is not None:
+            verdict = judge_formula(problem, name, answer.formula, own)
+            if answer.value is None:  # a formula alone: its value on the student's numbers
+                mine = verdict.own_value
+                value = _round(mine if mine is not None and math.isfinite(mine) else fresh, d)
+                good = verdict.correct
+                result = StepResult(name, CORRECT if good else WRONG, None, right,
+                                    problem.exact[name], expected_from_your_values=value,
+                                    mistake=verdict.mistake,
+                                    mistakes=[verdict.mistake] if verdict.mistake else [],
+                                    message=verdict.message, points=1.0 if good else 0.0,
+                                    implied=used, formula=verdict)
+                own[name], texts[name] = value, format_rounded(value, d)
+                ok[name] = good and (inputs_ok or any(_near(value, t, u) for t in targets))
+                taint[name] = None if ok[name] else inherited
+                results[name] = result
+                continue
         v = answer.value
+        assert v is not None
         basis = None
         result = StepResult(name, WRONG, v, right, problem.exact[name],
                             expected_from_your_values=fresh_rounded, implied=used)
@@ -237,6 +268,14 @@ def judge(
             result.degenerate_from = inherited
             result.message += (f"; but it builds on {symbol_text(trace, inherited)} = "
                                f"{texts[inherited]}, a trivial value: no carried credit")
+        if verdict is not None:  # a formula and a number: both must hold
+            result.formula = verdict
+            if not verdict.correct:
+                result.status, result.points = WRONG, 0.0
+                result.mistake = verdict.mistake or result.mistake
+                if verdict.mistake and verdict.mistake not in result.mistakes:
+                    result.mistakes = [verdict.mistake, *result.mistakes]
+                result.message = f"Formula: {verdict.message} Number: {result.message}"
         own[name] = v
         texts[name] = format_number(v)
         ok[name] = result.status == CORRECT

@@ -54,9 +54,14 @@ def _text(report: Report, colour: bool) -> str:
         if colour:
             mark = click.style(mark, fg=_COLOURS[s.status], bold=s.status == WRONG)
         given = "" if s.given is None else format_number(s.given)
+        if s.given is None and s.formula is not None:
+            given = "formula"
         expected = format_number(s.expected, report.decimals)
         lines.append(f"  {s.name.ljust(width)}  {mark} {given:>10} {expected:>10}  "
                      f"{_note(s.status, s.mistakes)}")
+        if s.formula is not None:
+            lines.append(f"  {'':{width}}      as read: {s.formula.reading.text}")
+            lines.extend(f"  {'':{width}}      note: {n}" for n in s.formula.reading.notes)
         if s.status != CORRECT and s.message and s.message not in ("not answered",):
             lines.append(f"  {'':{width}}      {s.message}")
         if s.status == MISSING and s.expected_from_your_values not in (None, s.expected):

@@ -40,7 +40,9 @@ def check(
     """Check a hand calculation: where it first went wrong, what followed, what the slip was.
 
     PROBLEM is a problem JSON (from walkthrough or generate), a key.json with --problem ID, a
-    givens YAML file, or a problem ID. ANSWERS is YAML, JSON, CSV, or 'name = value' lines.
+    givens YAML file, or a problem ID. ANSWERS is YAML, JSON, CSV, or 'name = value' lines;
+    a value may be a formula ('delta1 = w13*delta3*a1*(1-a1)'), or both
+    ('delta1 = w13*delta3*fprime1 = -0.046'; {formula: ..., value: ...} in YAML/JSON).
 
     \b
     Examples:
@@ -121,6 +123,10 @@ def _interactive(problem: Any, credits: dict[str, float], fmt: str) -> None:
             continue
         answers[name] = text
         step = next(s for s in report.steps if s.name == name)
+        if step.formula is not None:
+            click.echo(f"  read as: {step.formula.reading.text}")
+            for note in step.formula.reading.notes:
+                click.echo(f"  note: {note}")
         click.echo(f"  {step.status}" + (f": {step.message}" if step.status != "correct"
                                          else ""))
         if step.status in ("wrong", "too_few_decimals") and step.hint:

@@ -85,6 +85,9 @@ class Node:
     inner_text: str = ""                # a group without its parentheses
     inner_tex: str = ""
     notes: tuple[str, ...] = field(default=())
+    pos: int = 0                        # where it starts in the source
+    tail: str = ""                      # the rule of a product's last factor
+    tail_pos: int = 0
 
 
 @cache
@@ -183,7 +186,9 @@ class _Reader:
             rule = str(sub.data)
             src = self.source[sub.meta.start_pos:sub.meta.end_pos] if not sub.meta.empty else ""
             node = getattr(self, "rule_" + rule)(children, sub.meta)
-            done[id(sub)] = replace(node, src=src) if isinstance(node, Node) else node
+            if isinstance(node, Node):
+                node = replace(node, src=src, pos=sub.meta.start_pos if not sub.meta.empty else 0)
+            done[id(sub)] = node
         return done[id(tree)]
 
     def _error(self, message: str, meta: Any) -> FormulaError:
@@ -332,7 +337,8 @@ class _Reader:
         digit = _starts_with_digit(right_text)
         text = f"{left_text} · {right_text}" if digit else f"{left_text} {right_text}"
         tex = rf"{left_tex} \cdot {right_tex}" if digit else f"{left_tex} {right_tex}"
-        return Node(expr, text, tex, _MUL, notes=self._notes(a, b))
+        return Node(expr, text, tex, _MUL, notes=self._notes(a, b), tail=b.tail or b.op,
+                    tail_pos=b.tail_pos if b.tail else b.pos)
 
     def rule_mul(self, children: list[Any], meta: Any) -> Node:
         a, b = self._value(children[0], meta), self._value(children[2], meta)
@@ -368,10 +374,12 @@ class _Reader:
         if b.func is not None:
             return replace(b, coef=a if b.coef is None else self._product(a, b.coef, False))
         node = self._product(a, b, False)
-        if a.op == "name" and b.op == "group":
-            src = self.source[meta.start_pos:meta.end_pos]
-            note = (f"'{src}' is read as the product {a.text} · {b.text}: {a.text} is not "
-                    f"a function")
+        start = a.pos if a.op == "name" else a.tail_pos if a.tail == "name" else None
+        if start is not None and b.op == "group" and b.pos and not self.source[
+                b.pos - 1].isspace():
+            word = a.text if a.op == "name" else a.text.rsplit(" ", 1)[-1]
+            note = (f"'{self.source[start:b.pos + len(b.src)]}' is read as the product {word} · "
+                    f"{b.text}: {word} is not a function")
             node = replace(node, notes=(*node.notes, note))
         if a.op == "div" and a.src and not a.src.startswith(("(", "\\frac", "\\dfrac")):
             src = self.source[meta.start_pos:meta.end_pos]

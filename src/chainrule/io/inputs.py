@@ -418,8 +418,6 @@ def answer_rows(text: str, name: str) -> tuple[list[Row], str]:
                 break
         else:
             raise InputError("expected 'name = value'", file=name, line=line_no)
-        if "=" in value:  # 'z1 = 0.2*1 + 0.1 = 0.3': the value is the last part
-            value = value.rsplit("=", 1)[1]
         lines.append((key.strip(), value.strip(), line_no))
     return lines, "lines"
 
