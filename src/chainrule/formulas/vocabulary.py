@@ -93,6 +93,10 @@ CONSTANTS: dict[str, tuple[sp.Expr, str, str]] = {
 }
 
 
+#: Other spellings of given names: epsilon for eps, lr for eta.
+_ALIASES = {"epsilon": "eps", "eps": "epsilon", "lr": "eta", "alpha": "eta"}
+
+
 def _exact(raw: str, names: frozenset[str]) -> str | None:
     return raw if raw in names else None
 
@@ -107,6 +111,12 @@ class Vocabulary:
 
     def lookup(self, raw: str) -> str | None:
         """The problem name ``raw`` (already ASCII) spells, or None."""
+        found = self._lookup(raw)
+        if found is None and raw in _ALIASES:
+            found = self._lookup(_ALIASES[raw])
+        return found
+
+    def _lookup(self, raw: str) -> str | None:
         if self.resolve is not None:
             return self.resolve(raw)
         return _exact(raw, frozenset(self.names))
