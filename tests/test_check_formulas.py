@@ -204,7 +204,7 @@ def test_class_csv_takes_formula_cells_with_errors_per_cell(tmp_path: Path) -> N
 
     problem = problem_of("examples/notes-2-2-1.yaml")
     sheets = read_class(path, [*problem.trace.givens, *problem.trace.names], {"a3": "yhat"},
-                        problem.trace.tex_names)
+                        tex_names=problem.trace.tex_names)
     bob = next(s for s in sheets if s.student == "bob")
     assert bob.errors == [f"{path}: line 3: dL_dw11: '(delta1' is not a number or a formula: "
                           "column 7: the formula ends too early"]

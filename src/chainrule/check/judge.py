@@ -215,7 +215,8 @@ def judge(
             result = StepResult(name, WRONG, answer.value, right, problem.exact[name],
                                 expected_from_your_values=fresh_rounded, implied=used,
                                 message="This step asks for a formula, not a number.")
-            own[name], texts[name], ok[name] = fresh_rounded, format_rounded(fresh_rounded, d), False
+            own[name], ok[name] = fresh_rounded, False
+            texts[name] = format_rounded(fresh_rounded, d)
             taint[name] = inherited
             results[name] = result
             continue

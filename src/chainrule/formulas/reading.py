@@ -128,7 +128,7 @@ def read_formula(text: str, vocabulary: Vocabulary) -> Reading:
     try:
         tree = _parser().parse(normalized)
     except lark.exceptions.UnexpectedCharacters as exc:
-        raise FormulaError(f"unexpected '{normalized[exc.pos_in_stream]}'",
+        raise FormulaError(f"unexpected '{normalized[exc.pos_in_stream or 0]}'",
                            exc.column) from None
     except lark.exceptions.UnexpectedEOF:
         raise FormulaError("the formula ends too early", len(source)) from None
