@@ -195,6 +195,16 @@ class Problem:
             records.append(record)
         return records
 
+    @property
+    def formula_key(self) -> dict[str, dict[str, str]]:
+        """Steps asked as formulas: their formula as text and LaTeX (the key's answer)."""
+        return self.context.get("formula_key", {})  # type: ignore[no-any-return]
+
+    @property
+    def derivation(self) -> bool:
+        """Whether the problem asks for formulas only (numbers are not answers)."""
+        return bool(self.context.get("derivation"))
+
     def givens_records(self) -> list[dict[str, str]]:
         trace = self.trace
         tex = trace.tex if trace is not None else (lambda n: n)
@@ -219,7 +229,8 @@ class Problem:
             "givens": dict(self.givens),
             "decimals": self.decimals,
             "steps": [
-                {"name": n, "value": self.exact[n], "rounded": self.rounded[n]}
+                {"name": n, "value": self.exact[n], "rounded": self.rounded[n],
+                 **self.formula_key.get(n, {})}
                 for n in self.asked
             ],
         }

@@ -23,6 +23,10 @@ def problem_context(problem: Problem) -> dict[str, Any]:
     """What a family template sees of a problem."""
     steps = problem.step_records()
     asked = set(problem.asked)
+    for record in steps:
+        key = problem.formula_key.get(record["name"])
+        if key is not None:
+            record["key_formula"], record["key_formula_tex"] = key["formula"], key["formula_tex"]
     context: dict[str, Any] = {
         "id": problem.id,
         "family": problem.family,
@@ -36,6 +40,7 @@ def problem_context(problem: Problem) -> dict[str, Any]:
         "choices": problem.choices,
         "answer": problem.answer,
         "answer_letter": None if problem.answer is None else _LETTERS[problem.answer],
+        "derivation": problem.derivation,
     }
     return context
 

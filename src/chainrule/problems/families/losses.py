@@ -647,5 +647,13 @@ class LossDerivativeFamily(_LossFamily):
     options = _options(VALUE_LOSSES)
 
     def draw(self, rng: np.random.Generator, options: Mapping[str, Any]) -> Draft:
-        """One point's numbers and dL/dyhat (one step per class for class losses)."""
-        return self._point_draft(rng, options, derivative_trace)
+        """One point's numbers and dL/dyhat (one step per class for class losses). The
+        general derivative is a formula step: its key holds the formula."""
+        from chainrule.problems.families.derivation import formula_key
+
+        draft = self._point_draft(rng, options, derivative_trace)
+        trace = draft.trace
+        assert trace is not None
+        draft.context = {**draft.context, "formula_steps": list(draft.asked),
+                         "formula_key": {n: formula_key(trace, n) for n in draft.asked}}
+        return draft
