@@ -10,9 +10,9 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
+from chainrule.api import load_problem
 from chainrule.check.answers import parse_answers
 from chainrule.check.judge import CORRECT, MISSING, WRONG, judge
-from chainrule.check.load import load_problem
 from chainrule.cli import main
 from chainrule.problems.base import make_problem
 
@@ -31,7 +31,7 @@ def problem_of(spec):
     key = json.dumps(spec, sort_keys=True)
     if key not in _PROBLEMS:
         if isinstance(spec, str):
-            _PROBLEMS[key] = load_problem(str(ROOT / spec))
+            _PROBLEMS[key] = load_problem(str(ROOT / spec)).core
         else:
             _PROBLEMS[key] = make_problem(spec["family"], spec["seed"], spec["options"])
     return _PROBLEMS[key]

@@ -48,6 +48,9 @@ SHAPES = {
                     "hidden", "idnumber", "single", "shuffleanswers", "answernumbering",
                     "correctfeedback", "partiallycorrectfeedback", "incorrectfeedback",
                     "shownumcorrect", "answer+"],
+    "essay": ["name", "questiontext", "generalfeedback", "defaultgrade", "penalty", "hidden",
+              "idnumber", "responseformat", "responserequired", "responsefieldlines",
+              "attachments", "attachmentsrequired", "graderinfo", "responsetemplate"],
     "category": ["category", "info"],
 }
 
@@ -198,9 +201,14 @@ def test_every_blank_of_every_problem_and_variant_grades_like_the_key(full_set, 
     for record in key["problems"]:
         question, _ = found[record["id"]]
         kind = ("multichoice" if "choices" in record
+                else "essay" if record["family"] == "derivation"
                 else "numerical" if len(record["steps"]) == 1 else "cloze")
         assert question.get("type") == kind, record["id"]
         kinds.add(kind)
+        if kind == "essay":  # formulas, graded by hand: the key formulas guide the grader
+            grader = html.unescape(question.findtext("graderinfo/text"))
+            assert all(step["formula_tex"] in grader for step in record["steps"])
+            continue
         if kind == "multichoice":
             answers = question.findall("answer")
             assert [a.findtext("text") for a in answers] == [html.escape(c, quote=False)
@@ -211,7 +219,7 @@ def test_every_blank_of_every_problem_and_variant_grades_like_the_key(full_set, 
         assert len(per_value) == len(record["steps"]), record["id"]
         for alternatives, step in zip(per_value, record["steps"], strict=True):
             check_step(alternatives, step, record["decimals"])
-    assert kinds == {"multichoice", "numerical", "cloze"}
+    assert kinds == {"multichoice", "numerical", "cloze", "essay"}
 
 
 def test_the_set_covers_every_family_and_a_givens_file_problem(full_set):

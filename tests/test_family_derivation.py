@@ -45,7 +45,7 @@ def test_renders_formulas_in_questions_solutions_and_key(derivation) -> None:
     assert r"\delta_{3} = \hat{y} - y" in solution
     assert r"\frac{\partial L}{\partial w_{11}} = \delta_{1} x_{1}" in solution
     tex = render_set([derivation], "solutions", "tex", title="T")
-    assert r"\delta_{1} &= w_{13} \delta_{3}" in tex
+    assert r"\displaystyle \delta_{1} = w_{13} \delta_{3}" in tex
 
 
 def test_checker_accepts_equivalent_formulas(derivation) -> None:

@@ -90,7 +90,7 @@ def judge_formula(
     assert trace is not None
     index = trace.names.index(name)
     known = {*trace.givens, *trace.names[:index]}
-    derivation = bool(problem.context.get("derivation"))
+    derivation = problem.derivation
     expected_text, expected_tex = expected_reading(trace, name)
     own_value = _own_value(reading, own, problem.rounded)
 

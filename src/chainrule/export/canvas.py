@@ -16,6 +16,8 @@ assessment ``<id>/<id>.xml`` and its Canvas settings ``<id>/assessment_meta.xml`
   trailing zeros dropped and without the leading zero (0.500, 0.50, 0.5, .500, .50, .5).
   With a tolerance under one unit no other d-decimal answer is right, so this is the same
   rule as Moodle's for answers given to the asked decimals (the question asks for them).
+* A derivation problem (formulas) is an ``essay_question``, graded by hand: equivalent
+  formulas differ as text, so Canvas cannot grade them; the feedback holds the key formulas.
 * A problem with choices is a ``multiple_choice_question``, choices in order, labelled (A),
   (B), ... as the worked solution refers to them.
 * The worked solution is the general feedback (``general_fb``), math in ``\\( \\)``/``\\[ \\]``.
@@ -60,6 +62,7 @@ QUESTION_TYPES = {
     "numerical": "numerical_question",
     "cloze": "fill_in_multiple_blanks_question",
     "multichoice": "multiple_choice_question",
+    "essay": "essay_question",
 }
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
@@ -198,7 +201,7 @@ def _item(entry: SetProblem, templates_dir: str | Path | None) -> tuple[ET.Eleme
     problem = entry.problem
     kind = question_kind(problem)
     context = problem_context(problem)
-    graded = answers(problem, context["asked"])
+    graded = answers(problem, context["asked"]) if kind != "essay" else []
     parts = problem_html(problem, context, graded, blanks=kind == "cloze",
                          templates_dir=templates_dir)
     ident = stable_id("item", problem.id, entry.version, entry.position)
@@ -210,6 +213,9 @@ def _item(entry: SetProblem, templates_dir: str | Path | None) -> tuple[ET.Eleme
     elif kind == "numerical":
         labels = [f"{ident}_numerical"]
         _numerical(item, parts, graded[0])
+    elif kind == "essay":
+        labels = []
+        _essay(item, parts)
     else:
         labels = _choices(item, ident, parts, problem.answer or 0)
     for label, value in (("question_type", QUESTION_TYPES[kind]),
@@ -239,6 +245,14 @@ def _processing(item: ET.Element) -> ET.Element:
     _sub(_sub(condition, "conditionvar"), "other")
     _sub(condition, "displayfeedback", feedbacktype="Response", linkrefid="general_fb")
     return processing
+
+
+def _essay(item: ET.Element, parts: ProblemHtml) -> None:
+    """A text answer graded by hand (the feedback holds the key formulas)."""
+    presentation = _presentation(item, parts.question)
+    response = _sub(presentation, "response_str", ident="response1", rcardinality="Single")
+    _sub(_sub(response, "render_fib"), "response_label", ident="answer1", rshuffle="No")
+    _processing(item)
 
 
 def _numerical(item: ET.Element, parts: ProblemHtml, answer: Answer) -> None:

@@ -151,7 +151,10 @@ def answers(problem: Problem, records: Iterable[dict[str, Any]]) -> list[Answer]
 
 
 def question_kind(problem: Problem) -> str:
-    """multichoice (choices), numerical (one asked value) or cloze (several)."""
+    """multichoice (choices), numerical (one asked value), cloze (several), or essay (a
+    derivation: formulas, which an LMS cannot compare as text, are graded by hand)."""
+    if problem.derivation:
+        return "essay"
     if problem.choices is not None:
         if problem.answer is None or not 0 <= problem.answer < len(problem.choices):
             raise ChainruleError(f"problem {problem.id}: its choices have no correct answer")

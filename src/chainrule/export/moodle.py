@@ -7,6 +7,9 @@ The file follows the shape of Moodle's own fixtures (``question/format/xml/tests
 * one ``category`` pseudo-question ``$course$/<set title>`` and, under it, one category per
   problem position and family (``03 backprop``) holding every version of that problem, so a
   quiz's "random question from category" gives each student one variant;
+* a derivation problem (formulas) is an ``essay`` question, graded by hand: equivalent
+  formulas differ as text, so no LMS comparison can grade them; the key formulas are the
+  grader's information and the feedback;
 * a problem of several values is a ``cloze`` question: each value is a blank
   ``{1:NUMERICAL:=0.512:0.000501#feedback~=0.513:0.000501#feedback~*#feedback}`` (both key
   chains right, anything else wrong, the step worked out as feedback); a problem of one value
@@ -135,7 +138,7 @@ def _question(entry: SetProblem, templates_dir: str | Path | None) -> ET.Element
     problem = entry.problem
     kind = question_kind(problem)
     context = problem_context(problem)
-    graded = answers(problem, context["asked"])
+    graded = answers(problem, context["asked"]) if kind != "essay" else []
     parts = problem_html(problem, context, graded, blanks=kind == "cloze",
                          templates_dir=templates_dir)
     question = ET.Element("question", type=kind)
@@ -149,7 +152,7 @@ def _question(entry: SetProblem, templates_dir: str | Path | None) -> ET.Element
     _texted(question, "generalfeedback", parts.solution)
     if kind != "cloze":
         _sub(question, "defaultgrade", "1")
-    _sub(question, "penalty", PENALTY)
+    _sub(question, "penalty", "0" if kind == "essay" else PENALTY)
     _sub(question, "hidden", "0")
     _sub(question, "idnumber", "")
     if kind == "numerical":
@@ -160,6 +163,13 @@ def _question(entry: SetProblem, templates_dir: str | Path | None) -> ET.Element
         for tag, value in (("unitgradingtype", "0"), ("unitpenalty", "0.1000000"),
                            ("showunits", "3"), ("unitsleft", "0")):
             _sub(question, tag, value)
+    elif kind == "essay":  # graded by hand; the key formulas are the grader's information
+        for tag, value in (("responseformat", "editor"), ("responserequired", "1"),
+                           ("responsefieldlines", "10"), ("attachments", "0"),
+                           ("attachmentsrequired", "0")):
+            _sub(question, tag, value)
+        _texted(question, "graderinfo", parts.solution)
+        _texted(question, "responsetemplate", "")
     elif kind == "multichoice":
         for tag, value in (("single", "true"), ("shuffleanswers", "false"),
                            ("answernumbering", "ABCD")):

@@ -203,7 +203,7 @@ class Problem:
     @property
     def derivation(self) -> bool:
         """Whether the problem asks for formulas only (numbers are not answers)."""
-        return bool(self.context.get("derivation"))
+        return self.context.get("formulas_only") is True
 
     def givens_records(self) -> list[dict[str, str]]:
         trace = self.trace

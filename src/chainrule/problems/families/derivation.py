@@ -70,7 +70,7 @@ class DerivationFamily(NetworkFamily):
         key[gradient] = formula_key(trace, gradient, expanded=True)
         context = {
             "network": _described(net),
-            "derivation": True,
+            "formulas_only": True,
             "formula_steps": list(asked),
             "formula_names": {gradient: givens_only},
             "formula_key": key,
