@@ -73,6 +73,14 @@ ROWS = [
     ("e^z", sp.exp(S["z"]), "e^z", "e^{z}"),
     ("pi a", sp.pi * S["a"], "π a", r"\pi a"),
     ("a − b · y", S["a"] - S["b"] * S["y"], "a − b y", "a - b y"),
+    ("|a - b|", sp.Abs(S["a"] - S["b"]), "|a − b|", r"\left|a - b\right|"),
+    (r"\left|y - \hat{y}\right|", sp.Abs(S["y"] - S["yhat"]), "|y − ŷ|",
+     r"\left|y - \hat{y}\right|"),
+    ("2*|a| b", 2 * sp.Abs(S["a"]) * S["b"], "2 |a| b", r"2 \left|a\right| b"),
+    (r"\log{\left(\hat{y} \right)}", sp.log(S["yhat"]), "ln(ŷ)", r"\ln\left(\hat{y}\right)"),
+    (r"1 - \tanh^{2}{\left(z \right)}", 1 - sp.tanh(S["z"]) ** 2, "1 − tanh(z)^2",
+     r"1 - \tanh\left(z\right)^{2}"),
+    ("tanh^2(z)", sp.tanh(S["z"]) ** 2, "tanh(z)^2", r"\tanh\left(z\right)^{2}"),
 ]
 
 
@@ -134,6 +142,7 @@ def test_echo_in_the_notes_notation() -> None:
     ("delta1", "unknown name 'delta1' (did you mean 'delta3'?)"),
     ("10^99^99", "exponent too large"),
     ("1" * 40, "too long"),
+    ("2|a|", "column 2: unexpected '|'"),
 ])
 def test_bad_formulas_are_errors(text: str, message: str) -> None:
     with pytest.raises(FormulaError) as info:

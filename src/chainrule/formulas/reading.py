@@ -35,7 +35,7 @@ MAX_DEPTH = 40
 MAX_EXPONENT = 64
 _MAX_NUMBER_DIGITS = 30
 _ADD, _MUL, _NEG, _POW, _ATOM = 1, 2, 3, 4, 5
-_NESTING = {"group", "call", "frac", "sqrt", "pow", "neg", "bare_neg", "pos", "squared"}
+_NESTING = {"group", "call", "frac", "sqrt", "pow", "neg", "bare_neg", "pos", "squared", "abs"}
 _OPEN, _CLOSE = "([{", ")]}"
 
 
@@ -409,6 +409,10 @@ class _Reader:
         return Node(base.expr**power, f"{_wrap_text(base, _ATOM)}^{power}",
                     _wrap_tex(base, _ATOM) + "^{" + str(power) + "}", _POW, notes=base.notes)
 
+    def rule_abs(self, children: list[Any], meta: Any) -> Node:
+        a = self._value(children[0], meta)
+        return Node(sp.Abs(a.expr), f"|{a.text}|", rf"\left|{a.tex}\right|", notes=a.notes)
+
     def rule_sqrt(self, children: list[Any], meta: Any) -> Node:
         a = self._value(children[0], meta)
         return self._apply(FUNCTIONS["sqrt"], "sqrt", [a], meta)
@@ -438,6 +442,10 @@ class _Reader:
         args: list[Node] = arg if isinstance(arg, list) else [arg]
         return self._apply(head.func, head.func_name, args, meta,  # type: ignore[arg-type]
                            bare=not isinstance(arg, list))
+
+    def rule_power_call(self, children: list[Any], meta: Any) -> Node:
+        value = self.rule_call([children[0], children[3]], meta)
+        return self.rule_pow([value, children[1], children[2]], meta)
 
     def _function(self, raw: str, meta: Any) -> Node:
         plain = ascii_name(raw)
