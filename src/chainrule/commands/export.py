@@ -50,7 +50,7 @@ def _run(kind: str, set_dir: str, out: str | None, force: bool,
              ("canvas", True): "question group", ("canvas", False): "question groups"}
     click.echo(f"wrote {questions} question{'' if questions == 1 else 's'} in {groups} "
                f"{group[kind, groups == 1]} to {target}", err=True)
-    essays = sum(1 for p in problem_set.problems if p.problem.derivation)
+    essays = sum(1 for p in problem_set.problems if p.core.derivation)
     if essays:
         click.echo(f"{essays} of them ask for formulas: exported as essay questions, graded by "
                    "hand (the feedback holds the key formulas)", err=True)
