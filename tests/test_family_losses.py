@@ -241,8 +241,12 @@ def test_variants_cover_every_loss_and_convention(variants, family):
     huber = [p for p in problems if p.context["loss"] == "huber"]
     pieces = {piece["piece"] for p in huber for piece in p.context["pieces"]}
     assert pieces == {"quadratic", "linear"}
-    # One decimal is raised to the families' minimum of two.
-    assert {p.decimals for p in problems} == {2, 3, 4}
+    # One decimal is raised to the families' minimum of two; Huber with delta = 0.25 shows
+    # its constant delta^2/2 = 0.03125 whole (five decimals).
+    assert {p.decimals for p in problems} == {2, 3, 4, 5}
+    for p in problems:
+        if p.context["loss"] == "huber" and p.options["huber_delta"] == 0.25:
+            assert p.decimals >= (5 if p.options["huber_half"] else 4)
     if family == "cost":
         assert {p.context["points"] for p in problems} == {3, 4, 5, 6}
 
@@ -416,7 +420,7 @@ def test_questions_and_solutions_render_for_every_loss(variants, family):
             text = render_set(problems, kind, fmt, title="Loss practice & more")
             for p in problems:
                 assert (tex_escape(p.id) if fmt == "tex" else p.id) in text
-                assert f"rounding to {p.decimals} decimals" in text
+                assert f"Round every value to {p.decimals} decimals" in text
             if kind == "solutions":
                 for p in problems:
                     for name in p.asked:
@@ -442,7 +446,7 @@ def test_cost_question_shows_the_dataset_as_a_table():
 def test_decimals_are_at_least_two():
     p = make_problem("loss_value", 1, {"loss": "kl"}, decimals=0)
     assert p.decimals == 2 and p.id.endswith("~decimals:2~loss:kl")
-    assert "rounding to 2 decimals" in render_set([p], "questions", "md", title="t")
+    assert "Round every value to 2 decimals" in render_set([p], "questions", "md", title="t")
 
 
 def test_titles_say_what_the_problem_is():

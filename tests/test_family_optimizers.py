@@ -252,7 +252,12 @@ def test_schedule_variants_agree_with_the_formulas(schedule_problems):
     assert len(schedule_problems) >= 1000
     for p in schedule_problems:
         schedule, g = p.options["schedule"], p.givens
-        epochs = [int(n.split("_")[1]) for n in p.asked]
+        epochs = [int(n.split("_")[1]) for n in p.asked if n.startswith("eta_")]
+        if schedule == "cosine_restarts":
+            # T_i and T_cur are asked: steps of the key, not givens.
+            assert set(p.asked) == {f"{s}_{t}" for t in epochs for s in ("eta", "T_i", "T_cur")}
+        else:
+            assert len(p.asked) == len(epochs)
         assert len(epochs) in (3, 4) and epochs == sorted(set(epochs)), p.id
         with localcontext() as ctx:
             ctx.prec = 60
@@ -260,7 +265,9 @@ def test_schedule_variants_agree_with_the_formulas(schedule_problems):
                 assert g[f"t_{t}"] == t
                 if schedule == "cosine_restarts":
                     t_cur, t_i = naive_sgdr_position(t, g["T_0"], g["T_mult"])
-                    assert (g[f"T_cur_{t}"], g[f"T_i_{t}"]) == (t_cur, t_i), (p.id, t)
+                    assert (p.exact[f"T_cur_{t}"], p.exact[f"T_i_{t}"]) == (t_cur, t_i), (p.id, t)
+                    assert (p.rounded[f"T_cur_{t}"], p.rounded[f"T_i_{t}"]) == (t_cur, t_i)
+                    assert f"T_cur_{t}" not in g and f"T_i_{t}" not in g
                 name = f"eta_{t}"
                 expected = float(rnd(schedule_value(schedule, g, t, False), p.decimals))
                 assert p.rounded[name] == expected, (p.id, name)
@@ -333,7 +340,12 @@ def test_schedules_agree_with_torch_schedulers(torch, schedule_problems):
     checked = 0
     for p in schedule_problems[:80]:
         g, schedule = p.givens, p.options["schedule"]
-        epochs = [int(n.split("_")[1]) for n in p.asked]
+        epochs = [int(n.split("_")[1]) for n in p.asked if n.startswith("eta_")]
+        if schedule == "cosine_restarts":
+            # T_i and T_cur are asked: steps of the key, not givens.
+            assert set(p.asked) == {f"{s}_{t}" for t in epochs for s in ("eta", "T_i", "T_cur")}
+        else:
+            assert len(p.asked) == len(epochs)
         first = g.get("eta0", g.get("eta_max"))
         optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=first)
         if schedule == "step":
@@ -411,7 +423,8 @@ def test_step_names_and_order():
     assert p.asked == p.trace.names
     assert p.title == "Optimizer steps: two steps of Adam on a one-parameter quadratic"
     p = make_problem("lr_schedule", 3, {"schedule": "sgdr"})
-    assert all(re.fullmatch(r"eta_\d+", n) for n in p.asked)
+    assert all(re.fullmatch(r"(eta|T_i|T_cur)_\d+", n) for n in p.asked)
+    assert [n.split("_")[0] for n in p.asked[:3]] == ["T", "T", "eta"]
     assert p.title.startswith("Learning-rate schedule: cosine annealing with warm restarts")
 
 
@@ -433,7 +446,7 @@ def test_drawn_numbers_are_good_by_hand(optimizer_problems, schedule_problems):
         smallest = 10.0 ** (1 - MIN_DECIMALS[p.options["optimizer"]])  # two digits at least
         assert all(abs(p.exact[n]) >= smallest for n in p.asked), p.id
     for p in schedule_problems:
-        assert all(0.001 <= p.exact[n] <= 0.5 for n in p.asked), p.id
+        assert all(0.001 <= p.exact[n] <= 0.5 for n in p.asked if n.startswith("eta_")), p.id
 
 
 # -- IDs, determinism, rendering, bad options ------------------------------------------------
@@ -469,7 +482,7 @@ def test_every_optimizer_and_schedule_renders(fmt):
     for p in problems:
         assert (tex_escape(p.id) if fmt == "tex" else p.id) in solutions
         assert f"Rounding to {p.decimals} decimals" in questions or (
-            f"rounding to {p.decimals} decimals" in questions)
+            f"Round every value to {p.decimals} decimals" in questions)
         last = p.step_records([p.asked[-1]])[0]
         assert last["rounded_text"] in solutions
     assert "1e-08" not in questions + solutions

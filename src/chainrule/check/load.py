@@ -79,6 +79,8 @@ def load_record_problem(source: str, problem_id: str | None = None) -> Problem:
     (Givens YAML files are read by :func:`chainrule.api.load_problem`.)
     """
     path = Path(source)
+    if path.is_dir() and (path / "key.json").is_file():
+        path, source = path / "key.json", str(path / "key.json")
     if path.suffix.lower() == ".json" or path.exists():
         data = read_json(path, "problem file").data
         if isinstance(data, dict) and isinstance(data.get("problems"), list):
@@ -90,11 +92,21 @@ def load_record_problem(source: str, problem_id: str | None = None) -> Problem:
                                      "--problem ID",
                                      file=source)
                 return problem_from_record(records[0], source)
+            wanted = problem_id.strip()
             for record in records:
-                if record.get("id") == problem_id:
-                    return problem_from_record(record, source)
+                code = record.get("code")
+                if record.get("id") == wanted or (
+                        isinstance(code, str) and code.upper() == wanted.upper()):
+                    problem = problem_from_record(record, source)
+                    problem.code = code if isinstance(code, str) else None
+                    return problem
             raise InputError(f"has no problem {problem_id}", file=source, field="problems")
         if not isinstance(data, dict):
             raise InputError("not a problem", file=source)
         return problem_from_record(data, source)
+    from chainrule.problems.ids import is_short_code
+
+    if is_short_code(source):
+        raise InputError(f"'{source}' is a problem set's short code: give the set's key.json "
+                         f"with --problem {source}")
     return problem_from_id(source)

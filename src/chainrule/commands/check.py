@@ -17,7 +17,8 @@ __all__ = ["check"]
 @click.argument("problem_source", metavar="PROBLEM")
 @click.argument("answers", required=False, type=click.Path(dir_okay=False))
 @click.option("--problem", "problem_id", default=None,
-              help="With a key.json: the ID of the problem to check.")
+              help="With a key.json (or its set folder): the ID or the students' short code "
+                   "of the problem to check.")
 @click.option("--format", "fmt", type=click.Choice(["text", "md", "json"]), default="text",
               show_default=True)
 @click.option("--batch", is_flag=True,
@@ -39,15 +40,17 @@ def check(
 ) -> None:
     """Check a hand calculation: where it first went wrong, what followed, what the slip was.
 
-    PROBLEM is a problem JSON (from walkthrough or generate), a key.json with --problem ID, a
-    givens YAML file, or a problem ID. ANSWERS is YAML, JSON, CSV, or 'name = value' lines;
-    a value may be a formula ('delta1 = w13*delta3*a1*(1-a1)'), or both
-    ('delta1 = w13*delta3*fprime1 = -0.046'; {formula: ..., value: ...} in YAML/JSON).
+    PROBLEM is a problem JSON (from walkthrough or generate), a key.json (or the set's folder)
+    with --problem ID or the short code printed on the sheet, a givens YAML file, or a problem
+    ID. ANSWERS is YAML, JSON, CSV, or 'name = value' lines; a value may be a formula
+    ('delta1 = w13*delta3*a1*(1-a1)'), or both ('delta1 = w13*delta3*fprime1 = -0.046';
+    {formula: ..., value: ...} in YAML/JSON).
 
     \b
     Examples:
       chainrule check examples/notes-2-2-1.yaml examples/notes-answers.txt
       chainrule check output/exam/key.json answers.yaml --problem bp-MA9G83FA
+      chainrule check output/exam answers.yaml --problem A-D8AW-JM0A
       chainrule check bp-00000C1S class.csv --batch --format md
       chainrule check output/exam attempts.csv --batch
       chainrule check bp-00000C1S class.csv --batch --plot errors.png

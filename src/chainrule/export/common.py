@@ -236,6 +236,10 @@ def _regenerate(
         except ChainruleError as exc:
             raise InputError(f"does not regenerate: {exc}", file=where, field=field) from None
         problem.version = version
+        code, marks = record.get("code"), record.get("marks")
+        problem.code = code if isinstance(code, str) else None
+        if isinstance(marks, int) and not isinstance(marks, bool) and marks > 0:
+            problem.marks = marks
         _compare(record, problem, where, field)
         positions[version] = positions.get(version, 0) + 1
         title = record.get("title")
@@ -298,7 +302,9 @@ def _match_files(
         text = read_text(file, "questions file")
         for entry in problems:
             pid = entry.problem.id
-            if entry.version == version and pid not in text and tex_escape(pid) not in text:
+            code = entry.problem.code
+            if entry.version == version and pid not in text and tex_escape(pid) not in text \
+                    and (code is None or code not in text):
                 raise InputError(f"does not match {file.name}: it has no problem {pid}",
                                  file=where)
 

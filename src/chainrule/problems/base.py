@@ -37,6 +37,12 @@ __all__ = [
 
 MAX_TRIES = 2000
 DEFAULT_DECIMALS = 3
+#: How far (in units of the last decimal asked) every value must stay from a rounding tie,
+#: on the exact chain and on the rounded chain before each step is rounded: a calculator
+#: showing two more digits than asked then decides the rounding the same way as the key.
+TIE_MARGIN = 0.01
+#: Kinds of step whose values are whole numbers (counts of cycles, lengths): printed as such.
+WHOLE_KINDS = frozenset({"cycle"})
 
 
 @dataclass(frozen=True)
@@ -147,6 +153,17 @@ class Problem:
     version: str | None = None
     #: Steps whose value (from the rounded earlier values) needed no rounding: shown with =.
     exactly: frozenset[str] = frozenset()
+    #: Marks the problem is worth (None: one per asked step, one for a choice question).
+    marks: int | None = None
+    #: The short code students see (set by a problem set; None outside a set).
+    code: str | None = None
+
+    @property
+    def total_marks(self) -> int:
+        """The marks given, or by default one per asked step (one for multiple choice)."""
+        if self.marks is not None:
+            return self.marks
+        return max(1, len(self.asked))
 
     def number_texts(self) -> dict[str, str]:
         """Every given as given and every step as rounded, as a student writes them."""
@@ -156,8 +173,12 @@ class Problem:
         texts = {g: format_number(v) for g, v in self.givens.items()}
         if self.trace is not None:
             d, rounded = self.decimals, self.rounded
-            for name in self.trace.names:
-                texts[name] = format_rounded(rounded[name], d)
+            for step in self.trace.steps:
+                name = step.name
+                if step.kind in WHOLE_KINDS:
+                    texts[name] = format_number(rounded[name])
+                else:
+                    texts[name] = format_rounded(rounded[name], d)
         self.__dict__["_number_texts"] = texts
         return texts
 
@@ -223,11 +244,13 @@ class Problem:
         """The problem's entry in key.json."""
         entry: dict[str, Any] = {
             "id": self.id,
+            "code": self.code,
             "family": self.family,
             "version": self.version,
             "title": self.title,
             "givens": dict(self.givens),
             "decimals": self.decimals,
+            "marks": self.total_marks,
             "steps": [
                 {"name": n, "value": self.exact[n], "rounded": self.rounded[n],
                  **self.formula_key.get(n, {})}
@@ -270,6 +293,10 @@ class Family:
     code: str = ""
     title: str = ""
     options: ClassVar[dict[str, Option]] = {}
+    #: Kinds of step whose value the options alone fix (a smoothed target such as
+    #: 0.9 + 0.1/4 = 0.925): a tie there cannot be drawn away, and is rounded half away
+    #: from zero as the question says.
+    tie_exempt_kinds: ClassVar[tuple[str, ...]] = ()
 
     def draw(self, rng: np.random.Generator, options: Mapping[str, Any]) -> Draft:
         raise NotImplementedError
@@ -284,6 +311,29 @@ class Family:
     def accept(self, draft: Draft, exact: Mapping[str, float]) -> bool:
         """Whether a drawn variant is good to work by hand (default: every value finite)."""
         return all(map(math.isfinite, exact.values()))
+
+    def accept_chain(self, draft: Draft, exact: Mapping[str, np.ndarray],
+                     raw: Mapping[str, np.ndarray], decimals: int) -> np.ndarray:
+        """Which of a batch of variants (one trace) are safe to round by hand: no step within
+        :data:`TIE_MARGIN` of a rounding tie, on the exact chain or on the rounded chain
+        before it is rounded. ``exact`` and ``raw`` hold one array per step name."""
+        assert draft.trace is not None
+        names = draft.trace.names
+        ok = np.ones(len(exact[names[0]]) if names else 0, dtype=bool)
+        for step in draft.trace.steps:
+            if step.kind in self.tie_exempt_kinds:
+                continue
+            ok &= ~near_tie(exact[step.name], decimals) & ~near_tie(raw[step.name], decimals)
+        return ok
+
+    def settle(self, rng: np.random.Generator, options: Mapping[str, Any]) -> dict[str, Any]:
+        """Options with every pool (a list to draw from, a size left to chance) decided, so
+        that all versions of one position of a set ask the same thing."""
+        return dict(options)
+
+    def version_options(self, options: Mapping[str, Any], version: int) -> dict[str, Any]:
+        """The settled options of one version (the same for every version by default)."""
+        return dict(options)
 
     def parse_options(self, raw: Mapping[str, Any], where: str = "") -> dict[str, Any]:
         """Options with defaults filled in; unknown names and bad values are errors."""
@@ -312,6 +362,13 @@ class Family:
             for name, opt in self.options.items()
             if options.get(name) != opt.default and options.get(name) is not None
         }
+
+
+def near_tie(values: np.ndarray, decimals: int, margin: float = TIE_MARGIN) -> np.ndarray:
+    """Where values lie within ``margin`` units of the last decimal of a rounding tie."""
+    scaled = np.abs(np.asarray(values, dtype=np.float64)) * 10.0**decimals
+    fraction = scaled - np.floor(scaled)
+    return np.abs(fraction - 0.5) < margin
 
 
 FAMILIES: dict[str, Family] = {}
@@ -344,41 +401,88 @@ def family_by_code(code: str) -> Family:
     raise ChainruleError(f"no problem family has the ID code '{code}'")
 
 
+@dataclass
+class _Drawn:
+    """A drawn, accepted variant with its exact chain and its rounded-as-you-go chain."""
+
+    draft: Draft
+    exact: dict[str, float]
+    rounded: dict[str, float] = field(default_factory=dict)
+    exactly: frozenset[str] = frozenset()
+
+
+#: Draws made and variants accepted, per family, since the process started (for benchmarks).
+DRAW_COUNTS: dict[str, list[int]] = {}
+
+
 def _draw_all(
     requests: Sequence[tuple[Family, int, Mapping[str, Any], int, str | None]],
     progress: Callable[[int], None] | None,
-) -> list[tuple[Draft, dict[str, float]]]:
+) -> list[_Drawn]:
     """Draw every request's variant: each from its own seeded generator, redrawn until the
-    family accepts it. Candidates that share a trace are evaluated together."""
+    family accepts it and its chains are safe to round. Candidates that share a trace and
+    decimals are evaluated together (exact, then rounded as a student goes)."""
+    from chainrule.numeric.evaluate import evaluate_rounded
     from chainrule.numeric.kernels import compile_trace
 
     rngs = [np.random.default_rng(seed) for _, seed, _, _, _ in requests]
-    done: list[tuple[Draft, dict[str, float]] | None] = [None] * len(requests)
+    done: list[_Drawn | None] = [None] * len(requests)
     pending = list(range(len(requests)))
     for _ in range(MAX_TRIES):
         if not pending:
             break
         drafts = {i: requests[i][0].draw(rngs[i], requests[i][2]) for i in pending}
-        groups: dict[int, list[int]] = {}
+        groups: dict[tuple[int, int], list[int]] = {}
         for i, draft in drafts.items():
-            groups.setdefault(id(draft.trace), []).append(i)
+            groups.setdefault((id(draft.trace), requests[i][3]), []).append(i)
         rejected = []
-        for members in groups.values():
+        for (_, decimals), members in groups.items():
+            family = requests[members[0]][0]
+            counts = DRAW_COUNTS.setdefault(family.name, [0, 0])
+            counts[0] += len(members)
             trace = drafts[members[0]].trace
-            names: tuple[str, ...] = ()
-            rows: list[list[float]] = [[] for _ in members]
-            if trace is not None:
-                names = (*trace.givens, *trace.names)
-                batch = {g: np.array([drafts[i].givens[g] for i in members], dtype=np.float64)
-                         for g in trace.givens}
-                values = compile_trace(trace)(batch)
-                rows = (np.array([values[n] for n in names]).T + 0.0).tolist()
-            for row, i in enumerate(members):
-                exact = dict(zip(names, rows[row], strict=True))
-                if requests[i][0].accept(drafts[i], exact):
-                    done[i] = (drafts[i], exact)
-                else:
+            if trace is None:
+                for i in members:
+                    if requests[i][0].accept(drafts[i], {}):
+                        done[i] = _Drawn(drafts[i], {})
+                        counts[1] += 1
+                    else:
+                        rejected.append(i)
+                continue
+            names = (*trace.givens, *trace.names)
+            batch = {g: np.array([drafts[i].givens[g] for i in members], dtype=np.float64)
+                     for g in trace.givens}
+            values = compile_trace(trace)(batch)
+            rows = (np.array([values[n] for n in names]).T + 0.0).tolist()
+            good = [row for row, i in enumerate(members)
+                    if requests[i][0].accept(drafts[i], dict(zip(names, rows[row],
+                                                                 strict=True)))]
+            chosen = set(good)
+            rejected += [i for row, i in enumerate(members) if row not in chosen]
+            if not good:
+                continue
+            sub = {g: a[good] for g, a in batch.items()}
+            raw: dict[str, np.ndarray] = {}
+            chain = evaluate_rounded(trace, sub, decimals, raw)
+            exact_sub = {n: np.broadcast_to(np.asarray(values[n], dtype=np.float64),
+                                            (len(members),))[good] for n in trace.names}
+            safe = family.accept_chain(drafts[members[good[0]]], exact_sub, raw, decimals)
+            stacked = np.array([chain[n] for n in trace.names])
+            same = np.abs(np.array([raw[n] for n in trace.names]) - stacked) <= (
+                1e-12 * np.maximum(1.0, np.abs(stacked)))
+            table = (np.array([chain[n] for n in names]).T + 0.0).tolist()
+            flags = same.T.tolist()
+            for k, row in enumerate(good):
+                i = members[row]
+                if not safe[k]:
                     rejected.append(i)
+                    continue
+                counts[1] += 1
+                done[i] = _Drawn(
+                    drafts[i], dict(zip(names, rows[row], strict=True)),
+                    dict(zip(names, table[k], strict=True)),
+                    frozenset(n for n, ok in zip(trace.names, flags[k], strict=True) if ok),
+                )
         if progress is not None:
             progress(len(requests) - len(rejected))
         pending = sorted(rejected)
@@ -394,42 +498,17 @@ def make_problems(
 ) -> list[Problem]:
     """Problems for (family, seed, options, decimals, version) requests, in order.
 
-    Drafts that share a trace are evaluated together, vectorized, in the student's rounded
-    chain.
+    Drafts that share a trace are evaluated together, vectorized, exactly and in the
+    student's rounded chain.
     """
-    from chainrule.numeric.evaluate import evaluate_rounded
-
     requests = [
         (family, seed, options, max(decimals, family.min_decimals(options)), version)
         for family, seed, options, decimals, version in requests
     ]
-    drafts = _draw_all(requests, progress)
-    rounded: list[dict[str, float]] = [{} for _ in requests]
-    exactly: list[frozenset[str]] = [frozenset() for _ in requests]
-    groups: dict[tuple[int, int], list[int]] = {}
-    for i, ((draft, _), request) in enumerate(zip(drafts, requests, strict=True)):
-        if draft.trace is not None:
-            groups.setdefault((id(draft.trace), request[3]), []).append(i)
-    for (_, decimals), members in groups.items():
-        trace = drafts[members[0]][0].trace
-        assert trace is not None
-        batch = {g: np.array([drafts[i][0].givens[g] for i in members]) for g in trace.givens}
-        raw: dict[str, np.ndarray] = {}
-        values = evaluate_rounded(trace, batch, decimals, raw)
-        stacked = np.array([values[n] for n in trace.names])
-        same = np.abs(np.array([raw[n] for n in trace.names]) - stacked) <= 1e-12 * np.maximum(
-            1.0, np.abs(stacked))
-        names = (*trace.givens, *trace.names)
-        table = (np.array([values[n] for n in names]).T + 0.0).tolist()
-        flags = same.T.tolist()
-        for row, i in enumerate(members):
-            rounded[i] = dict(zip(names, table[row], strict=True))
-            exactly[i] = frozenset(n for n, ok in zip(trace.names, flags[row], strict=True)
-                                   if ok)
+    drawn = _draw_all(requests, progress)
     problems = []
-    for (family, seed, options, decimals, version), (draft, exact), chain, same in zip(
-        requests, drafts, rounded, exactly, strict=True
-    ):
+    for (family, seed, options, decimals, version), item in zip(requests, drawn, strict=True):
+        draft = item.draft
         id_options = family.id_options(options)
         if decimals != DEFAULT_DECIMALS:
             id_options["decimals"] = str(decimals)
@@ -443,13 +522,13 @@ def make_problems(
             trace=draft.trace,
             givens=dict(draft.givens),
             asked=draft.asked,
-            exact=exact,
-            rounded=chain,
+            exact=item.exact,
+            rounded=item.rounded,
             context=draft.context,
             choices=draft.choices,
             answer=draft.answer,
             version=version,
-            exactly=same,
+            exactly=item.exactly,
         ))
     return problems
 

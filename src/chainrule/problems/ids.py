@@ -11,7 +11,7 @@ import re
 
 from chainrule.errors import ChainruleError
 
-__all__ = ["SEED_BITS", "decode_id", "encode_id", "seed_for"]
+__all__ = ["SEED_BITS", "decode_id", "encode_id", "is_short_code", "seed_for", "short_code"]
 
 _ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 SEED_BITS = 40
@@ -63,3 +63,23 @@ def seed_for(set_seed: int, *path: int) -> int:
 
     state = np.random.SeedSequence([set_seed, *path]).generate_state(2, np.uint32)
     return (int(state[0]) << 8 | int(state[1]) & 0xFF) % 2**SEED_BITS
+
+
+_CODE = re.compile(r"^(?:[A-Z]-)?[0-9A-HJKMNP-TV-Z]{4}-[0-9A-HJKMNP-TV-Z]{4}$")
+
+
+def short_code(secret: str, problem_id: str, version: str | None = None) -> str:
+    """The code students see for a problem of a set (``A-7KQ2-M4XD``): a keyed hash of its
+    ID, so it names the problem in the set's key.json but regenerates nothing without it."""
+    import hashlib
+
+    digest = hashlib.sha256(f"{secret}\n{problem_id}".encode()).digest()
+    number = int.from_bytes(digest[:5], "big")
+    text = _b32(number)
+    code = f"{text[:4]}-{text[4:]}"
+    return f"{version}-{code}" if version else code
+
+
+def is_short_code(text: str) -> bool:
+    """Whether ``text`` looks like a student-facing code (not a full problem ID)."""
+    return bool(_CODE.match(text.strip().upper()))

@@ -10,11 +10,15 @@ a family with a count and options::
     problems:
       - family: backprop
         count: 2
+        marks: 10           # per problem (default: one per value asked)
         options: {net: 2-2-1, loss: bce}
       - family: forward
 
 Every problem's own seed comes from the set's seed, its version and its position, so the
-same spec gives byte-identical files.
+same spec gives byte-identical files. Pools (``loss: bce,cce``, a size left to chance) are
+decided once per position from the set's seed, so every version asks the same thing there
+with other numbers. Students see a short code per problem; key.json maps it to the ID that
+regenerates the problem.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from chainrule.errors import ChainruleError, InputError
 from chainrule.io.inputs import YamlFile, read_yaml
 from chainrule.io.numbers import MAX_DECIMALS
 from chainrule.problems.base import Family, Problem, get_family, make_problems
-from chainrule.problems.ids import SEED_BITS, seed_for
+from chainrule.problems.ids import SEED_BITS, seed_for, short_code
 
 __all__ = [
     "Entry",
@@ -45,7 +49,8 @@ MAX_PROBLEMS = 10_000
 LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _TOP_KEYS = ("title", "name", "course", "instructor", "date", "instructions", "seed",
              "decimals", "versions", "problems")
-_ENTRY_KEYS = ("family", "count", "options", "decimals")
+_ENTRY_KEYS = ("family", "count", "options", "decimals", "marks")
+MAX_MARKS = 1000
 
 
 @dataclass
@@ -54,6 +59,7 @@ class Entry:
     count: int
     options: dict[str, Any]
     decimals: int
+    marks: int | None = None
 
 
 @dataclass
@@ -156,7 +162,10 @@ def spec_from_yaml(yf: YamlFile) -> SetSpec:
             raise yf.error(field_path, str(exc)) from None
         entry_decimals = _int(yf, (*where, "decimals"), raw.get("decimals", decimals), 0,
                               MAX_DECIMALS)
-        entries.append(Entry(family, count, parsed, entry_decimals))
+        marks = raw.get("marks")
+        if marks is not None:
+            marks = _int(yf, (*where, "marks"), marks, 1, MAX_MARKS)
+        entries.append(Entry(family, count, parsed, entry_decimals, marks))
     spec = SetSpec(title, seed, versions, entries, decimals=decimals)
     if data.get("name") is not None:
         spec.name = slug(_text(yf, ("name",), data["name"]))
@@ -202,21 +211,60 @@ def spec_from_options(
     return SetSpec(title, seed, versions, entries, decimals=decimals)
 
 
+#: The first element of the seed path of a position's settled options (versions use 0..25).
+_SETTLE = 1000
+
+
 def build_set(
     spec: SetSpec, progress: Callable[[int], None] | None = None
 ) -> dict[str | None, list[Problem]]:
-    """Every version's problems, in spec order: ``{"A": [...], "B": [...]}`` (None if one)."""
+    """Every version's problems, in spec order: ``{"A": [...], "B": [...]}`` (None if one).
+
+    Each position's options are settled once (pools drawn from the set's seed and the
+    position), so the versions are parallel; then each version draws its own numbers.
+    """
+    import numpy as np
+
+    settled: list[tuple[Entry, dict[str, Any]]] = []
+    position = 0
+    for entry in spec.entries:
+        for _ in range(entry.count):
+            rng = np.random.default_rng(seed_for(spec.seed, _SETTLE, position))
+            settled.append((entry, entry.family.settle(rng, entry.options)))
+            position += 1
+    _distinct_items(spec, settled)
     requests = []
+    marks = []
     for v in range(spec.versions):
         version = LETTERS[v] if spec.versions > 1 else None
-        position = 0
-        for entry in spec.entries:
-            for _ in range(entry.count):
-                seed = seed_for(spec.seed, v, position)
-                requests.append((entry.family, seed, entry.options, entry.decimals, version))
-                position += 1
+        for position, (entry, options) in enumerate(settled):
+            seed = seed_for(spec.seed, v, position)
+            own = entry.family.version_options(options, v)
+            requests.append((entry.family, seed, own, entry.decimals, version))
+            marks.append(entry.marks)
     problems = make_problems(requests, progress)
+    secret = f"{spec.seed}:{spec.title}"
     result: dict[str | None, list[Problem]] = {}
-    for problem in problems:
+    for problem, given in zip(problems, marks, strict=True):
+        problem.marks = given
+        problem.code = short_code(secret, problem.id, problem.version)
         result.setdefault(problem.version, []).append(problem)
     return result
+
+
+def _distinct_items(spec: SetSpec, settled: list[tuple[Entry, dict[str, Any]]]) -> None:
+    """Give families that draw from a bank (concept questions) distinct items at every
+    position and version: no question repeats within a set."""
+    import numpy as np
+
+    by_family: dict[str, list[int]] = {}
+    for index, (entry, _) in enumerate(settled):
+        if hasattr(entry.family, "assign_items"):
+            by_family.setdefault(entry.family.name, []).append(index)
+    for indexes in by_family.values():
+        family = settled[indexes[0]][0].family
+        rng = np.random.default_rng(seed_for(spec.seed, _SETTLE + 1, indexes[0]))
+        wanted = [settled[i][1] for i in indexes]
+        for i, options in zip(indexes, family.assign_items(  # type: ignore[attr-defined]
+                rng, wanted, spec.versions), strict=True):
+            settled[i] = (settled[i][0], options)

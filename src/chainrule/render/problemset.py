@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.problems.base import Problem
+from chainrule.problems.conventions import for_problem
 from chainrule.render.environment import render
 
 __all__ = ["problem_context", "render_document", "render_set"]
@@ -29,6 +30,9 @@ def problem_context(problem: Problem) -> dict[str, Any]:
             record["key_formula"], record["key_formula_tex"] = key["formula"], key["formula_tex"]
     context: dict[str, Any] = {
         "id": problem.id,
+        "code": problem.code or problem.id,
+        "marks": problem.total_marks,
+        "conventions": for_problem(problem.family, problem.context, problem.decimals),
         "family": problem.family,
         "title": problem.title,
         "version": problem.version,

@@ -35,6 +35,7 @@ from chainrule.symbolic.printing import format_number, latex
 from chainrule.symbolic.trace import Step, Trace, sym
 
 __all__ = [
+    "CONVENTION_OPTIONS",
     "COST_LOSSES",
     "VALUE_LOSSES",
     "CostFamily",
@@ -114,6 +115,12 @@ _CONVENTIONS: dict[str, tuple[tuple[str, str, Option], ...]] = {
     "lsce": (("lsce_epsilon", "epsilon", Option(
         0.1, "float", "label smoothing epsilon: targets (1 - epsilon) y + epsilon / K",
         low=0.0, high=0.5)),),
+}
+
+
+#: Every loss convention option (for families whose loss may be any of the notes').
+CONVENTION_OPTIONS: dict[str, Option] = {
+    name: option for conventions in _CONVENTIONS.values() for name, _, option in conventions
 }
 
 
@@ -545,6 +552,17 @@ def _param_tex(loss: Loss, classes: int) -> list[str]:
 class _LossFamily(Family):
     """Shared drawing: the loss from the ``loss`` option, its conventions from the others."""
 
+    tie_exempt_kinds = ("target",)
+
+    def settle(self, rng: np.random.Generator, options: Mapping[str, Any]) -> dict[str, Any]:
+        """One loss from the pool (and, for a cost, the number of points) per position."""
+        settled = dict(options)
+        keys = settled["loss"]
+        settled["loss"] = [keys[int(rng.integers(len(keys)))]]
+        if "points" in self.options and settled.get("points") is None:
+            settled["points"] = int(rng.integers(3, 7))
+        return settled
+
     def _loss(self, rng: np.random.Generator, options: Mapping[str, Any]) -> Loss:
         keys = options["loss"]
         key = keys[int(rng.integers(len(keys)))]
@@ -554,8 +572,20 @@ class _LossFamily(Family):
         return int(options["classes"]) if loss.info.distribution else 1
 
     def min_decimals(self, options: Mapping[str, Any]) -> int:
-        """Two: predictions have two decimals, and terms such as 0.045 must not round to 0."""
-        return 2
+        """Two: predictions have two decimals, and terms such as 0.045 must not round to 0.
+        Three with a factor 1/2 on a squared error (Huber, MSE with 1/2): 0.5 r^2 has three
+        decimals, and at two it would sit on a rounding tie every other time."""
+        losses = options.get("loss") or ()
+        needed = 2
+        if "mse" in losses and options.get("mse_half"):
+            needed = 3
+        if "huber" in losses:
+            # The linear piece subtracts delta^2/2 (delta^2 without the 1/2): shown whole.
+            delta = Decimal(repr(float(options.get("huber_delta", 1.0))))
+            half = options.get("huber_half", True)
+            constant = delta * delta / 2 if half else delta * delta
+            needed = max(needed, 3 if half else 2, -constant.normalize().as_tuple().exponent)
+        return min(needed, 8)
 
     def _point_draft(self, rng: np.random.Generator, options: Mapping[str, Any],
                      build: Callable[[str, Params, int, int], Trace]) -> Draft:

@@ -1,9 +1,14 @@
 """Network problems: a forward pass, and backpropagation with one gradient-descent update.
 
 Givens are drawn to be good to work by hand: weights and biases with one decimal in
-[-1, 1] (never 0), inputs with one decimal in [-1, 1] (at most one 0), no activation
-saturated, no ReLU unit at its kink, every delta non-zero to the problem's decimals, and
-softmax outputs not all equal.
+[-1, 1] (never 0), inputs with one decimal in [-1, 1] (never 0 unless ``zero_input`` asks
+for one), no activation saturated, no ReLU unit at its kink, softmax outputs not all equal,
+every value clear of a rounding tie, and every delta and gradient with at least two
+significant digits at the problem's decimals (or exactly 0, through an inactive ReLU or a
+zero input).
+
+Only well-posed pairs of loss and output activation are drawn: BCE needs an output in
+(0, 1) (sigmoid or softmax), and CCE, KL and label smoothing a softmax output.
 """
 
 from __future__ import annotations
@@ -14,14 +19,19 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.errors import ChainruleError
 from chainrule.problems.base import Draft, Family, Option, register
+from chainrule.problems.families.losses import CONVENTION_OPTIONS, loss_params
+from chainrule.symbolic.losses import get_loss
 from chainrule.symbolic.network import Network
 
 __all__ = ["BackpropFamily", "ForwardFamily", "network_for"]
 
 _OUTPUTS = ("sigmoid", "softmax", "linear", "tanh")
 _LOSSES = ("bce", "cce", "mse", "mae", "huber", "hinge", "kl", "lsce")
-_ETAS = (0.1, 0.2, 0.5)
+#: Learning rates drawn: eta * dL/dw then has no more decimals than a tie needs often
+#: (0.5 would put half of all updates on a rounding tie).
+_ETAS = (0.1, 0.2, 0.4)
 
 NETWORK_OPTIONS: dict[str, Option] = {
     "net": Option("2-2-1", "net", "network spec, e.g. 2-2-1 or 2-3-2"),
@@ -30,15 +40,62 @@ NETWORK_OPTIONS: dict[str, Option] = {
     "output": Option("auto", "choice", "output activation (auto: the loss's usual one)",
                      ("auto", *_OUTPUTS)),
     "loss": Option("bce", "choice", "loss", _LOSSES),
-    "eta": Option(None, "rate", "learning rate (default: drawn from 0.1, 0.2, 0.5)",
+    "eta": Option(None, "rate", "learning rate (default: drawn from 0.1, 0.2, 0.4)",
                   low=0.0, high=10.0),
+    "zero_input": Option(False, "bool", "allow an input of 0 (its weights' gradients are 0)"),
+    **CONVENTION_OPTIONS,
+}
+
+#: Output activations each loss is defined for (others give log of a negative number, or a
+#: loss below zero). MSE, MAE and Huber take any output.
+_DEFINED_OUTPUTS: dict[str, tuple[str, ...]] = {
+    "bce": ("sigmoid", "softmax"),
+    "cce": ("softmax",),
+    "kl": ("softmax",),
+    "lsce": ("softmax",),
 }
 
 
+def check_pairing(loss: str, output: str | None, where: str = "") -> None:
+    """Refuse a loss whose value is undefined for this output activation (ChainruleError)."""
+    key = get_loss(loss).key
+    out = output if output not in (None, "auto") else get_loss(key).info.default_output
+    allowed = _DEFINED_OUTPUTS.get(key)
+    if allowed is not None and out not in allowed:
+        prefix = f"{where}: " if where else ""
+        need = "an output in (0, 1)" if key == "bce" else "probabilities that sum to 1"
+        raise ChainruleError(
+            f"{prefix}loss '{key}' needs {need} ({' or '.join(allowed)} output), "
+            f"not a {out} output"
+        )
+
+
+#: The biggest networks worked by hand: wider or deeper ones have so many steps that almost
+#: no draw keeps every value clear of rounding ties (and no page holds their drawing).
+MAX_WIDTH = 4
+MAX_HIDDEN_LAYERS = 2
+MAX_PARAMETERS = 30
+
+
+def check_size(net: str, where: str = "") -> None:
+    """Refuse a network too big for a problem worked by hand (ChainruleError)."""
+    layers = [int(n) for n in net.split("-")]
+    params = sum((a + 1) * b for a, b in zip(layers, layers[1:], strict=False))
+    prefix = f"{where}: " if where else ""
+    if max(layers) > MAX_WIDTH or len(layers) - 2 > MAX_HIDDEN_LAYERS or params > MAX_PARAMETERS:
+        raise ChainruleError(
+            f"{prefix}option 'net': {net} is too big to work by hand ({params} weights and "
+            f"biases); at most {MAX_WIDTH} units a layer, {MAX_HIDDEN_LAYERS} hidden layers "
+            f"and {MAX_PARAMETERS} weights and biases"
+        )
+
+
 @lru_cache(maxsize=64)
-def network_for(net: str, hidden: str, output: str, loss: str) -> Network:
-    """One Network (and so one trace) per structure."""
-    return Network(net, hidden=hidden, output=None if output == "auto" else output, loss=loss)
+def network_for(net: str, hidden: str, output: str, loss: str,
+                params: tuple[tuple[str, Any], ...] = ()) -> Network:
+    """One Network (and so one trace) per structure and loss conventions."""
+    return Network(net, hidden=hidden, output=None if output == "auto" else output, loss=loss,
+                   **dict(params))
 
 
 def _tenths(rng: np.random.Generator, size: int, zero_ok: bool = False) -> np.ndarray:
@@ -75,7 +132,24 @@ class NetworkFamily(Family):
     kinds: tuple[str, ...] = ()
 
     def network(self, options: Mapping[str, Any]) -> Network:
-        return network_for(options["net"], options["hidden"], options["output"], options["loss"])
+        loss = options["loss"]
+        return network_for(options["net"], options["hidden"], options["output"], loss,
+                           loss_params(loss, options))
+
+    def parse_options(self, raw: Mapping[str, Any], where: str = "") -> dict[str, Any]:
+        """Options with defaults filled in; an undefined loss and output pair, or a network
+        too big to work by hand, is an error."""
+        options = super().parse_options(raw, where)
+        check_pairing(options["loss"], options["output"], where)
+        check_size(options["net"], where)
+        return options
+
+    def min_decimals(self, options: Mapping[str, Any]) -> int:
+        """Three with one hidden layer, one more for each further one: every delta and
+        gradient keeps two significant digits (each layer back multiplies by f' <= 1/4 for
+        sigmoid), and no drawn probability (in [0.02, 0.98]) rounds to 0 or 1."""
+        hidden = len(options["net"].split("-")) - 2
+        return min(8, 2 + max(1, hidden))
 
     def trace_of(self, net: Network) -> Any:
         raise NotImplementedError
@@ -84,7 +158,7 @@ class NetworkFamily(Family):
         net = self.network(options)
         trace = self.trace_of(net)
         givens: dict[str, float] = {}
-        xs = _tenths(rng, len(net.inputs), zero_ok=True)
+        xs = _tenths(rng, len(net.inputs), zero_ok=bool(options.get("zero_input")))
         givens.update({name: float(v) for name, v in zip(net.inputs, xs, strict=True)})
         givens.update(dict(zip(net.targets, draw_targets(rng, net), strict=True)))
         params = _tenths(rng, len(net.parameters))
@@ -97,7 +171,8 @@ class NetworkFamily(Family):
         if asked is None:
             asked = trace.cache[f"asked:{self.name}"] = tuple(
                 s.name for s in trace.steps if s.kind in self.kinds)
-        return Draft(trace, givens, asked, self.title_for(net), {"network": _described(net)})
+        context = {"network": _described(net), "zero_input": bool(options.get("zero_input"))}
+        return Draft(trace, givens, asked, self.title_for(net), context)
 
     def title_for(self, net: Network) -> str:
         return f"{self.title}: {net.spec} network"
@@ -125,9 +200,34 @@ class NetworkFamily(Family):
             if act.key == "relu" and not any(exact[f"z{j}"] > 0 for j in net.neurons[layer]):
                 return False
         outputs = [exact[o] for o in net.outputs]
-        if net.output.vector and (max(outputs) - min(outputs) < 0.05 or min(outputs) < 0.01):
+        if net.output.vector and (max(outputs) - min(outputs) < 0.05 or min(outputs) < 0.02):
             return False
         return self._gradients_ok(draft, exact, net)
+
+    def accept_chain(self, draft: Draft, exact: Mapping[str, np.ndarray],
+                     raw: Mapping[str, np.ndarray], decimals: int) -> np.ndarray:
+        """Clear of rounding ties (see :meth:`Family.accept_chain`), and every delta and
+        gradient with two significant digits at ``decimals`` on both chains, unless it is
+        exactly 0 through an inactive ReLU or a zero input."""
+        ok = super().accept_chain(draft, exact, raw, decimals)
+        trace = draft.trace
+        assert trace is not None
+        names = trace.cache.get("significant")
+        if names is None:
+            names = trace.cache["significant"] = [
+                s.name for s in trace.steps if s.kind in ("backward", "gradient")
+                and not s.name.startswith("fprime")]
+        smallest = 10.0 ** (1 - decimals)
+        net: Network = trace.meta["network"]
+        zero_possible = any(a.key == "relu" for a in net.hidden) or bool(
+            draft.context.get("zero_input"))
+        for name in names:
+            value, before = np.abs(exact[name]), np.abs(raw[name])
+            good = (value >= smallest) & (before >= smallest)
+            if zero_possible:
+                good |= (value == 0) & (before == 0)
+            ok &= good
+        return ok
 
     def _gradients_ok(self, draft: Draft, exact: Mapping[str, float], net: Network) -> bool:
         if "L" in exact and not 0.001 <= abs(exact["L"]) < 20:
@@ -174,7 +274,8 @@ def describe(net: Network) -> dict[str, Any]:
         "loss": net.loss.key,
         "loss_title": net.loss.info.title,
         "loss_params": dict(net.loss.params),
-        "weights": [{"name": w.name, "source": w.source, "target": w.target, "layer": w.layer}
+        "weights": [{"name": w.name, "source": w.source, "target": w.target, "layer": w.layer,
+                     "tex": net.forward_trace.tex(w.name)}
                     for w in net.weights],
         "biases": net.biases(),
         "parameters": net.parameters,

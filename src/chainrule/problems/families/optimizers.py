@@ -17,7 +17,8 @@ step number, with the gradient a step of its own computed from the current param
 ``lr_schedule`` (code ``ls``): the learning rate of step decay, exponential decay, 1/t decay
 or SGDR at three or four epochs. One trace with a step ``eta_<t>`` per epoch asked, each the
 formula of :mod:`chainrule.symbolic.schedules`; the epoch is a given ``t_<t>`` (printed t),
-and for SGDR so are ``T_cur_<t>`` and ``T_i_<t>``, worked out from t, T_0 and T_mult.
+and for SGDR ``T_i_<t>`` and ``T_cur_<t>`` are steps before it (from the restarts so far,
+``k_<t>``, worked out from t, T_0 and T_mult).
 
 Numbers are drawn to be good by hand: one-decimal starts and centres, first gradients of
 size 0.5 to 3, textbook betas, rho and eps, and every value big enough to keep its
@@ -38,7 +39,7 @@ from chainrule.errors import ChainruleError
 from chainrule.problems.base import Draft, Family, Option, register
 from chainrule.symbolic.optimizers import OPTIMIZERS, get_optimizer, optimizer_trace
 from chainrule.symbolic.printing import format_number, latex
-from chainrule.symbolic.schedules import get_schedule, sgdr_position
+from chainrule.symbolic.schedules import get_schedule
 from chainrule.symbolic.trace import Step, Trace, sym
 from chainrule.symbolic.written import minus as _minus
 from chainrule.symbolic.written import mul as _mul
@@ -478,15 +479,45 @@ def _candidate_epochs(schedule: str, params: Mapping[str, float]) -> list[int]:
     return sorted(t for t in result if 0 < t <= 4 * t0)
 
 
+def _sgdr_steps(t: int, mult: int) -> list[Step]:
+    """T_i and T_cur at epoch t as steps: the restarts so far ``k``, this cycle's length and
+    the epochs since its start, from t, T_0 and T_mult (whole numbers, so exact)."""
+    tt, t0, m = sym(f"t_{t}"), sym("T_0"), sym("T_mult")
+    k = sym(f"k_{t}")
+    if mult == 1:
+        count = sp.floor(_mul(tt, sp.Pow(t0, -1, evaluate=False)))
+        numeric = sp.floor(tt / t0 + sp.Rational(1, 10**9))
+        length = t0
+        start = _mul(k, t0)
+    else:
+        inner = sp.Add(1, _mul(_minus(m, sp.Integer(1)), tt, sp.Pow(t0, -1, evaluate=False)),
+                       evaluate=False)
+        count = sp.floor(sp.log(inner, m))
+        numeric = sp.floor(sp.log(1 + (m - 1) * tt / t0) / sp.log(m) + sp.Rational(1, 10**9))
+        length = _mul(t0, sp.Pow(m, k, evaluate=False))
+        start = _mul(t0, sp.Mul(_minus(sp.Pow(m, k, evaluate=False), sp.Integer(1)),
+                                sp.Pow(_minus(m, sp.Integer(1)), -1, evaluate=False),
+                                evaluate=False))
+    return [
+        Step(f"k_{t}", count, "cycle", f"restarts before epoch {t}", numeric=numeric),
+        Step(f"T_i_{t}", length, "cycle", f"length of the cycle at epoch {t}"),
+        Step(f"T_cur_{t}", _minus(tt, start), "cycle", f"epochs since the restart at epoch {t}"),
+    ]
+
+
 @cache
-def schedule_epochs_trace(schedule: str, epochs: tuple[int, ...]) -> Trace:
-    """One step ``eta_<t>`` per epoch of ``epochs``: the schedule's formula at that epoch."""
+def schedule_epochs_trace(schedule: str, epochs: tuple[int, ...], mult: int = 1) -> Trace:
+    """One step ``eta_<t>`` per epoch of ``epochs``: the schedule's formula at that epoch.
+
+    For SGDR (whose cycles grow by ``mult``) T_cur and T_i are steps before each rate.
+    """
     info = get_schedule(schedule)
     base = info.trace
     formula = base["eta"].formula
+    cycle = schedule == "cosine_restarts"
     per_epoch = ["t", *(n for n in ("T_cur", "T_i") if n in base.givens)]
     params = [g for g in base.givens if g not in per_epoch]
-    if schedule == "cosine_restarts":
+    if cycle:
         params += ["T_0", "T_mult"]
     tex_names = {**base.tex_names}
     tex_names.setdefault("T_0", r"T_{0}")
@@ -496,16 +527,22 @@ def schedule_epochs_trace(schedule: str, epochs: tuple[int, ...]) -> Trace:
     for t in epochs:
         mapping: dict[sp.Basic, sp.Expr] = {}
         for name in per_epoch:
-            givens.append(f"{name}_{t}")
-            tex_names[f"{name}_{t}"] = base.tex(name)
             mapping[sym(name)] = sym(f"{name}_{t}")
+            if name == "t" or not cycle:
+                givens.append(f"{name}_{t}")
+                tex_names[f"{name}_{t}"] = base.tex(name)
+        if cycle:
+            tex_names[f"k_{t}"] = f"k^{{({t})}}"
+            tex_names[f"T_i_{t}"] = f"T_{{i}}^{{({t})}}"
+            tex_names[f"T_cur_{t}"] = rf"T_{{\mathrm{{cur}}}}^{{({t})}}"
+            steps += _sgdr_steps(t, mult)
         tex_names[f"eta_{t}"] = rf"\eta_{{{t}}}"
         steps.append(Step(f"eta_{t}", rename(formula, mapping), "schedule",
                           f"learning rate at epoch {t}"))
     return Trace(
         givens=tuple(givens), steps=tuple(steps), tex_names=tex_names,
         title=f"{info.info.title} at epochs {', '.join(map(str, epochs))}",
-        meta={"schedule": info.key, "epochs": epochs, "base": base},
+        meta={"schedule": info.key, "epochs": epochs, "base": base, "mult": mult},
     )
 
 
@@ -542,6 +579,13 @@ class LrScheduleFamily(Family):
             raw["schedule"] = key
         return super().parse_options(raw, where)
 
+    def settle(self, rng: np.random.Generator, options: Mapping[str, Any]) -> dict[str, Any]:
+        """How many epochs are asked, when left to chance, once per position of a set."""
+        settled = dict(options)
+        if settled["epochs"] is None:
+            settled["epochs"] = int(rng.integers(3, 5))
+        return settled
+
     def min_decimals(self, options: Mapping[str, Any]) -> int:
         """Four: learning rates of 0.001 to 0.5 keep two significant digits."""
         return _SCHEDULE_MIN_DECIMALS
@@ -554,16 +598,14 @@ class LrScheduleFamily(Family):
         count = options["epochs"] or int(rng.integers(3, 5))
         candidates = _candidate_epochs(schedule, params)
         epochs = tuple(sorted(int(t) for t in rng.choice(candidates, count, replace=False)))
-        trace = schedule_epochs_trace(schedule, epochs)
+        mult = int(params["T_mult"]) if schedule == "cosine_restarts" else 1
+        trace = schedule_epochs_trace(schedule, epochs, mult)
         givens: dict[str, float] = {}
         bookkeeping = []
         for t in epochs:
             givens[f"t_{t}"] = float(t)
             if schedule == "cosine_restarts":
-                t_cur, t_i = (float(x) for x in sgdr_position(t, params["T_0"],
-                                                              int(params["T_mult"])))
-                givens[f"T_cur_{t}"], givens[f"T_i_{t}"] = t_cur, t_i
-                bookkeeping.append(_sgdr_record(t, params["T_0"], int(params["T_mult"])))
+                bookkeeping.append(_sgdr_record(t, params["T_0"], mult))
         givens.update(params)
         givens = {g: givens[g] + 0.0 for g in trace.givens}
         base = trace.meta["base"]
@@ -579,7 +621,8 @@ class LrScheduleFamily(Family):
             "step_size": format_number(params.get("step_size", 0)),
         }
         title = f"{self.title}: {_SCHEDULE_TITLES[schedule]} at {count} epochs"
-        return Draft(trace, givens, trace.names, title, context)
+        asked = tuple(n for n in trace.names if not n.startswith("k_"))
+        return Draft(trace, givens, asked, title, context)
 
     def accept(self, draft: Draft, exact: Mapping[str, float]) -> bool:
         """Every rate has two significant digits at four decimals; step decay drops at least
@@ -595,7 +638,7 @@ class LrScheduleFamily(Family):
             size = draft.givens["step_size"]
             return len({t // size for t in epochs}) >= 2
         if schedule == "cosine_restarts":
-            cycles = {t - draft.givens[f"T_cur_{t}"] for t in epochs}
+            cycles = {t - exact[f"T_cur_{t}"] for t in epochs}
             return len(cycles) >= 2
         return True
 

@@ -215,6 +215,13 @@ class GdStepFamily(Family):
             raise ChainruleError(f"{prefix}option 'eta': must be positive")
         return options
 
+    def settle(self, rng: np.random.Generator, options: Mapping[str, Any]) -> dict[str, Any]:
+        """The mini-batch size, when left to chance, once per position of a set."""
+        settled = dict(options)
+        if settled["method"] == "minibatch" and settled["batch_size"] is None:
+            settled["batch_size"] = int(rng.integers(2, settled["points"]))
+        return settled
+
     def min_decimals(self, options: Mapping[str, Any]) -> int:
         """Two: with fewer, errors and gradients of 0.05 round away."""
         return 2
