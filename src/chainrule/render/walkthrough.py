@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from chainrule.problems.base import Problem
+from chainrule.problems.conventions import for_problem
 from chainrule.symbolic.network import Network
 from chainrule.symbolic.printing import format_number, format_rounded
 
@@ -58,6 +59,27 @@ def iterate(problem: Problem, iterations: int) -> list[dict[str, Any]]:
     rows.append(row("after", final))
     rows[-1]["parameters"] = {p: format_number(v) for p, v in params.items()}
     return rows
+
+
+def _loss_after(rows: list[dict[str, Any]]) -> float:
+    return float(rows[-1]["loss"])
+
+
+def _combined(net: Network) -> str | None:
+    """Why the output delta is yhat - y, where the loss and its output activation combine."""
+    loss, out = net.loss.key, net.output.key
+    if loss == "bce" and out == "sigmoid":
+        return (r"With a sigmoid output and binary cross-entropy, "
+                r"$\frac{\partial L}{\partial \hat{y}} = \frac{\hat{y} - y}{\hat{y}(1 - "
+                r"\hat{y})}$ and $\frac{\partial \hat{y}}{\partial z} = \hat{y}(1 - \hat{y})$: "
+                r"their product is $\hat{y} - y$, the factors $\hat{y}(1 - \hat{y})$ "
+                r"cancelling (`chainrule derive bce` derives it).")
+    if out == "softmax" and loss in ("cce", "kl", "lsce"):
+        return (r"With a softmax output and a cross-entropy loss over one-hot (or smoothed) "
+                r"targets summing to 1, the softmax's derivatives and the log cancel: "
+                r"$\frac{\partial L}{\partial z_{k}} = \hat{y}_{k} - y_{k}$ "
+                f"(`chainrule derive {loss}` derives it).")
+    return None
 
 
 def _backward_groups(net: Network, trace: Any) -> list[tuple[int, list[str]]]:
@@ -134,6 +156,7 @@ def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]
         for layer in static["layers"]
     ]
     kinds = static["kinds"]
+    after = iterate(problem, 1)
     return {
         "problem": problem,
         "id": problem.id,
@@ -154,6 +177,14 @@ def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]
                      for title, layer, names in static["backward"]],
         "updates": [by_name[n] for n in kinds["update"]],
         "iterations": iterate(problem, iterations) if iterations > 1 else [],
+        "after": after,
+        "after_down": problem.rounded["L"] > _loss_after(after),
+        "uses_sigmoid": "sigmoid" in (*(a.key for a in net.hidden), net.output.key),
+        "conventions": for_problem("backprop", problem.context, problem.decimals)
+        if isinstance(problem.context.get("network"), dict) else [],
+        "combined": _combined(net),
+        "out_index": net.neurons[-1][0],
+        "chains": chain_examples(problem),
         "records": records,
         "outputs_tex": static["outputs_tex"],
     }
@@ -205,3 +236,86 @@ def render_walkthrough(
     ext = {"md": "md", "tex": "tex"}[fmt]
     return render(f"{fmt}/walkthrough.{ext}.j2", walkthrough_context(problem, iterations),
                   templates_dir)
+
+
+def round_half_up_float(value: float, decimals: int) -> float:
+    """``value`` rounded half away from zero, as a calculator does."""
+    from decimal import ROUND_HALF_UP, Decimal
+
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP))
+
+
+def _decimal_text(value: float, decimals: int) -> str:
+    return format_rounded(value, decimals)
+
+
+def chain_examples(problem: Problem) -> list[dict[str, Any]]:
+    """For one weight per layer (the first into the layer's first neuron): dL/dw as the
+    chain-rule factors dL/da . da/dz . dz/dw, each computed from the rounded values, and
+    their product, which is the key's gradient."""
+    import sympy as sp
+
+    net = _network(problem)
+    trace = problem.trace
+    assert trace is not None
+    d, r = problem.decimals, problem.rounded
+    last = len(net.layers) - 1
+    found = []
+    for layer in range(last, 0, -1):
+        j = net.neurons[layer][0]
+        weight = net.weights_into(j)[0]
+        source = weight.source
+        out = net.outputs[0] if layer == last else f"a{j}"
+        out_tex = trace.tex(out)
+        z_tex = trace.tex(f"z{j}")
+        source_value = r[source] if source in r else problem.givens[source]
+        factors = []
+        if layer == last and not net.output.vector and len(net.outputs) == 1:
+            y, yhat = sp.Symbol("y"), sp.Symbol("yhat")
+            dl = net.loss.derivative([y], [yhat])[0]
+            subs = {y: sp.Rational(repr(problem.givens[net.targets[0]])),
+                    yhat: sp.Rational(repr(r[out]))}
+            for name, value in net.loss.params.items():
+                if isinstance(value, (int, float)) and not isinstance(value, bool):
+                    subs[sp.Symbol(name)] = sp.Rational(repr(float(value)))
+            dl_value = round_half_up_float(float(dl.subs(subs).evalf(30)), d)
+            fprime = r.get(f"fprime{j}")
+            if fprime is None:  # no step of its own (sigmoid + BCE): f' from the output
+                a = r[out]
+                fprime = {"sigmoid": a * (1 - a), "tanh": 1 - a * a}.get(net.output.key, 1.0)
+                fprime = round_half_up_float(fprime, d)
+            factors = [
+                (rf"\frac{{\partial L}}{{\partial {out_tex}}}", _decimal_text(dl_value, d)),
+                (rf"\frac{{\partial {out_tex}}}{{\partial {z_tex}}}", _decimal_text(fprime, d)),
+            ]
+            product = round_half_up_float(dl_value * fprime, d)
+        elif layer == last:
+            factors = [(rf"\frac{{\partial L}}{{\partial {z_tex}}} = \delta_{{{j}}}",
+                        _decimal_text(r[f"delta{j}"], d))]
+            product = r[f"delta{j}"]
+        else:
+            downstream = [w for w in net.weights if w.source == f"a{j}"]
+            upstream = sum(r[w.name] * r[f"delta{w.target}"] for w in downstream) if all(
+                w.name in r for w in downstream) else sum(
+                problem.givens[w.name] * r[f"delta{w.target}"] for w in downstream)
+            fprime = r.get(f"fprime{j}", 1.0)
+            factors = [
+                (rf"\frac{{\partial L}}{{\partial {out_tex}}} = "
+                 + " + ".join(rf"{trace.tex(w.name)} \delta_{{{w.target}}}" for w in downstream),
+                 _decimal_text(upstream, d)),
+                (rf"\frac{{\partial {out_tex}}}{{\partial {z_tex}}}", _decimal_text(fprime, d)),
+            ]
+            upstream = round_half_up_float(upstream, d)
+            product = round_half_up_float(upstream * fprime, d)
+        factors.append((rf"\frac{{\partial {z_tex}}}{{\partial {trace.tex(weight.name)}}} = "
+                        f"{trace.tex(source)}", format_number(source_value)
+                        if source in problem.givens else _decimal_text(source_value, d)))
+        found.append({
+            "weight": weight.name,
+            "weight_tex": trace.tex(weight.name),
+            "layer": "output" if layer == last else "hidden",
+            "factors": [{"tex": t, "value": v} for t, v in factors],
+            "product": _decimal_text(product * source_value, d),
+            "key": problem.number_texts()[f"dL_d{weight.name}"],
+        })
+    return found

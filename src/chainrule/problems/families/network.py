@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from functools import lru_cache
+from itertools import pairwise
 from typing import Any
 
 import numpy as np
@@ -80,7 +81,7 @@ MAX_PARAMETERS = 30
 def check_size(net: str, where: str = "") -> None:
     """Refuse a network too big for a problem worked by hand (ChainruleError)."""
     layers = [int(n) for n in net.split("-")]
-    params = sum((a + 1) * b for a, b in zip(layers, layers[1:], strict=False))
+    params = sum((a + 1) * b for a, b in pairwise(layers))
     prefix = f"{where}: " if where else ""
     if max(layers) > MAX_WIDTH or len(layers) - 2 > MAX_HIDDEN_LAYERS or params > MAX_PARAMETERS:
         raise ChainruleError(
