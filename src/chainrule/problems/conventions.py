@@ -151,12 +151,12 @@ def for_problem(family: str, context: Mapping[str, Any], decimals: int) -> list[
     found: list[str] = []
     net = context.get("network")
     if isinstance(net, Mapping):
-        found += network_sentences(net, backward=family == "backprop")
+        found += network_sentences(net, backward=family in ("backprop", "derivation"))
         found += loss_sentences(net["loss"], net["loss_params"], outputs=len(net["outputs"]))
     elif "loss_params" in context and family in ("loss_value", "cost", "loss_derivative"):
         found += loss_sentences(context["loss"], context["loss_params"])
     elif family == "gd_step":
         found += loss_sentences(context["loss"], {"half": False})
-    if family != "concept":
+    if family not in ("concept", "derivation"):  # no numbers to round in these
         found.append(rounding_sentence(decimals))
     return found
