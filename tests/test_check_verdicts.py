@@ -146,6 +146,17 @@ def test_degenerate_chain_earns_no_carried_credit(notes, trivial):
     assert s["z3"].degenerate_from is None
 
 
+def test_a_named_mistake_that_lands_on_a_given_is_not_gaming(notes):
+    """z1 without its bias is w11 x1 = 0.2 = w11, a given: an honest, named slip."""
+    p, _ = notes
+    z1 = q(D("0.2") * 1 + D("0.4") * 0)
+    values = chain(p.trace, p.givens, 3, {"z1": z1})
+    s = steps(p, {n: values[n] for n in p.asked})
+    assert s["z1"].mistake == "missing_bias" and s["z1"].status == "wrong"
+    assert s["a1"].status == "carried" and s["a1"].points == 1.0
+    assert s["a1"].degenerate_from is None
+
+
 def test_yhat_one_flags_the_loss(notes):
     p, c = notes
     values = upto(p, c, "yhat") | {"yhat": 1, "L": 0}
@@ -175,6 +186,14 @@ def test_too_few_decimals_is_its_own_verdict(notes, tmp_path):
     assert data["score"]["points"] == 1.4
 
 
+def test_a_float_has_no_written_decimals(notes):
+    """A mapping of floats (the API) says nothing about decimals: 0.57 is simply wrong."""
+    p, c = notes
+    sheet_ = parse_answers([("z1", c["z1"], None), ("a1", 0.57, None)], ["z1", "a1"], {}, "m")
+    a1 = next(s for s in judge(p, sheet_).steps if s.name == "a1")
+    assert a1.status == "wrong"
+
+
 def test_written_decimals():
     assert [written_decimals(t) for t in ("0.570", "0.57", "1", "-0.5", "5.7e-1", "1/2")] == [
         3, 2, 0, 1, 2, None]
@@ -193,37 +212,66 @@ def test_yaml_and_json_keep_trailing_zeros(tmp_path):
         assert sheet_.answers["z1"].value == 0.3
 
 
-IDENTITY_PROBLEMS = [("backprop", s, o) for s, o in
-                     [(1, {}), (2, {"net": "2-3-1", "hidden": "tanh"}),
-                      (7, {"net": "2-2-1", "loss": "mse"}), (8, {"net": "3-2-1"})]]
+IDENTITY_PROBLEMS = [
+    ("notes", 0, {}),
+    ("backprop", 1, {}),
+    ("backprop", 2, {"net": "2-3-1", "hidden": "tanh"}),
+    ("backprop", 7, {"net": "2-2-1", "loss": "mse"}),
+    ("backprop", 3, {"net": "2-2-3", "loss": "cce"}),
+    ("gd_step", 1, {"model": "logistic", "method": "minibatch"}),
+]
 
 
-@settings(max_examples=40, deadline=None)
+def _problem(family, seed, options):
+    return load_problem(str(NOTES)) if family == "notes" else make_problem(family, seed,
+                                                                             options)
+
+
+def identity_steps(p):
+    """(step, source) pairs: the step's formula is the source, or the source times givens
+    that equal 1 in this problem."""
+    import sympy as sp
+
+    pairs = []
+    for name in p.asked:
+        f = p.trace[name].formula
+        factors = f.args if isinstance(f, sp.Mul) else (f,)
+        steps_ = [a for a in factors if a.is_Symbol and a.name in p.trace]
+        ones = [a for a in factors if a.is_Symbol and p.givens.get(a.name) == 1.0]
+        if len(steps_) == 1 and len(steps_) + len(ones) == len(factors) and steps_[0].name in \
+                p.asked:
+            pairs.append((name, steps_[0].name))
+    return pairs
+
+
+@settings(max_examples=60, deadline=None)
 @given(which=st.sampled_from(IDENTITY_PROBLEMS), units=st.integers(-6, 6),
-       neuron=st.integers(0, 2), via_input=st.booleans())
-def test_identity_step_copies_its_source(which, units, neuron, via_input):
-    """∂L/∂b_j = δ_j (or δ_j times an input equal to 1) copying δ_j is correct exactly when
-    δ_j is correct, and carried otherwise."""
-    family, seed, options = which
-    p = make_problem(family, seed, options)
+       pick=st.integers(0, 50))
+def test_identity_step_copies_its_source(which, units, pick):
+    """An identity step (∂L/∂b_j = δ_j, ∂L/∂b = e, a step times a given equal to 1) that
+    copies its source is correct exactly when the source is correct, carried otherwise."""
+    p = _problem(*which)
     d = p.decimals
     right = chain(p.trace, p.givens, d)
-    hidden = sorted({n[len("delta"):] for n in p.asked if n.startswith("delta")})
-    j = hidden[neuron % len(hidden)]
-    delta = rnd(right[f"delta{j}"] + units * 10.0**-d, d)
-    target = f"dL_db{j}"
-    if via_input:
-        ones = [n for n in p.asked if n.startswith("dL_dw") and n.endswith(j)
-                and any(p.givens.get(x) == 1.0 for x in p.trace[n].dependencies)]
-        target = ones[0] if ones else target
-    values = {n: right[n] for n in p.asked[: p.asked.index(f"delta{j}")]}
-    values[f"delta{j}"] = delta
-    values[target] = delta
+    pairs = identity_steps(p)
+    assert pairs
+    target, source = pairs[pick % len(pairs)]
+    value_ = rnd(right[source] + units * 10.0**-d, d)
+    values = {n: right[n] for n in p.asked[: p.asked.index(source)]}
+    values[source] = value_
+    values[target] = value_
     s = {r.name: r for r in judge(p, sheet_of(values, d)).steps}
-    source, copy = s[f"delta{j}"].status, s[target].status
-    assert (copy == "correct") == (source == "correct"), (p.id, j, units, source, copy)
-    if source != "correct":
-        assert copy == "carried"
+    verdict_source, verdict_copy = s[source].status, s[target].status
+    assert (verdict_copy == "correct") == (verdict_source == "correct"), (
+        p.id, target, source, units, verdict_source, verdict_copy)
+    if verdict_source != "correct":
+        assert verdict_copy == "carried"
+
+
+def test_identity_steps_include_weights_times_one():
+    p = load_problem(str(NOTES))  # x1 = 1: dL/dw11 = δ1 x1 is an identity here
+    assert ("dL_dw11", "delta1") in identity_steps(p) and ("dL_db1", "delta1") in \
+        identity_steps(p)
 
 
 def test_a_right_input_never_leaves_a_consistent_value_wrong_or_carried(notes):
@@ -326,3 +374,15 @@ def test_class_report_and_plot(tmp_path, notes):
     alone = CliRunner().invoke(main, ["check", str(NOTES), str(tmp_path / "class.csv"),
                                       "--plot", str(tmp_path / "x.png")])
     assert alone.exit_code == 2 and not (tmp_path / "x.png").exists()
+
+
+def test_readme_lists_the_catalogue():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("The catalogue (`chainrule.check.mistakes`"):
+                   text.index("`mistake_values(trace")]
+    import re
+
+    listed = re.findall(r"`([a-z0-9_]+)`", section)
+    from chainrule.check.mistakes import MISTAKES
+
+    assert sorted(listed) == sorted(MISTAKES)

@@ -527,7 +527,7 @@ class Problem:
     ) -> CheckReport:
         """Judge a student's answers (a mapping of step names to numbers, formula strings or
         ``{"formula": ..., "value": ...}``, or an answers file) step by step: correct,
-        carried forward, wrong (with the slip) or missing."""
+        carried forward, too few decimals, wrong (with the slip) or missing."""
         from chainrule.check.answers import parse_answers, read_answers
         from chainrule.check.judge import judge
 

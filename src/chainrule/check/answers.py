@@ -46,6 +46,8 @@ class Answer:
     text: str
     line: int | None
     formula: Reading | None = None
+    #: Whether ``text`` is what was typed (a number given as a float has no written decimals).
+    typed: bool = True
 
 
 @dataclass
@@ -215,7 +217,8 @@ def parse_answers(
             also = f" (also on line {first})" if first else ""
             raise InputError(f"{name} is given twice{also}", file=path, line=line, field=str(raw))
         text = value if isinstance(value, str) else json.dumps(value, default=str)
-        answers[name] = Answer(name, number, str(text).strip(), line, formula)
+        answers[name] = Answer(name, number, str(text).strip(), line, formula,
+                               isinstance(value, str))
     return AnswerSheet(answers, errors)
 
 

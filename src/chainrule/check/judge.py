@@ -19,18 +19,20 @@ The rule, with d the problem's decimals, u = 10^-d and a tolerance of u/2 plus f
   later step is judged against that; the skipped value it implies is named.
 
 A carried chain that starts from a degenerate value (a wrong value equal to 0, 1 or a given,
-where the right value is not) is flagged and earns no carried credit.
+where the right value is not, and that no catalogued mistake explains) is flagged and earns
+no carried credit.
 """
 
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from chainrule.check.answers import AnswerSheet
+from chainrule.check.answers import Answer, AnswerSheet
 from chainrule.check.formula import FormulaVerdict, judge_formula
 from chainrule.check.mistakes import equation_text, mistake_values, symbol_text
 from chainrule.check.notation import tex_to_text
@@ -81,7 +83,8 @@ class StepResult:
     points: float = 0.0
     implied: dict[str, float] = field(default_factory=dict)
     degenerate_from: str | None = None
-    label: str = ""
+    #: The wrong formula of the headline mistake (``z3 = w13 a1 + w23 a2``), no numbers.
+    mistake_formula: str = ""
     formula: FormulaVerdict | None = None
 
     def as_json(self) -> dict[str, Any]:
@@ -100,6 +103,7 @@ class StepResult:
             "points": self.points,
             "implied": dict(self.implied),
             "degenerate_from": self.degenerate_from,
+            "mistake_formula": self.mistake_formula,
             **extra,
         }
 
@@ -158,6 +162,14 @@ def _round(value: float, d: int) -> float:
     if not math.isfinite(value) or abs(value) > 1e15:
         return value
     return float(round_half_up(value, d))
+
+
+def _as_written(answer: Answer) -> str:
+    """A student's number as they wrote it (``0.570``), when it is a plain decimal."""
+    text = answer.text.strip().replace("\u2212", "-")
+    if answer.typed and re.fullmatch(r"-?\d+(\.\d+)?", text):
+        return text.lstrip("-") if float(text) == 0 else text
+    return format_number(answer.value)
 
 
 def _tol(u: float, target: float) -> float:
@@ -250,7 +262,7 @@ def judge(
             result.points = carried_credit
             result.message = "follows from your earlier values" + _implied_note(trace, used)
         else:
-            shown = written_decimals(answer.text)
+            shown = written_decimals(answer.text) if answer.typed else None
             basis = _too_few(v, shown, d, targets, fresh)
             if basis is not None:
                 result.status = TOO_FEW_DECIMALS
@@ -278,10 +290,10 @@ def judge(
                     result.mistakes = [verdict.mistake, *result.mistakes]
                 result.message = f"Formula: {verdict.message} Number: {result.message}"
         own[name] = v
-        texts[name] = format_number(v)
+        texts[name] = _as_written(answer)
         ok[name] = result.status == CORRECT
         taint[name] = None if ok[name] else inherited
-        if result.status in (WRONG, TOO_FEW_DECIMALS) and any(
+        if result.status in (WRONG, TOO_FEW_DECIMALS) and not result.mistakes and any(
             _near(v, t, u) and not _near(right, t, u) for t in trivial
         ):
             taint[name] = taint[name] or name
@@ -350,4 +362,4 @@ def _diagnose(
     if others:
         result.message += " (or: " + "; ".join(
             dict.fromkeys(mv.message for mv in others)) + ")"
-    result.label = first.formula_text
+    result.mistake_formula = first.formula_text if first.formula is not None else ""

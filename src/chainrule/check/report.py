@@ -17,6 +17,7 @@ from chainrule.check.judge import (
     TOO_FEW_DECIMALS,
     WRONG,
     Report,
+    StepResult,
 )
 from chainrule.symbolic.printing import format_number
 
@@ -64,6 +65,8 @@ def _text(report: Report, colour: bool) -> str:
             lines.extend(f"  {'':{width}}      note: {n}" for n in s.formula.reading.notes)
         if s.status != CORRECT and s.message and s.message not in ("not answered",):
             lines.append(f"  {'':{width}}      {s.message}")
+        if s.mistake_formula:
+            lines.append(f"  {'':{width}}      You computed {s.mistake_formula}.")
         if s.status == MISSING and s.expected_from_your_values not in (None, s.expected):
             shown = format_number(s.expected_from_your_values, report.decimals)
             lines.append(f"  {'':{width}}      from your values it would be {shown}")
@@ -94,6 +97,16 @@ def render_report(report: Report, fmt: str, colour: bool = False) -> str:
     return _text(report, colour)
 
 
+def _kinds(step: StepResult) -> list[str]:
+    """What went wrong at a step, for the class report: its headline mistake, too few
+    decimals, or "does_not_follow" for a wrong value no catalogued mistake explains."""
+    if step.status == TOO_FEW_DECIMALS:
+        return [TOO_FEW_DECIMALS]
+    if step.status == WRONG:
+        return [step.mistake or "does_not_follow"]
+    return []
+
+
 def class_summary(reports: Sequence[Report],
                   unknown_columns: Sequence[str] = ()) -> dict[str, Any]:
     """Per-student scores; per mistake, how many students made it and at which steps; the
@@ -106,23 +119,24 @@ def class_summary(reports: Sequence[Report],
     for r in reports:
         for s in r.steps:
             per_step.setdefault(s.name, Counter())[s.status] += 1
-            for m in s.mistakes[:1]:
+            for m in _kinds(s):
                 entry = per_mistake.setdefault(m, {"students": set(), "steps": Counter()})
                 entry["students"].add(r.student)
                 entry["steps"][s.name] += 1
         if r.first_error:
             first[r.first_error] += 1
         students.append({"student": r.student, "score": r.score, "first_error": r.first_error,
-                         "mistakes": sorted({s.mistake for s in r.steps if s.mistake}),
+                         "mistakes": sorted({m for s in r.steps for m in _kinds(s)}),
                          "input_errors": list(r.errors)})
     mistakes = sorted(
         ({"mistake": m, "students": len(e["students"]), "steps": e["steps"].most_common()}
          for m, e in per_mistake.items()),
         key=lambda e: (-e["students"], e["mistake"]))
     n = len(reports)
-    steps = [{"step": name, **{k: c[k] for k in STATUSES},
-              "error_rate": round((c[WRONG] + c[TOO_FEW_DECIMALS]) / n, 4) if n else 0.0}
-             for name, c in per_step.items()]
+    steps: list[dict[str, Any]] = [
+        {"step": name, **{k: c[k] for k in STATUSES},
+         "error_rate": round((c[WRONG] + c[TOO_FEW_DECIMALS]) / n, 4) if n else 0.0}
+        for name, c in per_step.items()]
     most_wrong = sorted((s for s in steps if s[WRONG] + s[TOO_FEW_DECIMALS]),
                         key=lambda s: -(s[WRONG] + s[TOO_FEW_DECIMALS]))[:10]
     return {

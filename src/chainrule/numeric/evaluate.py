@@ -22,7 +22,6 @@ from chainrule.symbolic.trace import Trace, round_half_up
 
 __all__ = ["evaluate_exact", "evaluate_rounded", "round_array"]
 
-_STEP_CACHE: dict[tuple[int, str], Callable[..., Any]] = {}
 _TIE_TOLERANCE = 1e-9
 
 
@@ -43,16 +42,18 @@ def round_array(values: np.ndarray, decimals: int) -> tuple[np.ndarray, np.ndarr
 
 
 def _step_function(trace: Trace, name: str) -> Callable[..., Any]:
-    key = (id(trace), name)
-    fn = _STEP_CACHE.get(key)
+    # Cached on the trace itself: a cache keyed by id(trace) hands a new trace that reuses a
+    # freed trace's id the old trace's functions.
+    key = f"evaluate:{name}"
+    fn = trace.cache.get(key)
     if fn is None:
         step = trace[name]
         args = ", ".join(step.dependencies)
         source = f"def _f({args}):\n    return {to_code(step.evaluation_formula)}\n"
         namespace = dict(NAMESPACE)
         exec(compile(source, f"<chainrule step {name}>", "exec"), namespace)
-        fn = _STEP_CACHE[key] = namespace["_f"]
-    return fn
+        fn = trace.cache[key] = namespace["_f"]
+    return fn  # type: ignore[no-any-return]
 
 
 def _is_rational(trace: Trace, name: str) -> bool:
