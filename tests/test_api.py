@@ -380,3 +380,14 @@ def test_check_report_html_escapes_what_it_shows():
     html = p.check({"z1": 0.3, "a1": 0.9}, student="<script>x</script>")._repr_html_()
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert html.count("<tr") == len(p.asked) + 1
+
+
+def test_importing_the_api_loads_no_heavy_module():
+    import subprocess
+    import sys
+
+    code = ("import sys, chainrule, chainrule.api; "
+            "print([m for m in ('sympy', 'numpy', 'matplotlib', 'jinja2') if m in sys.modules])")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, cwd=ROOT)
+    assert out.stdout.strip() == "[]"
