@@ -391,3 +391,13 @@ def test_importing_the_api_loads_no_heavy_module():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, cwd=ROOT)
     assert out.stdout.strip() == "[]"
+
+
+def test_formula_answers_are_checked_as_formulas():
+    p = chainrule.problem("derivation", seed=1)
+    assert p.formulas["delta3"] == "yhat - y"
+    right = p.check({"delta3": "yhat - y", "delta1": "w13*delta3*fprime1"})
+    assert right.verdicts["delta3"] == "correct" and right.verdicts["delta1"] == "correct"
+    swapped = p.check({"delta3": r"y - \hat{y}"})
+    assert swapped.verdicts["delta3"] == "wrong" and swapped.first_error == "delta3"
+    assert right.to_dict()["steps"][0]["status"] == "correct"

@@ -466,8 +466,15 @@ class Problem:
 
     @property
     def answers(self) -> dict[str, float]:
-        """The key: each asked step's value as a student rounding as they go gets it."""
+        """The key: each asked step's value as a student rounding as they go gets it (for
+        steps asked as formulas, see :attr:`formulas`)."""
         return {n: self._problem.rounded[n] for n in self._problem.asked}
+
+    @property
+    def formulas(self) -> dict[str, str]:
+        """The key of the steps asked as formulas: step name -> formula (plain text, in the
+        names of earlier steps and givens). A derivation problem asks only for these."""
+        return {n: f["formula"] for n, f in self._problem.formula_key.items()}
 
     @property
     def choices(self) -> list[str] | None:
