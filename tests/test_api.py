@@ -401,3 +401,20 @@ def test_formula_answers_are_checked_as_formulas():
     swapped = p.check({"delta3": r"y - \hat{y}"})
     assert swapped.verdicts["delta3"] == "wrong" and swapped.first_error == "delta3"
     assert right.to_dict()["steps"][0]["status"] == "correct"
+
+
+def test_marks_codes_and_conventions():
+    s = chainrule.problem_set({"title": "Q", "seed": 1, "versions": 2, "problems": [
+        {"family": "forward", "marks": 10}, {"family": "loss_value", "options": {"loss": "mse"}}]})
+    forward, loss = s.versions["A"]
+    assert forward.marks == 10 and loss.marks == len(loss.asked)
+    codes = [p.code for p in s.problems]
+    assert all(codes) and len(set(codes)) == len(codes)
+    assert {r["code"] for r in s.key["problems"]} == set(codes)
+    assert all(p.code in s.files()[f"questions-{p.version}.md"] for p in s.problems)
+    assert chainrule.problem("forward", seed=1).code is None
+    notes = chainrule.problem_from_givens(NOTES)
+    assert notes.marks == len(notes.asked)
+    assert any("natural logarithm" in c for c in notes.conventions)
+    assert any("rounded away from zero" in c for c in notes.conventions)
+    assert all(c.split("$")[0] in notes.question() for c in notes.conventions)

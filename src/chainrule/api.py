@@ -471,6 +471,25 @@ class Problem:
         return {n: self._problem.rounded[n] for n in self._problem.asked}
 
     @property
+    def marks(self) -> int:
+        """Marks the problem is worth: the set's, or one per asked step (one for a choice)."""
+        return self._problem.total_marks
+
+    @property
+    def code(self) -> str | None:
+        """The short code students see in a problem set (None outside one); key.json maps
+        it to the ID."""
+        return self._problem.code
+
+    @property
+    def conventions(self) -> list[str]:
+        """Every convention the key depends on, as the question states them (numbering,
+        the loss's settings, rounding)."""
+        from chainrule.problems.conventions import for_problem
+
+        return for_problem(self.family, self._problem.context, self.decimals)
+
+    @property
     def formulas(self) -> dict[str, str]:
         """The key of the steps asked as formulas: step name -> formula (plain text, in the
         names of earlier steps and givens). A derivation problem asks only for these."""
