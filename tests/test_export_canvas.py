@@ -158,8 +158,10 @@ def test_every_value_of_every_problem_and_variant_grades_like_the_key(full_set, 
             labels = item.findall("presentation/response_lid/render_choice/response_label")
             correct = item.find("resprocessing/respcondition/conditionvar/varequal")
             assert [label.get("ident") for label in labels].index(correct.text) == record["answer"]
+            # a choice's $math$ is sent in MathJax's \( \) delimiters
             assert [label.findtext("material/mattext") for label in labels] == [
-                f"({'ABCDEFGH'[i]}) {c}" for i, c in enumerate(record["choices"])]
+                f"({'ABCDEFGH'[i]}) " + re.sub(r"\$(.+?)\$", r"\\(\1\\)", c)
+                for i, c in enumerate(record["choices"])]
         elif kind == "numerical":
             (step,) = record["steps"]
             for condition in item.findall("resprocessing/respcondition"):

@@ -1,207 +1,98 @@
-"""The concept family: one correct choice by an independent reading of the loss metadata.
+"""Concept questions: a bank of at least 40 items from every section of the notes, four
+distinct choices with one correct, and no question twice within a set."""
 
-The oracle below reads ``LOSSES`` directly (the notes' Quick Comparison table) and decides
-for each choice whether the table makes it a right answer; it also restates when a wrong
-choice would still be defensible (a use contained in another, a shared activation name, a
-note that refers to the same losses, two distribution or two probability-output losses).
-"""
+from __future__ import annotations
 
 import re
-from collections import Counter
+from pathlib import Path
 
-import numpy as np
 import pytest
 
-from chainrule.errors import ChainruleError
-from chainrule.problems.base import get_family, make_problem, make_problems, problem_from_id
-from chainrule.render.environment import tex_escape
+from chainrule.problems.base import get_family, make_problem
+from chainrule.problems.families.concept_bank import BANK, TOPICS
+from chainrule.problems.spec import build_set, load_spec
 from chainrule.render.problemset import render_set
-from chainrule.symbolic.losses import LOSSES
 
-N_VARIANTS = 1200
-KINDS = ["use_loss", "loss_use", "loss_output", "output_loss", "note_loss"]
-TABLE = [info for info in LOSSES.values() if info.in_notes_table]
-BY_TITLE = {info.title: info for info in TABLE}
-
-
-@pytest.fixture(scope="module")
-def problems():
-    family = get_family("concept")
-    rng = np.random.default_rng(99)
-    requests = []
-    for k in range(N_VARIANTS):
-        raw = {}
-        if k % 5 == 0:
-            raw["kinds"] = ",".join(rng.choice(KINDS, size=2, replace=False))
-        requests.append((family, 500 + k, family.parse_options(raw), 3, None))
-    return make_problems(requests)
+ROOT = Path(__file__).resolve().parents[1]
+NOTES_SECTIONS = {  # the notes' sections and the bank topics that cover them
+    "1-3 losses": "losses", "4 comparison": "comparison", "5 optimization": "optimization",
+    "6-8 GD, SGD, mini-batch": "gd_variants", "9 momentum, NAG": "momentum",
+    "9 adaptive": "adaptive", "9 schedules": "schedules", "10 backpropagation": "backprop",
+}
 
 
-# -- the independent oracle -------------------------------------------------------------------
-def right(kind, subject, choice):
-    """Whether the table makes ``choice`` an answer to the question on ``subject``."""
-    if kind == "use_loss":
-        return choice in BY_TITLE and BY_TITLE[choice].typical_use == subject
-    if kind == "loss_use":
-        return BY_TITLE[subject].typical_use == choice
-    if kind == "loss_output":
-        return BY_TITLE[subject].output_activation == choice
-    if kind == "output_loss":
-        return choice in BY_TITLE and BY_TITLE[choice].output_activation == subject
-    return choice in BY_TITLE and BY_TITLE[choice].notes == subject
+def test_bank_has_40_distinct_items_from_every_section():
+    assert len(BANK) >= 40
+    assert len({i.key for i in BANK}) == len(BANK)
+    assert len({i.stem for i in BANK}) == len(BANK)
+    assert set(NOTES_SECTIONS.values()) == set(TOPICS) == {i.topic for i in BANK}
+    for topic in TOPICS:
+        assert sum(i.topic == topic for i in BANK) >= 3, topic
 
 
-def words(text):
-    return set(re.findall(r"[a-z]+", re.sub(r"\(.*?\)", "", text.lower())))
+def test_items_are_well_formed_sentences():
+    for item in BANK:
+        options = [item.correct, *item.distractors]
+        assert len(item.distractors) >= 3, item.key
+        assert len(set(options)) == len(options), item.key
+        assert item.correct not in item.distractors
+        assert item.stem.endswith("?"), item.key
+        assert item.why[0].isupper() or item.why[0] in "$", item.key
+        assert item.why.rstrip().endswith((".", "$")), item.key
+        # no template residue such as "is listed with typical use" or "Prob dists"
+        for text in (item.stem, item.why, *options):
+            assert "is listed with" not in text and "Prob dists" not in text
+            assert text.count("$") % 2 == 0, (item.key, text)
 
 
-def activation_names(text):
-    return {part.strip().lower() for part in text.split("/")}
-
-
-def mentions(info):
-    """Losses a note is about: its own, those named in it, those whose use it mentions."""
-    found = {info.key}
-    for other in TABLE:
-        if re.search(rf"\b{other.key.upper()}\b", info.notes) or (
-            words(other.typical_use) & words(info.notes)
-        ):
-            found.add(other.key)
-    return found
-
-
-def defensible(kind, correct_rows, wrong):
-    """Whether a wrong choice could still be argued to be right."""
-    if kind in ("use_loss", "output_loss", "note_loss"):
-        others = [BY_TITLE[wrong]]
-    elif kind == "loss_use":
-        others = [r for r in TABLE if r.typical_use == wrong]
-    else:
-        return any(activation_names(wrong) & activation_names(r.output_activation)
-                   for r in correct_rows)
-    for a in correct_rows:
-        for b in others:
-            if kind in ("use_loss", "loss_use"):
-                wa, wb = words(a.typical_use), words(b.typical_use)
-                if wa <= wb or wb <= wa or (a.distribution and b.distribution):
-                    return True
-            elif kind == "output_loss":
-                if activation_names(a.output_activation) & activation_names(b.output_activation):
-                    return True
-            else:
-                probs = {"sigmoid", "softmax"}
-                if mentions(a) & mentions(b) or {a.default_output, b.default_output} <= probs:
-                    return True
-    return False
-
-
-def correct_rows(kind, subject):
-    if kind in ("loss_use", "loss_output"):
-        return [BY_TITLE[subject]]
-    field = {"use_loss": "typical_use", "output_loss": "output_activation",
-             "note_loss": "notes"}[kind]
-    return [r for r in TABLE if getattr(r, field) == subject]
-
-
-# -- the tests --------------------------------------------------------------------------------
-def test_exactly_one_choice_is_right(problems):
-    for p in problems:
-        kind, subject = p.context["kind"], p.context["subject"]
-        verdicts = [right(kind, subject, c) for c in p.choices]
-        assert verdicts.count(True) == 1, (p.id, p.choices)
-        assert verdicts.index(True) == p.answer
-        assert p.choices[p.answer] == p.context["correct"]
-
-
-def test_no_wrong_choice_is_defensible(problems):
-    for p in problems:
-        kind, subject = p.context["kind"], p.context["subject"]
-        rows = correct_rows(kind, subject)
-        for i, choice in enumerate(p.choices):
-            if i != p.answer:
-                assert not defensible(kind, rows, choice), (p.id, choice)
-
-
-def test_choices_are_four_distinct(problems):
-    for p in problems:
+def test_a_problem_has_four_choices_and_the_right_answer():
+    for seed in range(200):
+        p = make_problem("concept", seed)
         assert len(p.choices) == 4 and len(set(p.choices)) == 4
-        assert p.trace is None and p.asked == () and p.exact == {}
-        key = p.key()
-        assert key["choices"] == p.choices and key["answer"] == p.answer
+        item = next(i for i in BANK if i.key == p.context["item"])
+        assert p.choices[p.answer] == item.correct
+        assert all(c in item.distractors for c in p.choices if c != item.correct)
 
 
-def test_answer_positions_are_spread(problems):
-    positions = Counter(p.answer for p in problems)
-    assert set(positions) == {0, 1, 2, 3}
-    assert min(positions.values()) >= 0.18 * len(problems)
+def test_no_question_repeats_within_a_set(tmp_path):
+    spec = tmp_path / "s.yaml"
+    spec.write_text("title: T\nseed: 3\nversions: 3\nproblems:\n  - family: concept\n"
+                    "    count: 12\n")
+    sets = build_set(load_spec(str(spec)))
+    keys = [p.context["item"] for problems in sets.values() for p in problems]
+    assert len(keys) == 36 and len(set(keys)) == 36
+    exam = build_set(load_spec(str(ROOT / "examples" / "exam.yaml")))
+    for problems in exam.values():
+        stems = [p.context["stem"] for p in problems if p.family == "concept"]
+        assert len(stems) == len(set(stems)) >= 2
 
 
-def test_kinds_and_subjects_are_covered(problems):
-    kinds = Counter(p.context["kind"] for p in problems)
-    assert set(kinds) == set(KINDS)
-    notes = {p.context["subject"] for p in problems if p.context["kind"] == "note_loss"}
-    assert notes == {info.notes for info in TABLE}
-    used = {c for p in problems for c in p.choices}
-    assert {info.title for info in TABLE} <= used
-    assert not {info.title for info in LOSSES.values() if not info.in_notes_table} & used
+def test_an_id_regenerates_the_question():
+    from chainrule.problems.base import problem_from_id
+
+    p = make_problem("concept", 7, {"item": "nag-lookahead"})
+    assert p.context["item"] == "nag-lookahead"
+    again = problem_from_id(p.id)
+    assert (again.choices, again.answer) == (p.choices, p.answer)
 
 
-def test_the_regression_question_offers_one_regression_loss(problems):
-    regression = {info.title for info in TABLE if info.typical_use == "Regression"}
-    asked = [p for p in problems if p.context["kind"] == "use_loss"
-             and p.context["subject"] == "Regression"]
-    assert asked
-    for p in asked:
-        assert len(regression & set(p.choices)) == 1
-
-
-def test_kinds_option_limits_the_questions(problems):
-    for p in problems:
-        assert p.context["kind"] in p.options["kinds"]
-    only = make_problems([(get_family("concept"), s, {"kinds": ["note_loss"]}, 3, None)
-                          for s in range(30)])
-    assert {p.context["kind"] for p in only} == {"note_loss"}
-    assert all(p.id.endswith("~kinds:note_loss") for p in only)
-
-
-def test_explanation_comes_from_the_metadata(problems):
-    for p in problems[:200]:
-        c = p.context
-        rows = correct_rows(c["kind"], c["subject"])
-        row = rows[0] if len(rows) == 1 else BY_TITLE[p.choices[p.answer]]
-        for text in (row.title, row.typical_use, row.output_activation, row.notes):
-            assert text in c["why"]
-        assert len(c["others"]) == 3
-        assert [o["choice"] for o in c["others"]] == [
-            ch for i, ch in enumerate(p.choices) if i != p.answer
-        ]
-
-
-def test_same_seed_same_problem_and_id_regenerates(problems):
-    for p in problems[:100]:
-        again = problem_from_id(p.id)
-        assert again.key() == p.key()
-        assert again.context == p.context
-    first = make_problem("concept", 12345)
-    assert first.key() == make_problem("concept", 12345).key()
+def test_topics_limit_the_draw():
+    family = get_family("concept")
+    for seed in range(40):
+        p = make_problem(family, seed, {"topics": "adaptive,schedules"})
+        assert p.context["topic"] in ("adaptive", "schedules")
+    with pytest.raises(Exception, match="item"):
+        family.parse_options({"item": "no-such-question"})
 
 
 @pytest.mark.parametrize("fmt", ["md", "tex"])
-def test_rendering(problems, fmt):
-    chosen = problems[:25]
-    questions = render_set(chosen, "questions", fmt, title="Concepts")
-    solutions = render_set(chosen, "solutions", fmt, title="Concepts")
-    esc = (lambda t: t) if fmt == "md" else tex_escape
-    for p in chosen:
-        assert esc(p.context["subject"]) in questions
-        for choice in p.choices:
-            assert esc(choice) in questions
-        assert f"Answer: ({'ABCD'[p.answer]}) {esc(p.choices[p.answer])}." in solutions
-        assert esc(p.context["why"]) in solutions
-
-
-@pytest.mark.parametrize("options", [{"kinds": "bogus"}, {"kinds": ""}, {"kinds": 3},
-                                     {"kind": "note_loss"}])
-def test_bad_options_are_errors(options):
-    with pytest.raises(ChainruleError):
-        make_problem("concept", 1, options)
+def test_renders_question_and_solution(fmt):
+    problems = [make_problem("concept", s) for s in range(30)]
+    text = render_set(problems, "solutions", fmt, title="Concepts")
+    for p in problems:
+        assert p.context["why"].split()[0].strip("$") in text
+    if fmt == "tex":
+        # text outside math is escaped; math is kept
+        assert r"\hat{y}" in text or "hat" not in text
+        assert not re.search(r"[^\\]\^\S", re.sub(r"\$[^$]*\$", "", text.split(
+            r"\begin{document}")[1]))

@@ -20,7 +20,22 @@ from chainrule.errors import ChainruleError
 from chainrule.io.inputs import TemplateLoader
 from chainrule.symbolic.printing import format_number
 
-__all__ = ["builtin_templates", "environment", "render", "tex_escape"]
+__all__ = ["builtin_templates", "environment", "github_math", "render", "tex_escape",
+           "tex_text"]
+
+_DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
+
+
+def github_math(markdown: str) -> str:
+    """Display equations (``$$...$$``) as GitHub's fenced math blocks, so that GitHub's
+    Markdown parser (cmark-gfm) leaves every character of them as written (inside ``$$``
+    it would read ``}_{`` as emphasis, ``\\{`` as an escape and ``\\\\`` as a break)."""
+
+    def fence(match: re.Match[str]) -> str:
+        return "\n```math\n" + match.group(1).strip("\n ") + "\n```\n"
+
+    text = _DISPLAY_MATH.sub(fence, markdown)
+    return re.sub(r"\n{3,}", "\n\n", text)
 
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}",
@@ -46,6 +61,12 @@ def tex_escape(text: Any) -> str:
     (``--`` stays two hyphens, ``,,`` two commas)."""
     escaped = _TEX_RE.sub(lambda m: _TEX_SPECIALS[m.group()], str(text))
     return re.sub(r"([-,])(?=[-,])", r"\1{}", escaped)
+
+
+def tex_text(text: Any) -> str:
+    """Prose with inline math: the text outside ``$...$`` escaped, the math kept."""
+    parts = str(text).split("$")
+    return "$".join(part if i % 2 else tex_escape(part) for i, part in enumerate(parts))
 
 
 def builtin_templates() -> Path:
@@ -108,6 +129,7 @@ def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Env
         )
     env = _Sandbox(**options)
     env.filters["tex_escape"] = tex_escape
+    env.filters["tex_text"] = tex_text
     env.filters["num"] = format_number
     env.filters["fixed"] = fixed
     return env
@@ -120,7 +142,8 @@ def render(name: str, context: dict[str, Any], templates_dir: str | Path | None 
         templates_dir = str(Path(templates_dir).resolve())
     try:
         template = environment(fmt, templates_dir).get_template(name)
-        return template.render(**context)
+        text = template.render(**context)
+        return github_math(text) if fmt == "md" else text
     except jinja2.TemplateNotFound as exc:
         raise ChainruleError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:

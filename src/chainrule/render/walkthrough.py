@@ -157,8 +157,11 @@ def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]
     ]
     kinds = static["kinds"]
     after = iterate(problem, 1)
+    from chainrule.render.problemset import problem_context
+
     return {
         "problem": problem,
+        "p": problem_context(problem),
         "id": problem.id,
         "title": problem.title,
         "net": static["net"],

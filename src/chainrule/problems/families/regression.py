@@ -133,7 +133,8 @@ def regression_trace(model: str, points: int, used: tuple[int, ...]) -> Trace:
     n = len(used)
     for p in ("w", "b"):
         steps.append(_mean_step(f"dJ_d{p}", [f"dL_d{p}_{i}" for i in used],
-                                f"mean gradient in {p} over the {n} point(s) used"))
+                                f"mean gradient in {p} over the {n} points used" if n > 1
+                                else f"gradient in {p} of the one point used"))
     for p in ("w", "b"):
         steps.append(Step(
             f"{p}_new", _add(sym(p), _mul(sp.S.NegativeOne, sym("eta"), sym(f"dJ_d{p}"))),
