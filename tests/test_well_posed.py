@@ -269,7 +269,10 @@ def test_versions_ask_the_same_thing_at_each_position(tmp_path):
     a, b, c = sets["A"], sets["B"], sets["C"]
     for pa, pb, pc in zip(a, b, c, strict=True):
         assert pa.family == pb.family == pc.family
-        assert pa.options == pb.options == pc.options, (pa.id, pb.id)
+        # the same options at each position; a concept position asks a different question
+        # of the bank in each version (no question repeats within a set)
+        same = [{k: v for k, v in q.options.items() if k != "item"} for q in (pa, pb, pc)]
+        assert same[0] == same[1] == same[2], (pa.id, pb.id)
         if pa.trace is not None:
             assert pa.givens != pb.givens
             assert len(pa.asked) == len(pb.asked) == len(pc.asked)
