@@ -114,6 +114,10 @@ def test_the_notes_own_numbers():
     status = {s["name"]: s for s in data["steps"]}
     assert status["yhat"]["status"] == "carried" and status["delta3"]["status"] == "carried"
     assert status["L"]["status"] == "wrong"  # -ln(0.748) is 0.290, not 0.289
+    # same number, same verdict: the notes' delta2 = -0.03 and dL/db2 = -0.03 (= delta2)
+    assert status["delta2"]["given"] == status["dL_db2"]["given"] == -0.03
+    assert status["delta2"]["status"] == status["dL_db2"]["status"] == "carried"
+    assert status["delta1"]["status"] == status["dL_db1"]["status"] == "carried"
     assert status["w11_new"]["status"] == "missing"
     assert data["score"]["wrong"] == 2
 
