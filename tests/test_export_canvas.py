@@ -193,7 +193,8 @@ def test_every_value_of_every_problem_and_variant_grades_like_the_key(full_set, 
                     if wrong.quantize(unit) not in centres:
                         assert f"{wrong.quantize(unit):.{d}f}" not in accepted
                 for answer in accepted:  # nothing else is right
-                    assert any(abs(Decimal(answer) - c) <= tol for c in centres), answer
+                    number = Decimal(answer.replace(",", ".").replace("\u2212", "-"))
+                    assert any(abs(number - c) <= tol for c in centres), answer
     assert kinds == {"multichoice", "numerical", "cloze", "essay"}
 
 
@@ -212,11 +213,18 @@ def test_solution_is_general_feedback_with_mathjax_delimiters(package):
 def test_text_forms():
     from chainrule.export.canvas import text_forms
 
-    assert text_forms("0.500") == ["0.500", "0.50", "0.5", ".500", ".50", ".5"]
-    assert text_forms("-0.512") == ["-0.512", "-.512"]
-    assert text_forms("2.000") == ["2.000", "2.00", "2.0", "2"]
-    assert text_forms("10.0") == ["10.0", "10"]
-    assert text_forms("7") == ["7"]
+    assert text_forms("0.500", extra_zeros=0) == [
+        "0.500", ".500", "0.50", ".50", "0.5", ".5", "0,500", ",500", "0,50", ",50", "0,5", ",5",
+        "+0.500", "+.500", "+0.50", "+.50", "+0.5", "+.5", "+0,500", "+,500", "+0,50", "+,50",
+        "+0,5", "+,5"]
+    assert text_forms("-0.512", extra_zeros=1) == [
+        "-0.512", "-.512", "-0.5120", "-.5120", "-0,512", "-,512", "-0,5120", "-,5120",
+        "\u22120.512", "\u2212.512", "\u22120.5120", "\u2212.5120", "\u22120,512", "\u2212,512",
+        "\u22120,5120", "\u2212,5120"]
+    assert text_forms("2.000", extra_zeros=0)[:4] == ["2.000", "2.00", "2.0", "2"]
+    assert text_forms("7") == ["7", "7.0", "7.00", "7,0", "7,00", "+7", "+7.0", "+7.00",
+                               "+7,0", "+7,00"]
+    assert "10" in text_forms("10.0") and "1" not in text_forms("10.0")
 
 
 def test_hostile_title_survives_intact_and_inert(tmp_path):

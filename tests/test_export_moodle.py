@@ -1,10 +1,10 @@
 """Moodle XML export: every blank's value and tolerance against key.json, the shape of
 Moodle's own fixtures, cloze escaping, hostile text, and the command's bad input.
 
-The blanks are read back with a port of Moodle's own cloze parser
-(``qtype_multianswer_extract_question``: ANSWER_REGEX, html_entity_decode of feedback), not
-with chainrule's code, and graded as Moodle grades numerical answers: right when
-``|answer - value| <= tolerance`` for an alternative of fraction 100.
+The blanks are read back with the cloze reader of ``lms_formats`` (Moodle's documented
+cloze syntax; feedback HTML-decoded), not with chainrule's code, and graded as Moodle grades
+numerical answers: right when ``|answer - value| <= tolerance`` for an alternative of
+fraction 100 (named-mistake alternatives carry fraction 0).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import setfolders
 from chainrule.api import load_problem
 from chainrule.commands.export import export
 from chainrule.export import load_set, moodle_xml
+from lms_formats import moodle_blanks, moodle_plain, split_category_path
 from setfolders import all_families
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,50 +54,6 @@ SHAPES = {
               "attachments", "attachmentsrequired", "graderinfo", "responsetemplate"],
     "category": ["category", "info"],
 }
-
-# --- a port of Moodle's cloze parser (question/type/multianswer/questiontype.php) ---------
-_FRACTION = r"=|%(-?[0-9]+(?:[.,][0-9]*)?)%"
-_ANSWER = r".+?(?<!\\)(?<!&)(?<!&amp;)(?=[~#}]|$)"
-_FEEDBACK = r".*?(?<!\\)(?=[~}]|$)"
-_ALTERNATIVE = f"({_FRACTION})?({_ANSWER})(#({_FEEDBACK}))?"
-_TYPES = ("NUMERICAL|NM|MULTICHOICE|MC|MULTICHOICE_V|MCV|MULTICHOICE_H|MCH|SHORTANSWER|SA|MW|"
-          "SHORTANSWER_C|SAC|MWC|MULTICHOICE_S|MCS|MULTICHOICE_VS|MCVS|MULTICHOICE_HS|MCHS|"
-          "MULTIRESPONSE|MR|MULTIRESPONSE_H|MRH|MULTIRESPONSE_S|MRS|MULTIRESPONSE_HS|MRHS")
-_BLANK = re.compile(r"\{([0-9]*):(" + _TYPES + "):(" + _ALTERNATIVE + "(~" + _ALTERNATIVE
-                    + r")*)\}", re.S)
-_ALT = re.compile("~?" + _ALTERNATIVE, re.S)
-_NUMBER = r"-?(([0-9]+[.,]?[0-9]*|[.,][0-9]+)([eE][-+]?[0-9]+)?)"
-_NUMERICAL = re.compile(f"^({_NUMBER})(:{_NUMBER})?$")
-
-
-def moodle_blanks(text: str) -> list[dict]:
-    """Each blank as Moodle extracts it: type, raw text and alternatives."""
-    blanks = []
-    while match := _BLANK.search(text):
-        alternatives, rest = [], match.group(3)
-        while rest and (alt := _ALT.match(rest)):
-            fraction = (Decimal(1) if alt.group(1) == "=" else
-                        Decimal(alt.group(2).replace(",", ".")) / 100 if alt.group(2) else
-                        Decimal(0))
-            raw_feedback = alt.group(5) or ""
-            feedback = html.unescape(raw_feedback).replace("\\}", "}").replace("\\#", "#")
-            number = _NUMERICAL.match(alt.group(3))
-            alternatives.append({
-                "fraction": fraction,
-                "answer": number.group(1) if number else alt.group(3),
-                "tolerance": Decimal(number.group(6)) if number and number.group(6) else None,
-                "raw_feedback": raw_feedback, "feedback": feedback})
-            rest = rest[len(alt.group(0)):]
-        blanks.append({"type": match.group(2), "raw": match.group(0),
-                       "alternatives": alternatives})
-        text = text.replace(match.group(0), f"{{#{len(blanks)}}}", 1)
-    return blanks
-
-
-def split_category_path(path: str) -> list[str]:
-    """Moodle's qformat_default::split_category_path (without clean_param)."""
-    return [name.strip().replace("//", "/") for name in re.split(r"(?<!/)/(?!/)", path)]
-
 
 # --- sets ---------------------------------------------------------------------------------
 
@@ -287,9 +244,12 @@ def test_cloze_feedback_has_no_reserved_character_and_decodes_exactly(exported):
     seen = 0
     for question in root.findall("question[@type='cloze']"):
         for blank in moodle_blanks(question.findtext("questiontext/text")):
-            assert blank["raw"].startswith("{1:NUMERICAL:=")
+            assert re.match(r"\{[0-9]+:NUMERICAL:=", blank["raw"])
             for alt in blank["alternatives"]:
                 assert not set('}#~/"\\{') & set(alt["raw_feedback"].replace("&#", "")), alt
+                if alt["fraction"] == 0 and alt["answer"] != "*":  # a named mistake
+                    assert alt["feedback"].startswith("<p>"), alt
+                    continue
                 assert alt["feedback"].startswith("\\(") and alt["feedback"].endswith("\\)")
                 assert "&#" not in alt["feedback"]
                 seen += 1
@@ -328,13 +288,15 @@ def test_hostile_title_survives_intact_and_inert(tmp_path):
     (folder / "key.json").write_text(json.dumps(key), encoding="utf-8")
     data = moodle_xml(load_set(folder))
     root = ET.fromstring(data)  # well-formed despite ]]>, <, & and control characters
-    assert b"<script" not in data and b"]]>" not in data
+    assert b"<script" not in data  # names are HTML-escaped, texts HTML; ]]> split in CDATA
+    assert data.count(b"<![CDATA[") == data.count(b"]]>") - data.count(b"]]]]><![CDATA[>")
     categories = [q.findtext("category/text") for q in root.findall("question[@type='category']")]
     assert split_category_path(categories[0]) == ["$course$", HOSTILE + "\ufffd\ufffd"]
     assert split_category_path(categories[1])[1:] == [HOSTILE + "\ufffd\ufffd", "01 backprop"]
     info = root.find("question[@type='category']/info/text").text
     assert "<script" not in info and html.escape(HOSTILE) in info
-    names = [q.findtext("name/text") for q in root.findall("question") if q.find("name")]
+    names = [moodle_plain(q.findtext("name/text")) for q in root.findall("question")
+             if q.find("name")]
     assert names and all(HOSTILE in n for n in names)
     for question in root.findall("question[@type='cloze']"):
         assert len(moodle_blanks(question.findtext("questiontext/text"))) == len(

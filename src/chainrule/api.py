@@ -887,6 +887,7 @@ class ProblemSet:
         #: The set's folder: where it was read from or last written (None before).
         self.folder = folder
         self._titles = dict(titles or {})
+        self._marks: dict[str, Any] = {}
 
     @classmethod
     def _from_folder(cls, folder: Path) -> ProblemSet:
@@ -900,7 +901,9 @@ class ProblemSet:
         seed = checked.seed if isinstance(checked.seed, int) else 0
         spec = SetSpec(checked.title, seed, max(len(versions), 1), [])
         titles = {e.problem.id: e.title for e in checked.problems}
-        return cls(spec, versions, checked.folder, titles)
+        made = cls(spec, versions, checked.folder, titles)
+        made._marks = {e.problem.id: e.marks for e in checked.problems if e.marks is not None}
+        return made
 
     @property
     def title(self) -> str:
@@ -982,33 +985,64 @@ class ProblemSet:
         for version, problems in self._versions.items():
             for position, p in enumerate(problems, start=1):
                 entries.append(SetProblem(p, position, version,
-                                          self._titles.get(p.id, p.title)))
+                                          self._titles.get(p.id, p.title),
+                                          self._marks.get(p.id)))
         letters = [v for v in self._versions if v is not None]
         return ExportSet(target.parent, self.title, self.seed, letters, entries)
 
-    def _export(self, kind: str, path: PathLike, force: bool,
-                templates: PathLike | None) -> Path:
-        from chainrule.export import canvas_package, moodle_xml, write_output
+    @_input_errors
+    def to_lms(self, target: str, path: PathLike, *, force: bool = False,
+               templates: PathLike | None = None, mistakes: int = 3) -> Path:
+        """Write the set as an LMS quiz file: ``target`` is moodle, gift, canvas or qti21;
+        each value lists up to ``mistakes`` named-mistake values with their feedback."""
+        from chainrule.errors import ChainruleError
+        from chainrule.export import (
+            canvas_package,
+            gift_text,
+            moodle_xml,
+            qti21_package,
+            write_output,
+        )
         from chainrule.io.outputs import check_file
 
-        target = Path(path)
-        check_file(target, force=force)
-        build = {"moodle": moodle_xml, "canvas": canvas_package}[kind]
-        write_output(target, build(self._export_set(target), _templates(templates)),
-                     force=force)
-        return target
+        builders = {"moodle": moodle_xml, "gift": gift_text, "canvas": canvas_package,
+                    "qti21": qti21_package}
+        if target not in builders:
+            raise ChainruleError(f"no LMS target '{target}': use one of {', '.join(builders)}")
+        if not 0 <= mistakes <= 20:
+            raise ChainruleError(f"mistakes must be 0 to 20, not {mistakes}")
+        out = Path(path)
+        check_file(out, force=force)
+        data = builders[target](self._export_set(out), _templates(templates), mistakes)
+        write_output(out, data, force=force)
+        return out
 
-    @_input_errors
+    def lms_notes(self, target: str) -> list[str]:
+        """What a teacher must know about this set in ``target`` (a multi-value problem in
+        GIFT is one question per value, marks a target cannot hold, ...)."""
+        from chainrule.export import export_notes
+
+        return export_notes(self._export_set(self.folder or Path(".") / "quiz"), target)
+
     def to_moodle(self, path: PathLike, *, force: bool = False,
-                  templates: PathLike | None = None) -> Path:
+                  templates: PathLike | None = None, mistakes: int = 3) -> Path:
         """Write a Moodle XML quiz (a category per problem, one version drawn per student)."""
-        return self._export("moodle", path, force, templates)
+        return self.to_lms("moodle", path, force=force, templates=templates, mistakes=mistakes)
 
-    @_input_errors
+    def to_gift(self, path: PathLike, *, force: bool = False,
+                templates: PathLike | None = None, mistakes: int = 3) -> Path:
+        """Write a Moodle GIFT file (a multi-value problem is one question per value)."""
+        return self.to_lms("gift", path, force=force, templates=templates, mistakes=mistakes)
+
     def to_canvas(self, path: PathLike, *, force: bool = False,
-                  templates: PathLike | None = None) -> Path:
+                  templates: PathLike | None = None, mistakes: int = 3) -> Path:
         """Write a Canvas QTI 1.2 package (.zip; a question group per problem)."""
-        return self._export("canvas", path, force, templates)
+        return self.to_lms("canvas", path, force=force, templates=templates, mistakes=mistakes)
+
+    def to_qti21(self, path: PathLike, *, force: bool = False,
+                 templates: PathLike | None = None, mistakes: int = 3) -> Path:
+        """Write a QTI 2.1 package (.zip; Blackboard, D2L Brightspace, Canvas New Quizzes)."""
+        return self.to_lms("qti21", path, force=force, templates=templates, mistakes=mistakes)
 
     def __repr__(self) -> str:
         count = sum(len(ps) for ps in self._versions.values())

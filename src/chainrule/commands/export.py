@@ -1,6 +1,9 @@
-"""``chainrule export``: a problem set as a Moodle or Canvas quiz that grades itself."""
+"""``chainrule export``: a problem set as an LMS quiz that grades itself (Moodle XML, GIFT,
+Canvas QTI 1.2, QTI 2.1)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
@@ -13,19 +16,31 @@ _SET_DIR = click.Path()
 def export() -> None:
     """Export a problem set (a folder from chainrule generate) as an LMS quiz.
 
-    Every version of a problem lands in one category (Moodle) or question group (Canvas),
-    so a quiz draws one variant per student; answers are graded with a tolerance from the
-    problem's decimals, and the worked solution is the feedback.
+    Every version of a problem lands in one category (Moodle) or question group (Canvas,
+    QTI 2.1), so a quiz draws one variant per student; answers are graded with a tolerance
+    from the problem's decimals, the values of common named mistakes get their own feedback,
+    and the worked solution is the general feedback.
 
     \b
     Examples:
       chainrule export moodle output/exam
       chainrule export canvas output/exam --out exam-canvas.zip
+      chainrule export gift output/exam --mistakes 5
+      chainrule export qti21 output/exam
     """
 
 
+#: target -> (default file name, what a group is called: one, several)
+_TARGETS = {
+    "moodle": ("moodle.xml", ("category", "categories")),
+    "gift": ("gift.txt", ("category", "categories")),
+    "canvas": ("canvas.zip", ("question group", "question groups")),
+    "qti21": ("qti21.zip", ("section", "sections")),
+}
+
+
 def _run(kind: str, set_dir: str, out: str | None, force: bool,
-         templates_dir: str | None) -> None:
+         templates_dir: str | None, mistakes: int) -> None:
     from pathlib import Path
 
     from chainrule import api
@@ -38,62 +53,71 @@ def _run(kind: str, set_dir: str, out: str | None, force: bool,
                              file=set_dir)
         problem_set = api.problem_set(set_dir)
         assert problem_set.folder is not None
-        default = "moodle.xml" if kind == "moodle" else "canvas.zip"
+        default, groups_name = _TARGETS[kind]
         target = Path(out) if out else problem_set.folder / default
-        write = problem_set.to_moodle if kind == "moodle" else problem_set.to_canvas
-        write(target, force=force, templates=templates_dir)
+        problem_set.to_lms(kind, target, force=force, templates=templates_dir,
+                           mistakes=mistakes)
     except ChainruleError as exc:
         raise UserError(str(exc)) from None
     groups = len(problem_set.groups)
-    questions = len(problem_set.problems)
-    group = {("moodle", True): "category", ("moodle", False): "categories",
-             ("canvas", True): "question group", ("canvas", False): "question groups"}
-    click.echo(f"wrote {questions} question{'' if questions == 1 else 's'} in {groups} "
-               f"{group[kind, groups == 1]} to {target}", err=True)
-    essays = sum(1 for p in problem_set.problems if p.core.derivation)
-    if essays:
-        click.echo(f"{essays} of them ask for formulas: exported as essay questions, graded by "
-                   "hand (the feedback holds the key formulas)", err=True)
+    problems = len(problem_set.problems)
+    click.echo(f"wrote {problems} problem{'' if problems == 1 else 's'} in {groups} "
+               f"{groups_name[groups != 1]} to {target}", err=True)
+    for note in problem_set.lms_notes(kind):
+        click.echo(f"note: {note}", err=True)
 
 
 _OUT_HELP = "Output file (default: {} in SET_DIR)."
 _FORCE_HELP = "Replace the output file if it exists."
 _TEMPLATES_HELP = "Folder of templates that override the built-in ones (html/*.md.j2)."
+_MISTAKES_HELP = ("Named-mistake answers per value (0 to 20): the values common mistakes give, "
+                  "graded 0 with the mistake explained.")
 
 
-@export.command()
-@click.argument("set_dir", metavar="SET_DIR", type=_SET_DIR)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help=_OUT_HELP.format("moodle.xml"))
-@click.option("--force", is_flag=True, help=_FORCE_HELP)
-@click.option("--templates", "templates_dir", type=click.Path(file_okay=False), default=None,
-              help=_TEMPLATES_HELP)
-def moodle(set_dir: str, out: str | None, force: bool, templates_dir: str | None) -> None:
-    """Write Moodle XML: cloze, numerical and multiple-choice questions, a category each.
+def _command(kind: str, summary: str, where: str, example: str) -> None:
+    default = _TARGETS[kind][0]
 
-    Import it in Moodle under Question bank > Import > Moodle XML format.
+    def command(set_dir: str, out: str | None, force: bool, templates_dir: str | None,
+                mistakes: int) -> None:
+        _run(kind, set_dir, out, force, templates_dir, mistakes)
 
-    \b
-    Example:
-      chainrule export moodle output/exam --out exam-moodle.xml
-    """
-    _run("moodle", set_dir, out, force, templates_dir)
+    command.__doc__ = f"""{summary}
 
-
-@export.command()
-@click.argument("set_dir", metavar="SET_DIR", type=_SET_DIR)
-@click.option("--out", type=click.Path(dir_okay=False), default=None,
-              help=_OUT_HELP.format("canvas.zip"))
-@click.option("--force", is_flag=True, help=_FORCE_HELP)
-@click.option("--templates", "templates_dir", type=click.Path(file_okay=False), default=None,
-              help=_TEMPLATES_HELP)
-def canvas(set_dir: str, out: str | None, force: bool, templates_dir: str | None) -> None:
-    """Write a Canvas QTI 1.2 .zip: a question group per problem, drawing one version each.
-
-    Import it in Canvas under Settings > Import Course Content > QTI .zip file.
+    {where}
 
     \b
     Example:
-      chainrule export canvas output/exam --out exam-canvas.zip
+      {example}
     """
-    _run("canvas", set_dir, out, force, templates_dir)
+    decorated: Any = command
+    for decorator in reversed((
+        export.command(name=kind),
+        click.argument("set_dir", metavar="SET_DIR", type=_SET_DIR),
+        click.option("--out", type=click.Path(dir_okay=False), default=None,
+                     help=_OUT_HELP.format(default)),
+        click.option("--force", is_flag=True, help=_FORCE_HELP),
+        click.option("--mistakes", type=click.IntRange(0, 20), default=3, show_default=True,
+                     metavar="N", help=_MISTAKES_HELP),
+        click.option("--templates", "templates_dir", type=click.Path(file_okay=False),
+                     default=None, help=_TEMPLATES_HELP),
+    )):
+        decorated = decorator(decorated)
+
+
+_command("moodle", "Write Moodle XML: cloze, numerical, multiple-choice and essay questions, "
+         "a category each.",
+         "Import it in Moodle under Question bank > Import > Moodle XML format.",
+         "chainrule export moodle output/exam --out exam-moodle.xml")
+_command("gift", "Write Moodle GIFT text: a problem of several values becomes one numerical "
+         "question per value, in a category per problem and version.",
+         "Import it in Moodle under Question bank > Import > GIFT format; add each "
+         "problem's questions to the quiz as fixed questions (not random ones).",
+         "chainrule export gift output/exam --out exam-gift.txt")
+_command("canvas", "Write a Canvas QTI 1.2 .zip: a question group per problem, drawing one "
+         "version each.",
+         "Import it in Canvas under Settings > Import Course Content > QTI .zip file.",
+         "chainrule export canvas output/exam --out exam-canvas.zip")
+_command("qti21", "Write a QTI 2.1 .zip (Blackboard, D2L Brightspace, Canvas New Quizzes): "
+         "a section per problem, drawing one version each.",
+         "Import it as a QTI 2.1 package in the LMS's question or test import.",
+         "chainrule export qti21 output/exam --out exam-qti21.zip")

@@ -2,25 +2,32 @@
 
 The package follows Canvas's own QTI dialect (as text2qti writes it for "Import existing
 content > QTI .zip file"): ``imsmanifest.xml`` naming one ``imsqti_xmlv1p2`` resource, the
-assessment ``<id>/<id>.xml`` and its Canvas settings ``<id>/assessment_meta.xml``.
+assessment ``<id>/<id>.xml`` and its Canvas settings ``<id>/assessment_meta.xml``. Canvas
+links the settings to the quiz by identifier, so one identifier names the folder, the
+manifest resource, ``<assessment ident>`` and ``<quiz identifier>``.
 
 * Every problem position is a question group (``section`` with ``selection_number`` 1)
-  holding every version of that problem, so each student draws one variant.
-* A problem of one value is a ``numerical_question``: per key value an exact answer and a
-  range ``value ± tol`` (``varequal`` or ``vargte``/``varlte``), tol as in
-  :mod:`chainrule.export.common`.
+  holding every version of that problem, so each student draws one variant; its points per
+  item are the problem's marks.
+* A problem of one value asked to at most 4 decimals is a ``numerical_question``: per key
+  value an exact answer and a range ``value ± tol`` (``varequal`` or ``vargte``/``varlte``),
+  tol as in :mod:`chainrule.export.common`. Canvas's quiz page rewrites a typed number with
+  ``toFixed(4)`` before it is sent, so a value asked to 5 or more decimals is a
+  ``short_answer_question`` graded by text, like the blanks below.
 * A problem of several values is a ``fill_in_multiple_blanks_question``, one blank per step
   in one item, so the variant a student draws stays whole (one numerical question per step
-  would let a group mix steps of different variants). Canvas grades these blanks as text, so
-  each blank lists the texts of its key values: written with the problem's decimals, with
-  trailing zeros dropped and without the leading zero (0.500, 0.50, 0.5, .500, .50, .5).
+  would let a group mix steps of different variants). Canvas grades these blanks as text
+  (trimmed, lower case), so each blank lists the texts a student may type for its key values
+  (:func:`text_forms`): with the problem's decimals or trailing zeros dropped or up to two
+  more, without the leading zero, with a decimal comma, a leading ``+``, a Unicode minus.
   With a tolerance under one unit no other d-decimal answer is right, so this is the same
-  rule as Moodle's for answers given to the asked decimals (the question asks for them).
-* A derivation problem (formulas) is an ``essay_question``, graded by hand: equivalent
-  formulas differ as text, so Canvas cannot grade them; the feedback holds the key formulas.
+  rule as Moodle's for answers given to the asked decimals (the question says so).
 * A problem with choices is a ``multiple_choice_question``, choices in order, labelled (A),
-  (B), ... as the worked solution refers to them.
+  (B), ... as the worked solution refers to them; a problem whose answer is a formula is an
+  ``essay_question`` graded by hand, the key in the general feedback.
 * The worked solution is the general feedback (``general_fb``), math in ``\\( \\)``/``\\[ \\]``.
+  Canvas attaches no feedback to a wrong numerical or blank answer it imports (every
+  imported answer counts as right), so the values named mistakes give are listed there too.
 
 All XML is built with ElementTree; identifiers are hashes of the problem IDs, so the same
 set always gives the same bytes (zip entries carry a fixed date).
@@ -40,17 +47,17 @@ from pathlib import Path
 from chainrule.export.common import (
     Answer,
     ProblemSet,
-    SetProblem,
-    answers,
     decimal_text,
-    question_kind,
     shorten,
     stable_id,
     xml_safe,
 )
-from chainrule.export.html import ProblemHtml, problem_html, slot
+from chainrule.export.html import ProblemHtml, mistakes_html, slot
+from chainrule.export.mistakes import DEFAULT_MISTAKES
+from chainrule.export.question import LmsQuestion, lms_question
 
-__all__ = ["QUESTION_TYPES", "canvas_package", "text_forms"]
+__all__ = ["NUMERICAL_MAX_DECIMALS", "QUESTION_TYPES", "canvas_package", "canvas_type",
+           "text_forms"]
 
 QTI_NS = "http://www.imsglobal.org/xsd/ims_qtiasiv1p2"
 CP_NS = "http://www.imsglobal.org/xsd/imsccv1p1/imscp_v1p1"
@@ -60,34 +67,59 @@ XSI_NS = "http://www.w3.org/2001/XMLSchema-instance"
 #: chainrule's question kind -> Canvas's question_type.
 QUESTION_TYPES = {
     "numerical": "numerical_question",
+    "short": "short_answer_question",
     "cloze": "fill_in_multiple_blanks_question",
     "multichoice": "multiple_choice_question",
     "essay": "essay_question",
 }
+#: Canvas's quiz page sends a typed number as ``toFixed(4)``: more decimals are graded wrong.
+NUMERICAL_MAX_DECIMALS = 4
+#: Extra trailing zeros a typed answer may carry (0.7200 and 0.72000 for 0.720).
+EXTRA_ZEROS = 2
 _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)
+_MINUS = "\u2212"
 
 
-def text_forms(value: str) -> list[str]:
-    """The texts a student may type for a value written ``value`` (see the module docstring)."""
-    forms = [value]
-    if "." in value:
-        shorter = value
-        while shorter.endswith("0"):
-            shorter = shorter[:-1]
-            forms.append(shorter.rstrip("."))
-    for form in list(forms):
-        for lead in ("0.", "-0."):
-            if form.startswith(lead):
-                forms.append(form.replace("0.", ".", 1))
-    return list(dict.fromkeys(forms))
+def canvas_type(kind: str, decimals: int) -> str:
+    """Canvas's question_type for a question of ``kind`` asked to ``decimals`` places."""
+    if kind == "numerical" and decimals > NUMERICAL_MAX_DECIMALS:
+        kind = "short"
+    return QUESTION_TYPES[kind]
 
 
-def canvas_package(problem_set: ProblemSet, templates_dir: str | Path | None = None) -> bytes:
-    """The set as a Canvas QTI .zip (bytes): manifest, assessment and its Canvas settings."""
+def text_forms(value: str, extra_zeros: int = EXTRA_ZEROS) -> list[str]:
+    """The texts a student may type for a value written ``value`` (see the module docstring):
+    ``value`` first, then trailing zeros dropped or added, the leading zero dropped, a
+    decimal comma, and a leading ``+`` (or a Unicode minus for a negative value)."""
+    negative = value.startswith("-")
+    digits = value.lstrip("+-")
+    whole, _, fraction = digits.partition(".")
+    shortest = len(fraction.rstrip("0"))
+    fractions = [fraction[:k] for k in range(len(fraction), shortest - 1, -1)]
+    fractions += [fraction + "0" * k for k in range(1, extra_zeros + 1)]
+    magnitudes = []
+    for part in fractions:
+        if not part:
+            magnitudes.append(whole)
+            continue
+        magnitudes.append(f"{whole}.{part}")
+        if whole == "0":
+            magnitudes.append(f".{part}")
+    magnitudes += [m.replace(".", ",") for m in magnitudes if "." in m]
+    signs = ("-", _MINUS) if negative else ("", "+")
+    return list(dict.fromkeys(sign + m for sign in signs for m in magnitudes))
+
+
+def canvas_package(
+    problem_set: ProblemSet, templates_dir: str | Path | None = None,
+    mistakes: int = DEFAULT_MISTAKES,
+) -> bytes:
+    """The set as a Canvas QTI .zip (bytes): manifest, assessment and its Canvas settings;
+    up to ``mistakes`` named-mistake values per value, listed in the feedback."""
     aid = stable_id("assessment", problem_set.title, problem_set.seed,
                     *(e.problem.id for e in problem_set.problems))
-    assessment, points = _assessment(problem_set, aid, templates_dir)
+    assessment, points = _assessment(problem_set, aid, templates_dir, mistakes)
     files = {
         "imsmanifest.xml": _manifest(aid),
         f"{aid}/{aid}.xml": assessment,
@@ -117,7 +149,8 @@ def _serialize(root: ET.Element) -> bytes:
 
 
 def _root(tag: str, namespace: str, schema: str, **attrib: str) -> ET.Element:
-    return ET.Element(tag, {**attrib, "xmlns": namespace, "xmlns:xsi": XSI_NS,
+    return ET.Element(tag, {**{k: xml_safe(v) for k, v in attrib.items()},
+                            "xmlns": namespace, "xmlns:xsi": XSI_NS,
                             "xsi:schemaLocation": f"{namespace} {schema}"})
 
 
@@ -170,11 +203,10 @@ def _meta(problem_set: ProblemSet, aid: str, points: Decimal) -> bytes:
 
 
 def _assessment(
-    problem_set: ProblemSet, aid: str, templates_dir: str | Path | None
+    problem_set: ProblemSet, aid: str, templates_dir: str | Path | None, mistakes: int
 ) -> tuple[bytes, Decimal]:
     root = _root("questestinterop", QTI_NS, "http://www.imsglobal.org/xsd/ims_qtiasiv1p2p1.xsd")
-    assessment = _sub(root, "assessment", ident=stable_id("quiz", aid),
-                      title=shorten(problem_set.title))
+    assessment = _sub(root, "assessment", ident=aid, title=shorten(problem_set.title))
     metadata = _sub(assessment, "qtimetadata")
     field = _sub(metadata, "qtimetadatafield")
     _sub(field, "fieldlabel", "cc_maxattempts")
@@ -182,51 +214,52 @@ def _assessment(
     section = _sub(assessment, "section", ident="root_section")
     total = Decimal(0)
     for position, family, entries in problem_set.groups():
-        items = [_item(entry, templates_dir) for entry in entries]
+        items = [_item(lms_question(entry, templates_dir, mistakes)) for entry in entries]
         per_item = max(points for _, points in items)
         group = _sub(section, "section", ident=stable_id("group", aid, position, family),
                      title=f"Problem {position}: {family}")
         selection = _sub(_sub(group, "selection_ordering"), "selection")
         _sub(selection, "selection_number", "1")
-        _sub(_sub(selection, "selection_extension"), "points_per_item", str(per_item))
+        _sub(_sub(selection, "selection_extension"), "points_per_item", decimal_text(per_item))
         for item, _ in items:
             group.append(item)
         total += per_item
     return _serialize(root), total
 
 
-def _item(entry: SetProblem, templates_dir: str | Path | None) -> tuple[ET.Element, int]:
-    from chainrule.render.problemset import problem_context
-
+def _item(question: LmsQuestion) -> tuple[ET.Element, Decimal]:
+    entry, kind, graded, parts = question.entry, question.kind, question.graded, question.html
     problem = entry.problem
-    kind = question_kind(problem)
-    context = problem_context(problem)
-    graded = answers(problem, context["asked"]) if kind != "essay" else []
-    parts = problem_html(problem, context, graded, blanks=kind == "cloze",
-                         templates_dir=templates_dir)
     ident = stable_id("item", problem.id, entry.version, entry.position)
     item = ET.Element("item", {"ident": ident, "title": xml_safe(entry.name)})
     metadata = _sub(_sub(item, "itemmetadata"), "qtimetadata")
-    points = len(graded) if kind == "cloze" else 1
+    points = entry.points
+    qtype = canvas_type(kind, problem.decimals)
+    solution = parts.solution
     if kind == "cloze":
         labels = _blanks(item, ident, parts, graded)
-    elif kind == "numerical":
+    elif qtype == "numerical_question":
         labels = [f"{ident}_numerical"]
         _numerical(item, parts, graded[0])
+    elif qtype == "short_answer_question":
+        labels = [f"{ident}_short"]
+        _short(item, parts, graded[0])
     elif kind == "essay":
         labels = []
         _essay(item, parts)
+        solution = question.key_html + solution
     else:
         labels = _choices(item, ident, parts, problem.answer or 0)
-    for label, value in (("question_type", QUESTION_TYPES[kind]),
-                         ("points_possible", str(points)),
+    solution += mistakes_html(graded)
+    for label, value in (("question_type", qtype),
+                         ("points_possible", decimal_text(points)),
                          ("original_answer_ids", ",".join(labels)),
                          ("assessment_question_identifierref", f"{ident}_ref")):
         field = _sub(metadata, "qtimetadatafield")
         _sub(field, "fieldlabel", label)
         _sub(field, "fieldentry", value)
     feedback = _sub(item, "itemfeedback", ident="general_fb")
-    _sub(_sub(_sub(feedback, "flow_mat"), "material"), "mattext", parts.solution,
+    _sub(_sub(_sub(feedback, "flow_mat"), "material"), "mattext", solution,
          texttype="text/html")
     return item, points
 
@@ -247,12 +280,10 @@ def _processing(item: ET.Element) -> ET.Element:
     return processing
 
 
-def _essay(item: ET.Element, parts: ProblemHtml) -> None:
-    """A text answer graded by hand (the feedback holds the key formulas)."""
+def _text_box(item: ET.Element, parts: ProblemHtml) -> None:
     presentation = _presentation(item, parts.question)
     response = _sub(presentation, "response_str", ident="response1", rcardinality="Single")
     _sub(_sub(response, "render_fib"), "response_label", ident="answer1", rshuffle="No")
-    _processing(item)
 
 
 def _numerical(item: ET.Element, parts: ProblemHtml, answer: Answer) -> None:
@@ -269,6 +300,23 @@ def _numerical(item: ET.Element, parts: ProblemHtml, answer: Answer) -> None:
         _sub(both, "vargte", decimal_text(centre - answer.tolerance), respident="response1")
         _sub(both, "varlte", decimal_text(centre + answer.tolerance), respident="response1")
         _sub(condition, "setvar", "100", action="Set", varname="SCORE")
+
+
+def _short(item: ET.Element, parts: ProblemHtml, answer: Answer) -> None:
+    _text_box(item, parts)
+    processing = _processing(item)
+    condition = _sub(processing, "respcondition", **{"continue": "No"})
+    conditions = _sub(condition, "conditionvar")
+    for form in (f for value in answer.accepted for f in text_forms(value)):
+        _sub(conditions, "varequal", form, respident="response1")
+    _sub(condition, "setvar", "100", action="Set", varname="SCORE")
+
+
+def _essay(item: ET.Element, parts: ProblemHtml) -> None:
+    _text_box(item, parts)
+    processing = _processing(item)
+    condition = _sub(processing, "respcondition", **{"continue": "No"})
+    _sub(_sub(condition, "conditionvar"), "other")
 
 
 def _blank_ids(question_html: str, graded: Sequence[Answer]) -> list[str]:
@@ -295,7 +343,7 @@ def _blanks(item: ET.Element, ident: str, parts: ProblemHtml,
         _sub(_sub(response, "material"), "mattext", name)
         choices = _sub(response, "render_choice")
         labels[name] = []
-        for form in (f for value in answer.accepted for f in text_forms(value)):
+        for form in dict.fromkeys(f for value in answer.accepted for f in text_forms(value)):
             label = stable_id("blank", ident, name, form)
             labels[name].append(label)
             _sub(_sub(_sub(choices, "response_label", ident=label), "material"), "mattext",

@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from chainrule.errors import ChainruleError, InputError
+from chainrule.export.mistakes import DEFAULT_MISTAKES, MistakeAnswer, step_mistakes
 from chainrule.io.inputs import read_json, read_text
 from chainrule.io.outputs import write_file
 from chainrule.problems.base import Problem
@@ -48,6 +49,7 @@ __all__ = [
     "SetProblem",
     "answers",
     "decimal_text",
+    "formula_key",
     "load_set",
     "question_kind",
     "shorten",
@@ -67,12 +69,25 @@ _XML_INVALID = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff
 
 @dataclass
 class SetProblem:
-    """One problem of the set: the regenerated problem, where it stands and its key title."""
+    """One problem of the set: the regenerated problem, where it stands, its key title and
+    its marks (the spec's ``marks:``, else one per asked value)."""
 
     problem: Problem
     position: int
     version: str | None
     title: str
+    marks: Decimal | None = None
+
+    @property
+    def points(self) -> Decimal:
+        """The problem's marks: as the key (or the problem) gives them, else one per asked
+        value."""
+        if self.marks is not None:
+            return self.marks
+        given = getattr(self.problem, "marks", None)
+        if isinstance(given, int) and not isinstance(given, bool) and given > 0:
+            return Decimal(given)
+        return Decimal(1 if self.problem.choices is not None else max(len(self.problem.asked), 1))
 
     @property
     def label(self) -> str:
@@ -107,7 +122,11 @@ class ProblemSet:
 
 @dataclass(frozen=True)
 class Answer:
-    """A graded value: its step, the accepted key values (text, d decimals) and tolerance."""
+    """A graded value: its step, the accepted key values (text, d decimals), tolerance, and
+    the values named mistakes give there (0% credit, their message as feedback).
+
+    A step whose key is a formula (``formula_tex`` set) is graded by hand: it has no
+    accepted values; the LMS shows the key formula as feedback."""
 
     name: str
     lhs_tex: str
@@ -115,6 +134,13 @@ class Answer:
     decimals: int
     tolerance: Decimal
     record: dict[str, Any]
+    mistakes: tuple[MistakeAnswer, ...] = ()
+    formula_tex: str | None = None
+
+    @property
+    def manual(self) -> bool:
+        """Whether a teacher grades this step (its key is a formula)."""
+        return self.formula_tex is not None
 
 
 def tolerance(decimals: int) -> Decimal:
@@ -133,8 +159,25 @@ def decimal_text(value: Decimal) -> str:
     return format(value, "f")
 
 
-def answers(problem: Problem, records: Iterable[dict[str, Any]]) -> list[Answer]:
-    """The graded values of a problem, one per asked step, from its step records."""
+def formula_key(problem: Problem, name: str) -> str | None:
+    """The key formula (LaTeX) of an asked step whose answer is a formula, else None.
+
+    A derivation problem asks for formulas only (the context's ``derivation``): the LMS
+    cannot grade them, a teacher does. A step of another problem whose key also holds a
+    formula is still graded by its number (its feedback shows the formula)."""
+    if not problem.derivation:
+        return None
+    entry = problem.formula_key.get(name)
+    if entry is None:
+        return None
+    return str(entry.get("formula_tex") or entry.get("formula") or "")
+
+
+def answers(
+    problem: Problem, records: Iterable[dict[str, Any]], mistakes: int = DEFAULT_MISTAKES
+) -> list[Answer]:
+    """The graded values of a problem, one per asked step, from its step records, each
+    with up to ``mistakes`` named-mistake values."""
     from chainrule.symbolic.printing import format_rounded
     from chainrule.symbolic.trace import round_half_up
 
@@ -143,24 +186,31 @@ def answers(problem: Problem, records: Iterable[dict[str, Any]]) -> list[Answer]
     result = []
     for name in problem.asked:
         record = by_name[name]
+        formula = formula_key(problem, name)
+        if formula is not None:
+            result.append(Answer(name, record["lhs_tex"], (), d, tolerance(d), record,
+                                 formula_tex=formula))
+            continue
         rounded = format_rounded(problem.rounded[name], d)
         exact = format_rounded(float(round_half_up(problem.exact[name], d)), d)
         accepted = tuple(dict.fromkeys((rounded, exact)))
-        result.append(Answer(name, record["lhs_tex"], accepted, d, tolerance(d), record))
+        wrong = tuple(step_mistakes(problem, name, accepted, mistakes))
+        result.append(Answer(name, record["lhs_tex"], accepted, d, tolerance(d), record,
+                             wrong))
     return result
 
 
 def question_kind(problem: Problem) -> str:
-    """multichoice (choices), numerical (one asked value), cloze (several), or essay (a
-    derivation: formulas, which an LMS cannot compare as text, are graded by hand)."""
-    if problem.derivation:
-        return "essay"
+    """multichoice (choices), essay (a step's answer is a formula: the LMS cannot grade
+    it, a teacher grades the whole problem), numerical (one asked value) or cloze (several)."""
     if problem.choices is not None:
         if problem.answer is None or not 0 <= problem.answer < len(problem.choices):
             raise ChainruleError(f"problem {problem.id}: its choices have no correct answer")
         return "multichoice"
     if not problem.asked:
         raise ChainruleError(f"problem {problem.id}: nothing to answer")
+    if any(formula_key(problem, name) is not None for name in problem.asked):
+        return "essay"
     return "numerical" if len(problem.asked) == 1 else "cloze"
 
 
@@ -244,8 +294,31 @@ def _regenerate(
         positions[version] = positions.get(version, 0) + 1
         title = record.get("title")
         result.append(SetProblem(problem, positions[version], version,
-                                 title if isinstance(title, str) else problem.title))
+                                 title if isinstance(title, str) else problem.title,
+                                 _marks(record, problem, where, f"{field}.marks")))
     return result
+
+
+#: The most marks one problem may carry.
+MAX_MARKS = Decimal(1000)
+
+
+def _marks(record: dict[str, Any], problem: Problem, where: str, field: str) -> Decimal | None:
+    """A problem's marks from its key record (or the problem), None when not given."""
+    raw = record.get("marks", getattr(problem, "marks", None))
+    if raw is None:
+        return None
+    if isinstance(raw, bool) or not isinstance(raw, (int, float, str)):
+        raise InputError("expected a number of marks", file=where, field=field)
+    try:
+        marks = Decimal(str(raw).strip())
+    except ArithmeticError:
+        raise InputError(f"expected a number of marks, not {str(raw)[:40]!r}", file=where,
+                         field=field) from None
+    if not marks.is_finite() or not 0 < marks <= MAX_MARKS:
+        raise InputError(f"marks must be more than 0 and at most {MAX_MARKS}", file=where,
+                         field=field)
+    return Decimal(int(marks)) if marks == marks.to_integral_value() else marks
 
 
 def _compare(record: dict[str, Any], problem: Problem, where: str, field: str) -> None:

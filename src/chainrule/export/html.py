@@ -24,7 +24,16 @@ from chainrule.errors import ChainruleError
 from chainrule.export.common import Answer
 from chainrule.problems.base import Problem
 
-__all__ = ["ProblemHtml", "markdown_html", "markdown_inline", "problem_html", "slot"]
+__all__ = [
+    "ProblemHtml",
+    "key_lines_html",
+    "markdown_html",
+    "markdown_inline",
+    "mistakes_html",
+    "problem_html",
+    "slot",
+    "typing_hint",
+]
 
 _DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
 _INLINE = re.compile(r"(?<![\\$])\$(?!\$)(.+?)(?<![\\$])\$(?!\$)", re.S)
@@ -36,6 +45,15 @@ _BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
 _NUMBERED = re.compile(r"^\s*[0-9]+[.)]\s+(.*)$")
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _RULE_ROW = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?\s*$")
+
+
+def typing_hint(decimals: int) -> str:
+    """What to type for a value asked to ``decimals`` places (stated in every question)."""
+    if decimals == 0:
+        return "Type each number as a whole number, like 12 or -3."
+    examples = f"{0.72:.{decimals}f} or {-1.5:.{decimals}f}"
+    return (f"Type each number with {decimals} decimal{'s' if decimals != 1 else ''}, "
+            f"like {examples}.")
 
 
 def slot(index: int) -> str:
@@ -180,6 +198,24 @@ def _table(rows: list[str]) -> str:
     return "".join(parts)
 
 
+def mistakes_html(graded: Sequence[Answer]) -> str:
+    """The named mistakes of every value as an HTML list ("" when there are none): where an
+    LMS cannot attach feedback to a wrong value, it goes in the general feedback."""
+    items = [f"<li>\\({_escape(a.lhs_tex)}\\) = {_escape(m.value)}: {_escape(m.message)}</li>"
+             for a in graded for m in a.mistakes]
+    if not items:
+        return ""
+    return ("<p><strong>Common mistakes</strong> and the value each gives (no credit):</p>"
+            f"<ul>{''.join(items)}</ul>")
+
+
+def key_lines_html(feedback: Sequence[str]) -> str:
+    """Every asked step's key (formula or worked value) as an HTML list, for the teacher who
+    grades a problem by hand."""
+    items = "".join(f"<li>{line}</li>" for line in feedback)
+    return f"<p><strong>Key</strong>:</p><ul>{items}</ul>" if items else ""
+
+
 @dataclass
 class ProblemHtml:
     """A problem as the LMS shows it; ``question`` holds :func:`slot` markers for blanks."""
@@ -206,13 +242,14 @@ def problem_html(
 
     if templates_dir is not None:
         templates_dir = str(Path(templates_dir).resolve())
-    rows = [{"name": a.name, "lhs_tex": a.lhs_tex, "slot": slot(i), "record": a.record}
-            for i, a in enumerate(graded)]
+    rows = [{"name": a.name, "lhs_tex": a.lhs_tex, "slot": slot(i), "record": a.record,
+             "manual": a.manual} for i, a in enumerate(graded)]
     data = {
         # The LMS lists the choices itself: the question text leaves them out.
         "p": {**context, "choices": []} if problem.choices is not None else context,
         "blanks": rows if blanks else [],
         "single": rows[0] if rows and not blanks else None,
+        "typing": typing_hint(problem.decimals),
     }
     question = markdown_html(render("html/question.md.j2", data, templates_dir))
     if blanks:
@@ -224,7 +261,9 @@ def problem_html(
     try:
         macros = environment("html", templates_dir).get_template("html/_answer.md.j2").module
         line = getattr(macros, "feedback")  # noqa: B009  (a template macro)
-        feedback = [markdown_inline(str(line(a.record))) for a in graded]
+        feedback = [markdown_inline(str(line(a.record))) if not a.manual
+                    else markdown_inline(f"Key: ${a.lhs_tex} = {a.formula_tex}$")
+                    for a in graded]
     except jinja2.TemplateError as exc:
         raise ChainruleError(f"template html/_answer.md.j2: {exc}") from None
     choices = [markdown_inline(c) for c in problem.choices or []]
