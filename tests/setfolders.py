@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from chainrule.problems import base
 from chainrule.problems.spec import build_set, spec_from_options
@@ -17,9 +18,11 @@ def all_families() -> list[str]:
 
 
 def make_set(folder: Path, families: list[str], *, seed: int, title: str = "Practice",
-             versions: int = 2, decimals: int = 3) -> Path:
-    """A problem-set folder (Markdown questions and key.json)."""
-    spec = spec_from_options(families, 1, seed, decimals, versions, title, {})
+             versions: int = 2, decimals: int = 3,
+             options: dict[str, Any] | None = None) -> Path:
+    """A problem-set folder (Markdown questions and key.json); ``options`` go to every
+    family that has them."""
+    spec = spec_from_options(families, 1, seed, decimals, versions, title, options or {})
     problems = build_set(spec)
     folder.mkdir(parents=True)
     for version, items in problems.items():

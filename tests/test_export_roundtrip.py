@@ -169,7 +169,12 @@ def centres(step: dict, d: int) -> list[Decimal]:
 
 @pytest.mark.parametrize("target", TARGETS)
 def test_intended_answers_are_right_and_one_unit_off_is_wrong(exported, target):
-    ex, checked = exported, 0
+    assert check_intended(exported, target) >= 20
+
+
+def check_intended(ex: Exported, target: str) -> int:
+    """Every intended answer of every graded value right, one unit off wrong; the count."""
+    checked = 0
     for record in numeric_records(ex):
         d = record["decimals"]
         unit = Decimal(1).scaleb(-d)
@@ -188,7 +193,7 @@ def test_intended_answers_are_right_and_one_unit_off_is_wrong(exported, target):
                         assert not grade(ex, target, record["id"], index, text)[0], (
                             target, record["id"], step["name"], text)
             checked += 1
-    assert checked >= 20
+    return checked
 
 
 @pytest.mark.parametrize("target", TARGETS)
@@ -271,9 +276,14 @@ def mistake_values(ex: Exported, target: str, pid: str, index: int) -> dict[str,
 
 
 def test_mistake_values_are_wrong_and_get_their_message_everywhere(exported):
+    assert check_mistakes(exported) >= 5
+
+
+def check_mistakes(ex: Exported) -> int:
+    """Every listed mistake value wrong everywhere, with its message; the count."""
     from chainrule.check.mistakes import MISTAKES
 
-    ex, seen = exported, 0
+    seen = 0
     by_id = {e.problem.id: e.problem for e in ex.problem_set.problems}
     for record in numeric_records(ex):
         pid, d = record["id"], record["decimals"]
@@ -297,7 +307,7 @@ def test_mistake_values_are_wrong_and_get_their_message_everywhere(exported):
                     if target == "canvas":  # listed in the general feedback, with its value
                         assert f"= {value}: " in shown
                 seen += 1
-    assert seen >= 5
+    return seen
 
 
 def mistake_ids(problem, name: str, value: Decimal) -> list[str]:
@@ -352,16 +362,34 @@ def test_question_text_says_how_many_decimals_and_how_to_type(exported):
             assert ("whole number" in text) if d == 0 else (f"with {d} decimal" in text)
 
 
+@pytest.mark.parametrize("decimals", DECIMALS)
+def test_single_values_grade_alike_in_every_target(tmp_path, decimals):
+    """One-value problems: numerical questions (in Canvas a short answer beyond 4 decimals)."""
+    folder = tmp_path / "set"
+    setfolders.make_set(folder, ["loss_derivative"], seed=7, versions=2, decimals=decimals,
+                        options={"loss": "bce"})
+    ex = export_all(folder)
+    assert [len(r["steps"]) for r in ex.key["problems"]] == [1, 1]
+    for target in TARGETS:
+        assert check_intended(ex, target) == 2
+    kinds = {metadata(item)["question_type"] for item in ex.canvas.values()}
+    assert kinds == {"numerical_question" if decimals <= 4 else "short_answer_question"}
+    test_canvas_never_asks_a_numerical_question_beyond_four_decimals(ex)
+    if decimals > 4:  # typed text, every spelling
+        test_canvas_text_blanks_accept_every_spelling_of_a_right_answer(ex)
+    check_mistakes(ex)
+    test_question_text_says_how_many_decimals_and_how_to_type(ex)
+
+
 # --- the exhaustive part: more seeds and versions --------------------------------------------
 
 SLOW_CHECKS = (
-    *[(lambda ex, t=t: test_intended_answers_are_right_and_one_unit_off_is_wrong(ex, t))
-      for t in TARGETS],
+    *[(lambda ex, t=t: check_intended(ex, t)) for t in TARGETS],
     *[(lambda ex, t=t: test_multiple_choice_grades_the_keyed_choice_only(ex, t))
       for t in TARGETS],
     test_canvas_text_blanks_accept_every_spelling_of_a_right_answer,
     test_canvas_never_asks_a_numerical_question_beyond_four_decimals,
-    test_mistake_values_are_wrong_and_get_their_message_everywhere,
+    check_mistakes,
     test_question_text_says_how_many_decimals_and_how_to_type,
 )
 
