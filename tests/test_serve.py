@@ -351,3 +351,18 @@ def test_teacher_token_is_created_once_and_kept(tmp_path):
     assert apps[2].state.site.token == "given"
     for made in apps:
         made.state.site.store.close()
+
+
+@pytest.mark.parametrize("family", [
+    "loss_value", "cost", "loss_derivative", "forward", "backprop", "optimizer_steps",
+    "lr_schedule", "gd_step",
+])
+def test_every_family_renders_as_mathml_with_one_box_per_step(web, family):
+    from chainrule.api import problem
+
+    p = problem(family, seed=5)
+    page = web.get(f"/p/{p.id}").text
+    assert re.findall(r'name="ans-([A-Za-z0-9_]+)"', page) == list(p.asked)
+    assert '<code class="tex">' not in page  # every formula converted
+    worked = web.post("/api/reveal", json={"problem": p.id, "step": p.asked[-1]}).json()
+    assert "<math" in worked["mathml"] and '<code class="tex">' not in worked["mathml"]

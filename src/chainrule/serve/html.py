@@ -21,17 +21,28 @@ _PREFIX_MINUS = re.compile(r"(<mo>(?:&#x0003D;|&#x00028;|&#x0002C;|,|&#x02248;)<
                            r"<mo>&#x02212;</mo>")
 
 
+# Environments latex2mathml writes as line breaks (which browsers do not draw), as tables.
+_ENVIRONMENTS = {"{gathered}": "{matrix}", "{aligned}": "{split}"}
+
+
 @lru_cache(maxsize=4096)
 def math_html(tex: str, display: bool = False) -> str:
     """``tex`` as MathML (shown as code if it cannot be converted)."""
     from latex2mathml.converter import convert
 
+    for latex_env, supported in _ENVIRONMENTS.items():
+        tex = tex.replace(latex_env, supported)
+    if not display and "\\frac" not in tex:  # in a line of text, parentheses need not stretch
+        tex = tex.replace("\\left(", "(").replace("\\right)", ")")
     try:
         mathml = convert(tex, display="block" if display else "inline")
     except Exception:  # latex2mathml raises several kinds; the code is still readable
         return f'<code class="tex">{html.escape(tex)}</code>'
     mathml = _PREFIX_MINUS.sub(r'\1<mo form="prefix" lspace="0" rspace="0">&#x02212;</mo>',
                                mathml)
+    mathml = mathml.replace('fence="true" form="prefix">', 'fence="true" form="prefix" '
+                            'lspace="0" rspace="0">').replace(
+        'fence="true" form="postfix">', 'fence="true" form="postfix" lspace="0" rspace="0">')
     return f'<span class="math" title="{html.escape(tex)}">{mathml}</span>' if not display \
         else f'<div class="math display">{mathml}</div>'
 

@@ -165,7 +165,7 @@ def _sheet_context(request: Request, problem: Problem, answers: dict[str, str],
         conventions.append("Neurons are numbered as in the notes: $z_j$, $a_j$, $b_j$ belong "
                            "to neuron $j$; $w_{ij}$ is the weight into neuron $j$ from input "
                            "or neuron $i$.")
-    if isinstance(context["context"].get("convention"), str):
+    if " " in str(context["context"].get("convention", "")):  # a sentence, not a key
         conventions.append(context["context"]["convention"])
     return {
         "problem": problem,
