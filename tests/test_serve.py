@@ -366,3 +366,34 @@ def test_every_family_renders_as_mathml_with_one_box_per_step(web, family):
     assert '<code class="tex">' not in page  # every formula converted
     worked = web.post("/api/reveal", json={"problem": p.id, "step": p.asked[-1]}).json()
     assert "<math" in worked["mathml"] and '<code class="tex">' not in worked["mathml"]
+
+
+def test_a_sets_problems_open_by_their_code_and_never_show_the_full_id(tmp_path):
+    from setfolders import make_set
+
+    folder = make_set(tmp_path / "exam", ["backprop", "loss_value"], seed=11, versions=2)
+    key = json.loads((folder / "key.json").read_text())
+    for n, record in enumerate(key["problems"]):  # codes as the set's key.json gives them
+        record["code"] = f"{record['version']}-CODE-{n:04d}"
+    (folder / "key.json").write_text(json.dumps(key))
+    app = create_app(str(tmp_path / "c.sqlite"), sets=[str(folder)], token=TOKEN)
+    web = named(_fresh(app))
+    index = web.get("/").text
+    record = key["problems"][0]
+    full, code = record["id"], record["code"]
+    assert f'href="/p/{code}"' in index and full not in index
+    seen = [web.get(f"/p/{code.lower()}"), web.get(f"/api/problem/{code}"),
+            web.post("/api/check", json={"problem": code, "answers": {"z1": "0.1"}}),
+            web.post("/api/reveal", json={"problem": code, "step": "z1"}),
+            web.post(f"/p/{code}", data={"csrf": web.cookies["chainrule_csrf"],
+                                         "ans-z1": "0.1", "action": "check"}),
+            web.get(f"/open?code={code}", follow_redirects=False)]
+    assert [r.status_code for r in seen] == [200, 200, 200, 200, 200, 303]
+    for r in seen:
+        assert full not in r.text and full not in r.headers.get("location", ""), r.url
+    assert seen[2].json()["problem"] == code
+    assert "New numbers" in seen[0].text
+    new = web.get(f"/new/backprop?like={code}", follow_redirects=False).headers["location"]
+    assert new.startswith("/p/bp-") and full[3:] not in new
+    assert app.state.site.store.summary()["problems"][0]["problem"] == full  # the teacher's
+    app.state.site.store.close()

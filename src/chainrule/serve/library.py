@@ -86,14 +86,14 @@ def families() -> list[dict[str, str]]:
             if f.name != "concept"]
 
 
-def fresh_id(family: str, like: str | None = None) -> str:
+def fresh_id(family: str, like: Problem | None = None) -> str:
     """The ID of a fresh variant of ``family`` (with the options of problem ``like``)."""
     fam = get_family(family)
     options: dict[str, str] = {}
     if like is not None:
-        code, _, options = decode_id(like)
+        code, _, options = decode_id(like.id)
         if code != fam.code:
-            raise ChainruleError(f"'{like}' is not a {fam.name} problem")
+            raise ChainruleError(f"not a {fam.name} problem")
     return encode_id(fam.code, secrets.randbelow(2**SEED_BITS), options)
 
 
@@ -118,7 +118,7 @@ def problem(code: str, sets: Sequence[ProblemSet] = ()) -> Problem:
         raise ChainruleError("not a problem ID or code")
     for item in sets:
         for entry in item.problems:
-            if code in (entry.code, entry.id):
+            if code.upper() == entry.code.upper() or code == entry.id:
                 return _regenerate(entry.id)
     found = _regenerate(code)
     if found.core.trace is None:

@@ -103,7 +103,8 @@ async def index(request: Request) -> Response:
 async def new_variant(request: Request) -> Response:
     like = request.query_params.get("like")
     try:
-        problem_id = library.fresh_id(request.path_params["family"], like)
+        model = _problem(request, like) if like else None
+        problem_id = library.fresh_id(request.path_params["family"], model)
     except ChainruleError as exc:
         return _error_page(request, 404, str(exc))
     return RedirectResponse(f"/p/{quote(problem_id, safe=':~')}", status_code=303)
