@@ -136,11 +136,24 @@ def test_check_marks_correct_carried_and_wrong_and_hides_unearned_values(web):
 
 def test_a_hint_that_would_give_the_answer_is_withheld(web):
     hand = hand_forward(givens(web))
-    steps, report = check(web, {"z1": hand["z1"], "a1": hand["a1"], "z2": hand["z2"],
-                                "a2": hand["a2"], "z3": 0.123})
-    assert steps["z3"]["status"] == "wrong"
-    assert "From your values" not in steps["z3"]["message"] and steps["z3"]["message"]
+    right_inputs = {"z1": hand["z1"], "a1": hand["a1"], "z2": hand["z2"], "a2": hand["a2"]}
+    steps, report = check(web, {**right_inputs, "z3": 0.123})
+    assert steps["z3"]["status"] == "wrong" and steps["z3"]["message"]
+    assert steps["z3"]["hint"] == "The step's formula: z3 = w13 a1 + w23 a2 + b3."
     assert f"{hand['z3']:.3f}" not in json.dumps(report)
+    # a sign slip: the answer (negative here) is in no message or hint
+    assert hand["z3"] < 0
+    steps, report = check(web, {**right_inputs, "z3": -hand["z3"]})
+    assert steps["z3"]["status"] == "wrong"
+    text = json.dumps(report, ensure_ascii=False).replace("\u2212", "-")
+    assert f"-{abs(hand['z3']):.3f}" not in text
+    # from wrong inputs the computation is the student's own, not the answer: it stays
+    slipped_a1 = 0.9
+    z3_from_slip = r3(givens(web)["w13"] * slipped_a1 + givens(web)["w23"] * hand["a2"]
+                      + givens(web)["b3"])
+    steps, _ = check(web, {**right_inputs, "a1": slipped_a1, "z3": 0.5})
+    assert steps["z3"]["hint"].endswith(f"= {z3_from_slip:.3f}")
+    assert "0.9" in steps["z3"]["hint"]
 
 
 def test_check_one_step_reports_only_that_step(web):

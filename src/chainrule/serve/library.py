@@ -38,7 +38,9 @@ __all__ = [
 
 MAX_ANSWERS = 200
 MAX_ANSWER_CHARS = 1000
-_REPLY_KEYS = ("expected", "exact", "expected_from_your_values", "hint", "implied")
+# Withheld until a step is right or revealed. (``implied`` values of skipped steps are never
+# their right ones; a hint is kept unless it shows the answer, see :func:`redact`.)
+_REPLY_KEYS = ("expected", "exact", "expected_from_your_values")
 
 
 @dataclass(frozen=True)
@@ -173,8 +175,13 @@ def check(p: Problem, answers: Mapping[str, str]) -> dict[str, Any]:
 
 
 def redact(report: dict[str, Any], revealed: set[str] | frozenset[str],
-           only: str | None = None) -> dict[str, Any]:
-    """The report a student may see: values only for steps right or revealed."""
+           only: str | None = None, p: Problem | None = None) -> dict[str, Any]:
+    """The report a student may see: values only for steps right or revealed.
+
+    A message or hint of an unearned step that shows its answer (the computation from the
+    student's values, when those were right) is replaced by its numberless form: the
+    mistake's advice with the step's formula, or the formula alone.
+    """
     out = dict(report)
     steps = []
     for step in report["steps"]:
@@ -185,18 +192,37 @@ def redact(report: dict[str, Any], revealed: set[str] | frozenset[str],
             continue
         shown = {k: v for k, v in step.items() if k not in _REPLY_KEYS}
         shown["revealed"] = False
-        shown["message"] = _without_values(str(step.get("message", "")))
+        answer = step.get("expected")
+        texts = [str(step.get(k) or "") for k in ("message", "hint")]
+        if answer is not None and any(_shows(t, answer, report["decimals"]) for t in texts):
+            shown["message"], shown["hint"] = _numberless(step, p)
         steps.append(shown)
     out["steps"] = steps
     return out
 
 
-def _without_values(message: str) -> str:
-    """A verdict's message without the recomputed value (it can be the answer)."""
-    head, sep, _ = message.partition("From your values:")
-    if not sep:
-        return message
-    return head.strip() or "This is not what the step's formula gives from your earlier values."
+def _shows(text: str, value: float, decimals: int) -> bool:
+    """Whether ``text`` holds ``value`` as written to ``decimals`` decimals (or as given)."""
+    from chainrule.symbolic.printing import format_number, format_rounded
+
+    plain = text.replace("\u2212", "-")
+    written = {format_rounded(value, decimals), format_number(value)}
+    return any(re.search(rf"(?<![\d.]){re.escape(w)}(?!\d)", plain) for w in written if w)
+
+
+def _numberless(step: dict[str, Any], p: Problem | None) -> tuple[str, str]:
+    """A verdict's message and hint without numbers: the mistake's advice and the formula."""
+    fallback = "This does not follow from your earlier values."
+    if p is None or p.core.trace is None:
+        return fallback, ""
+    from chainrule.check.mistakes import MISTAKES, equation_text
+
+    trace, name = p.core.trace, step["name"]
+    mistake = MISTAKES.get(str(step.get("mistake")))
+    if mistake is not None:
+        return mistake.describe(trace, name)
+    message = str(step.get("message", "")) if step["status"] == "too_few_decimals" else fallback
+    return message, f"The step's formula: {equation_text(trace, name)}."
 
 
 def worked_step(p: Problem, name: str) -> dict[str, Any]:

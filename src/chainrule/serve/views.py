@@ -234,7 +234,7 @@ async def problem_post(request: Request) -> Response:
     if not action.startswith("reveal:"):
         site.store.record_check(student, problem.id, answers, report)
     revealed = site.store.revealed(student, problem.id)
-    shown = library.redact(report, revealed, only)
+    shown = library.redact(report, revealed, only, problem)
     context = _sheet_context(request, problem, answers, shown, revealed)
     context["checked_one"] = only
     return _page(request, "problem.html.j2", context)
@@ -290,7 +290,8 @@ async def api_check(request: Request) -> Response:
     if data.get("record", True) is not False:
         site.store.record_check(student, problem.id, answers, report)
     report["problem"] = library.shown_code(problem, site.sets)
-    return JSONResponse(library.redact(report, site.store.revealed(student, problem.id), only))
+    return JSONResponse(library.redact(report, site.store.revealed(student, problem.id), only,
+                                        problem))
 
 
 async def api_parse(request: Request) -> Response:

@@ -5,7 +5,8 @@
   if (!form) return;
   const problem = document.querySelector("article.problem").dataset.problem;
   const inputs = Array.from(form.querySelectorAll("input[name^='ans-']"));
-  const words = {correct: "✓ correct", carried: "→ carried", wrong: "✗ wrong", missing: "· not answered"};
+  const words = {correct: "✓ correct", carried: "→ carried", wrong: "✗ wrong", missing: "· not answered",
+                 too_few_decimals: "✗ too few decimals"};
   let last = null;
 
   function answers() {
@@ -34,15 +35,18 @@
   function showVerdict(step, decimals) {
     const item = document.getElementById("step-" + step.name);
     if (!item) return;
-    item.classList.remove("correct", "carried", "wrong", "missing");
+    item.classList.remove("correct", "carried", "wrong", "missing", "too_few_decimals");
     const box = document.getElementById("verdict-" + step.name);
     box.replaceChildren();
     const input = document.getElementById("ans-" + step.name);
     if (step.status === "missing" && !input.value.trim()) return;
     item.classList.add(step.status);
     box.append(text("span", "status", words[step.status] || step.status));
-    if (step.status === "wrong" && step.mistake) box.append(" ", text("code", "mistake", step.mistake));
-    if (step.status === "carried" || step.status === "wrong") box.append(" ", text("span", "message", step.message));
+    if (step.status !== "correct" && step.status !== "missing") {
+      if (step.mistake) box.append(" ", text("code", "mistake", step.mistake));
+      box.append(" ", text("span", "message", step.message));
+      if (step.hint) box.append(text("span", "hint", step.hint));
+    }
     if (step.status !== "correct" && step.expected !== undefined && step.expected !== null) {
       box.append(" ", text("span", "expected", "answer: " + Number(step.expected).toFixed(decimals)));
     }
