@@ -410,3 +410,29 @@ def test_a_sets_problems_open_by_their_code_and_never_show_the_full_id(tmp_path)
     assert new.startswith("/p/bp-") and full[3:] not in new
     assert app.state.site.store.summary()["problems"][0]["problem"] == full  # the teacher's
     app.state.site.store.close()
+
+
+def test_formula_answers_are_judged_and_an_asked_formula_is_never_shown_unearned(web):
+    from chainrule.api import problem
+
+    # a step asked as a number may be answered with a formula
+    steps, _ = check(web, {"z1": "w11*x1 + w21*x2 + b1"})
+    assert steps["z1"]["status"] == "correct"
+    assert steps["z1"]["formula"]["read_as_tex"] == "w_{11} x_{1} + w_{21} x_{2} + b_{1}"
+    # a derivation asks for formulas: delta1 = w13 delta3 sigma'(z1), as in the notes
+    p = problem("derivation", seed=1)
+    assert p.asked[:2] == ("delta3", "delta1")
+    r = web.post("/api/check", json={"problem": p.id, "answers": {
+        "delta3": "yhat - y", "delta1": "w13*delta3"}})
+    steps = {s["name"]: s for s in r.json()["steps"]}
+    assert steps["delta3"]["status"] == "correct"
+    assert steps["delta3"]["formula"]["expected"] == "ŷ − y"  # earned: shown
+    assert steps["delta1"]["status"] == "wrong"
+    assert steps["delta1"]["mistake"] == "missing_activation_derivative"
+    text = json.dumps(steps["delta1"], ensure_ascii=False)
+    for answer in ("fprime1", "f′(z1)", "σ′(z1)", "σ'(z1)", "\\\\sigma'", "\\\\left(z_{1}"):
+        assert answer not in text, answer
+    assert steps["delta1"]["message"]  # the slip is still named in words
+    page = web.get(f"/p/{p.id}").text
+    assert "fprime1" not in page.replace('name="ans-fprime1"', "")
+    assert "w_{13} \\delta_{3} \\sigma" not in page

@@ -178,11 +178,14 @@ def redact(report: dict[str, Any], revealed: set[str] | frozenset[str],
            only: str | None = None, p: Problem | None = None) -> dict[str, Any]:
     """The report a student may see: values only for steps right or revealed.
 
-    A message or hint of an unearned step that shows its answer (the computation from the
-    student's values, when those were right) is replaced by its numberless form: the
-    mistake's advice with the step's formula, or the formula alone.
+    For a step not yet earned, the expected, exact and recomputed values go, and so does an
+    expected formula. A message or hint that would show the answer (the computation from
+    the student's values when those were right, or the formula a step asks for) becomes
+    its numberless form: the mistake's advice, or the step's formula where that is not the
+    answer.
     """
     out = dict(report)
+    formula_key = p.core.formula_key if p is not None else {}
     steps = []
     for step in report["steps"]:
         if only is not None and step["name"] != only:
@@ -192,26 +195,69 @@ def redact(report: dict[str, Any], revealed: set[str] | frozenset[str],
             continue
         shown = {k: v for k, v in step.items() if k not in _REPLY_KEYS}
         shown["revealed"] = False
-        answer = step.get("expected")
-        texts = [str(step.get(k) or "") for k in ("message", "hint")]
-        if answer is not None and any(_shows(t, answer, report["decimals"]) for t in texts):
-            shown["message"], shown["hint"] = _numberless(step, p)
+        formula = dict(step["formula"]) if isinstance(step.get("formula"), dict) else None
+        answers = _answer_texts(step, formula, formula_key.get(step["name"]),
+                                report["decimals"])
+        if step["name"] in formula_key and p is not None and p.core.trace is not None:
+            from chainrule.check.mistakes import equation_text
+
+            answers.append((equation_text(p.core.trace, step["name"]).split(" = ", 1)[1],
+                            False))
+        if formula is not None:
+            for key in ("expected", "expected_tex"):
+                formula.pop(key, None)
+            shown["formula"] = formula
+        texts = [str(step.get("message") or ""), str(step.get("hint") or ""),
+                 str((formula or {}).get("message") or "")]
+        if any(_shows(t, answers) for t in texts):
+            message, hint = _numberless(step, p, formula_key)
+            if _shows(message, answers):
+                message = "This is not the step's formula." if formula_key.get(
+                    step["name"]) else "This does not follow from your earlier values."
+            shown["message"] = message
+            shown["hint"] = "" if _shows(hint, answers) else hint
+            if formula is not None:
+                formula["message"] = shown["message"]
         steps.append(shown)
     out["steps"] = steps
     return out
 
 
-def _shows(text: str, value: float, decimals: int) -> bool:
-    """Whether ``text`` holds ``value`` as written to ``decimals`` decimals (or as given)."""
+def _answer_texts(step: dict[str, Any], formula: dict[str, Any] | None,
+                  key: dict[str, str] | None, decimals: int) -> list[tuple[str, bool]]:
+    """What would give a step's answer away: its value as written, and (for a step asked as
+    a formula) its formula; each with whether it is a number."""
     from chainrule.symbolic.printing import format_number, format_rounded
 
+    found: list[tuple[str, bool]] = []
+    value = step.get("expected")
+    if isinstance(value, (int, float)):
+        found += [(format_rounded(value, decimals), True), (format_number(value), True)]
+    if key is not None:
+        found += [(str(formula.get(k)), False) for k in ("expected", "expected_tex")
+                  if formula is not None and formula.get(k)]
+        found += [(text, False) for text in key.values() if text]
+    return found
+
+
+def _shows(text: str, answers: list[tuple[str, bool]]) -> bool:
+    """Whether ``text`` holds one of the answer texts (a number as a whole number)."""
     plain = text.replace("\u2212", "-")
-    written = {format_rounded(value, decimals), format_number(value)}
-    return any(re.search(rf"(?<![\d.]){re.escape(w)}(?!\d)", plain) for w in written if w)
+    for answer, is_number in answers:
+        written = answer.replace("\u2212", "-")
+        if not written:
+            continue
+        if is_number and re.search(rf"(?<![\d.]){re.escape(written)}(?!\d)", plain):
+            return True
+        if not is_number and written in plain:
+            return True
+    return False
 
 
-def _numberless(step: dict[str, Any], p: Problem | None) -> tuple[str, str]:
-    """A verdict's message and hint without numbers: the mistake's advice and the formula."""
+def _numberless(step: dict[str, Any], p: Problem | None,
+                formula_key: Mapping[str, Any]) -> tuple[str, str]:
+    """A verdict's message and hint without numbers: the mistake's advice, and the step's
+    formula when the step asks for a number."""
     fallback = "This does not follow from your earlier values."
     if p is None or p.core.trace is None:
         return fallback, ""
@@ -221,6 +267,8 @@ def _numberless(step: dict[str, Any], p: Problem | None) -> tuple[str, str]:
     mistake = MISTAKES.get(str(step.get("mistake")))
     if mistake is not None:
         return mistake.describe(trace, name)
+    if name in formula_key:
+        return "This is not the step's formula.", ""
     message = str(step.get("message", "")) if step["status"] == "too_few_decimals" else fallback
     return message, f"The step's formula: {equation_text(trace, name)}."
 
