@@ -160,14 +160,7 @@ def _sheet_context(request: Request, problem: Problem, answers: dict[str, str],
             "worked": shown,
         })
     network = context["context"].get("network")
-    conventions = [f"Round every value to {problem.decimals} decimals as you go, and use the "
-                   "rounded values in later steps.", "$\\log$ is the natural logarithm."]
-    if network:
-        conventions.append("Neurons are numbered as in the notes: $z_j$, $a_j$, $b_j$ belong "
-                           "to neuron $j$; $w_{ij}$ is the weight into neuron $j$ from input "
-                           "or neuron $i$.")
-    if " " in str(context["context"].get("convention", "")):  # a sentence, not a key
-        conventions.append(context["context"]["convention"])
+    conventions = list(context.get("conventions") or [])  # as the question states them
     return {
         "problem": problem,
         "code": library.shown_code(problem, site.sets),
