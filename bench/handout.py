@@ -39,13 +39,24 @@ EXAM = [
 ]
 
 
+#: ``--script``: the course and instructor in another script (Greek and Cyrillic need
+#: LuaLaTeX; see chainrule.render.fonts).
+SCRIPTS = {
+    "latin": ("CS 4780 Deep Learning", "Zoë Łukasiewicz"),
+    "greek": ("Νευρωνικά δίκτυα", "Ζωή Παπαδοπούλου"),
+    "cyrillic": ("Нейронные сети", "Зоя Лукашевич"),
+    "cjk": ("神经网络", "李明"),
+}
+SCRIPT = "latin"
+
+
 def exam_spec(seed: int) -> SetSpec:
     entries = []
     for name, options in EXAM:
         family = get_family(name)
         entries.append(Entry(family, 1, family.parse_options(options), 3))
-    meta = {"course": "CS 4780 Deep Learning", "instructor": "Zoë Łukasiewicz",
-            "date": "2026-11-26"}
+    course, instructor = SCRIPTS[SCRIPT]
+    meta = {"course": course, "instructor": instructor, "date": "2026-11-26"}
     return SetSpec("Training neural networks: midterm", seed, 3, entries, meta=meta)
 
 
@@ -87,7 +98,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--keep", type=Path, default=None, help="Copy the last exam here.")
+    parser.add_argument("--script", choices=sorted(SCRIPTS), default="latin",
+                        help="Script of the course and instructor (latin: pdflatex; others "
+                             "LuaLaTeX).")
     args = parser.parse_args()
+    global SCRIPT
+    SCRIPT = args.script
     with tempfile.TemporaryDirectory(prefix="bench-handout-") as tmp:
         root = Path(tmp)
         cold = one_round(1000, root)
@@ -97,7 +113,7 @@ def main() -> None:
             shutil.copytree(last, args.keep, dirs_exist_ok=True)
         best = {k: min(r[k] for r in rounds) for k in rounds[0]}
         generation = best["draw"] + best["render"] + best["write"]
-        print(f"10-problem exam, 3 versions: 7 PDFs ({pages(last)})")
+        print(f"10-problem exam, 3 versions, {SCRIPT} user text: 7 PDFs ({pages(last)})")
         print(f"best of {args.repeat} rounds; {os.cpu_count()} CPUs; "
               f"cold round (first in the process) in brackets")
         for key, label in [("draw", "draw + evaluate problems"), ("render", "render LaTeX + key"),

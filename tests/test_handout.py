@@ -47,11 +47,19 @@ def _kpsewhich(name: str) -> bool:
     return bool(found.stdout.strip())
 
 
-HAVE_CJK = HAVE_TEX and _kpsewhich("CJKutf8.sty") and _kpsewhich("c70gbsn.fd")
+def _font(name: str) -> bool:
+    if shutil.which("fc-list") is None:
+        return False
+    return name in subprocess.run(["fc-list", ":", "family"], capture_output=True,
+                                  text=True).stdout
+
+
+HAVE_CJK = (HAVE_TEX and shutil.which("lualatex") is not None and _kpsewhich("fontspec.sty")
+            and _font("Noto Serif") and _font("Noto Serif CJK SC"))
 needs_cjk = pytest.mark.skipif(
     not HAVE_CJK,
-    reason="needs the CJK fonts for LaTeX: apt-get install latex-cjk-common "
-    "latex-cjk-chinese-arphic-gbsn00lp",
+    reason="needs LuaLaTeX and the Noto fonts: apt-get install texlive-luatex "
+    "fonts-noto-core fonts-noto-cjk",
 )
 
 MARGIN_PT = 2.2 / 2.54 * 72  # the templates' geometry margin
@@ -183,7 +191,8 @@ def test_handout_tex_is_deterministic_and_escapes_user_text(tmp_path):
     questions = first["questions-A.tex"]
     assert r"\textbackslash{}input\{/etc/passwd\}" in questions
     assert r"\input{/etc/passwd}" not in questions and r"\write18" not in questions
-    assert r"\usepackage{CJKutf8}" in questions  # 学生 in the date
+    assert "% !TEX program = lualatex" in questions[:300]  # 学生 in the date
+    assert r"\usepackage{fontspec}" in questions and "NotoSerifCJKsc" in questions
 
 
 # --- with TeX ---------------------------------------------------------------------------------

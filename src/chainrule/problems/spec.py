@@ -71,6 +71,19 @@ class SetSpec:
     name: str = ""
     decimals: int = 3
     meta: dict[str, str] = field(default_factory=dict)
+    #: The spec file it was read from, if any (for errors about its text).
+    source: YamlFile | None = None
+
+    def user_text(self) -> dict[str, str]:
+        """The free text a person wrote, by field: title, course, instructor, date,
+        instructions (printed literally in documents)."""
+        return {"title": self.title, **self.meta}
+
+    def text_error(self, key: str, message: str) -> InputError:
+        """An error about the text of field ``key``, naming the spec's file and line."""
+        if self.source is not None:
+            return self.source.error((key,), message)
+        return InputError(message, field=key)
 
     @property
     def total(self) -> int:
@@ -166,7 +179,7 @@ def spec_from_yaml(yf: YamlFile) -> SetSpec:
         if marks is not None:
             marks = _int(yf, (*where, "marks"), marks, 1, MAX_MARKS)
         entries.append(Entry(family, count, parsed, entry_decimals, marks))
-    spec = SetSpec(title, seed, versions, entries, decimals=decimals)
+    spec = SetSpec(title, seed, versions, entries, decimals=decimals, source=yf)
     if data.get("name") is not None:
         spec.name = slug(_text(yf, ("name",), data["name"]))
     for key in ("course", "instructor", "date", "instructions"):

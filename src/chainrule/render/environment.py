@@ -132,6 +132,10 @@ def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Env
     env.filters["tex_text"] = tex_text
     env.filters["num"] = format_number
     env.filters["fixed"] = fixed
+    from chainrule.render.fonts import tex_engine, tex_fallbacks
+
+    env.globals["tex_engine"] = tex_engine
+    env.globals["tex_fallbacks"] = tex_fallbacks
     return env
 
 

@@ -1,6 +1,8 @@
 """Compiling LaTeX documents to PDF, safely.
 
-Each document is compiled in a temporary folder of its own with ``pdflatex``, run until its
+Each document is compiled in a temporary folder of its own with ``pdflatex`` (``lualatex``
+when its first lines say ``% !TEX program = lualatex``: user text in Greek, Cyrillic or CJK,
+see :mod:`chainrule.render.fonts`), run until its
 ``.aux`` file stops changing (page "n of N" needs two runs), or with ``latexmk -pdf`` when asked
 (``engine="latexmk"``; under load it was seen to skip the second run, so it is not the
 default), shell escape off, TeX's file access
@@ -48,6 +50,8 @@ _NOISE = ("Type  H <return>", "Type X to quit", "or enter new name", "See the La
 _PACKAGES = {
     "CJKutf8.sty": "latex-cjk-common",
     "c70gbsn.fd": "latex-cjk-chinese-arphic-gbsn00lp",
+    "fontspec.sty": "texlive-latex-recommended",
+    "luaotfload.sty": "texlive-luatex",
     "tikz.sty": "texlive-pictures",
     "booktabs.sty": "texlive-latex-recommended",
     "lmodern.sty": "lmodern",
@@ -72,19 +76,30 @@ class LatexError(ChainruleError):
 
 
 def find_tex(engine: str | None = None) -> list[str]:
-    """The compiler command (``pdflatex``, or ``engine``: pdflatex or latexmk) with its flags."""
+    """The compiler command (``pdflatex``, or ``engine``: pdflatex, lualatex or latexmk) with
+    its flags."""
     name = engine or "pdflatex"
-    if name not in ("pdflatex", "latexmk"):
-        raise ChainruleError(f"unknown TeX engine '{name}': use pdflatex or latexmk")
+    if name not in ("pdflatex", "lualatex", "latexmk"):
+        raise ChainruleError(f"unknown TeX engine '{name}': use pdflatex, lualatex or latexmk")
     path = shutil.which(name)
     if path is None or shutil.which("pdflatex") is None:
+        package = "texlive-luatex fonts-noto-core fonts-noto-cjk" if name == "lualatex" else (
+            "texlive-latex-recommended texlive-pictures lmodern")
         raise TexNotFoundError(
             f"no TeX installation found ({name} is not on PATH); install TeX Live, e.g. "
-            "apt-get install texlive-latex-recommended texlive-pictures lmodern"
+            f"apt-get install {package}"
         )
     if name == "latexmk":
         return [path, "-norc", "-pdf", "-quiet", *_FLAGS]
     return [path, *_FLAGS]
+
+
+def document_engine(tex_path: str | Path) -> str:
+    """The engine a document asks for with ``% !TEX program = ...`` (default pdflatex)."""
+    with open(tex_path, encoding="utf-8", errors="replace") as handle:
+        head = handle.read(2000)
+    match = re.search(r"^% !TEX program = (\w+)", head, re.M)
+    return match.group(1) if match and match.group(1) in ("pdflatex", "lualatex") else "pdflatex"
 
 
 def tex_environment() -> dict[str, str]:
@@ -154,7 +169,7 @@ def compile_pdf(
     """
     source = Path(tex_path)
     target_dir = Path(out_dir) if out_dir is not None else source.parent
-    command = find_tex(engine)
+    command = find_tex(engine or document_engine(source))
     stem = source.stem
     with tempfile.TemporaryDirectory(prefix="chainrule-tex-") as tmp:
         work = Path(tmp)
@@ -210,6 +225,10 @@ def write_pdfs(
     """
     folder = Path(folder)
     find_tex(engine)
+    if engine is None and names is not None:
+        for name in names:  # a document that needs LuaLaTeX: fail before compiling any
+            if (folder / name).is_file() and document_engine(folder / name) == "lualatex":
+                find_tex("lualatex")
     sources = ([folder / n for n in names] if names is not None
                else sorted(folder.glob("*.tex")))
     missing = [s.name for s in sources if not s.is_file()]

@@ -12,7 +12,7 @@ from chainrule.problems.base import Problem
 from chainrule.problems.spec import SetSpec
 from chainrule.render.problemset import problem_context, render_document
 
-__all__ = ["key_data", "set_files", "write_set"]
+__all__ = ["check_printable", "key_data", "set_files", "write_set"]
 
 
 def key_data(spec: SetSpec, versions: Mapping[str | None, Sequence[Problem]]) -> dict[str, Any]:
@@ -53,6 +53,21 @@ def set_files(
     return files
 
 
+def check_printable(spec: SetSpec) -> None:
+    """Every character of the set's user text can be printed in a PDF (see
+    :mod:`chainrule.render.fonts`); else an InputError naming the field and the characters,
+    before LaTeX runs."""
+    from chainrule.render.fonts import describe_char, unprintable
+
+    for key, text in spec.user_text().items():
+        bad = unprintable(str(text))
+        if bad:
+            shown = ", ".join(describe_char(c) for c in bad[:3]) + (", ..." if len(bad) > 3
+                                                                      else "")
+            raise spec.text_error(key, f"no font of the PDF handouts prints {shown}; remove "
+                                       "it (the .md files can hold it: generate without --pdf)")
+
+
 def write_set(
     spec: SetSpec,
     versions: Mapping[str | None, Sequence[Problem]],
@@ -68,6 +83,8 @@ def write_set(
     Returns the PDFs. Raises :class:`~chainrule.render.pdf.TexNotFoundError` (the .tex files
     written) when TeX is missing, and LatexError when a document does not compile.
     """
+    if pdf:
+        check_printable(spec)
     files = set_files(spec, versions, templates_dir)
     with Output(folder, force=force) as out:
         for name, text in files.items():
