@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from chainrule.commands.common import FORMATS, parse_params, reports_errors
+from chainrule.commands.common import FORMATS, OneLineGroup, parse_params, reports_errors
 from chainrule.errors import ChainruleError
 
 
@@ -27,9 +27,11 @@ def _emit(data: dict[str, Any], fmt: str, template: str) -> None:
     click.echo(render(f"{fmt}/{template}.{ext}.j2", data), nl=False)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=OneLineGroup, invoke_without_command=True,
+             context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="chainrule")
-def main() -> None:
+@click.pass_context
+def main(ctx: click.Context) -> None:
     """Derive, train, generate and check the mathematics of training neural networks.
 
     \b
@@ -38,6 +40,8 @@ def main() -> None:
       chainrule derive bce
       chainrule derive --net 2-2-1 --at examples/notes-2-2-1.yaml
     """
+    if ctx.invoked_subcommand is None:
+        click.echo(ctx.get_help())
 
 
 @main.command()
@@ -67,7 +71,7 @@ def losses(fmt: str, include_all: bool) -> None:
 @click.option("--at", "at", type=click.Path(dir_okay=False), default=None,
               help="Givens YAML: evaluate every step at these numbers.")
 @click.option("--eta", type=float, default=None, help="Learning rate: add the update steps.")
-@click.option("--decimals", type=click.IntRange(0, 12), default=None,
+@click.option("--decimals", type=click.IntRange(0, 8), default=None,
               help="Decimals a student rounds to (default 3, or the givens file's).")
 @click.option("--chain", "chain", multiple=True, metavar="PARAM",
               help="Also show dL/dPARAM by the chain rule and written out in full (repeatable).")

@@ -55,6 +55,9 @@ def _network_problem(
     from chainrule.problems.families.network import describe
     from chainrule.symbolic.network import Network, parse_hand_spec
 
+    if not isinstance(structure.get("loss_params", {}), dict):
+        raise InputError("expected a mapping such as {delta: 1.0}", file=where,
+                         field="structure.loss_params")
     try:
         parse_hand_spec(str(structure["net"]))
         net = Network(structure["net"], hidden=structure.get("hidden", "sigmoid"),

@@ -217,9 +217,10 @@ def _index(node: yaml.Node, where: Where, lines: dict[Where, int], name: str,
 
 def parse_yaml(text: str, name: str, *, aliases: bool = False) -> YamlFile:
     """YAML ``text`` (from file ``name``) parsed with bounds; see :func:`read_yaml`."""
-    loader = yaml.SafeLoader(text)
+    loader = None
     try:
         _scan_events(text, name, aliases)
+        loader = yaml.SafeLoader(text)
         node = loader.get_single_node()
         if node is None:
             return YamlFile(name, None, {})
@@ -232,7 +233,8 @@ def parse_yaml(text: str, name: str, *, aliases: bool = False) -> YamlFile:
         raise InputError(f"not valid YAML: {type(exc).__name__.lower()}: {exc}"[:200],
                          file=name) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     lines: dict[Where, int] = {}
     _index(node, (), lines, name)
     return YamlFile(name, data, lines)
@@ -301,7 +303,8 @@ def parse_json(text: str, name: str) -> JsonFile:
     except RecursionError:
         raise InputError(f"is nested more than {MAX_DEPTH} levels deep", file=name) from None
     except ValueError as exc:  # NaN, or an integer longer than Python converts
-        raise InputError(f"not valid JSON: {str(exc)[:120]}", file=name) from None
+        message = str(exc) if "JSON allows" in str(exc) else "a number has too many digits"
+        raise InputError(f"not valid JSON: {message}", file=name) from None
     if _depth(data) > MAX_DEPTH:
         raise InputError(f"is nested more than {MAX_DEPTH} levels deep", file=name)
     return JsonFile(name, data)
