@@ -11,17 +11,29 @@ import click
 
 from chainrule.errors import ChainruleError
 
-__all__ = ["FORMATS", "OneLineGroup", "UserError", "parse_params", "reports_errors"]
+__all__ = ["FORMATS", "OneLineGroup", "UserError", "one_line", "parse_params",
+           "reports_errors"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
 FORMATS = ("text", "md", "tex", "json")
 
 
+def one_line(text: str) -> str:
+    """``text`` with every line break and control character escaped (``\\n``, ``\\x1e``),
+    so an error quoting what a user typed stays one line."""
+    return "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode()
+                   for c in text)
+
+
 class UserError(click.ClickException):
     """A ChainruleError at the command line: one line on stderr, exit code 2."""
 
     exit_code = 2
+
+    def __init__(self, message: str, *, lines: bool = False) -> None:
+        # ``lines``: a message with deliberate lines (LaTeX's log excerpt)
+        super().__init__(message if lines else one_line(message))
 
     def show(self, file: Any = None) -> None:
         click.echo(f"Error: {self.format_message()}", err=True)
@@ -40,7 +52,7 @@ class OneLineGroup(click.Group):
             result = super().main(*args, standalone_mode=False, **kwargs)
         except click.UsageError as exc:
             where = exc.ctx.command_path if exc.ctx is not None else "chainrule"
-            message = exc.format_message().rstrip(".")
+            message = one_line(exc.format_message().rstrip("."))
             click.echo(f"Error: {message}; see '{where} --help'", err=True)
             sys.exit(exc.exit_code)
         except click.ClickException as exc:

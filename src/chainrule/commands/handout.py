@@ -79,5 +79,5 @@ def compile_set(problem_set: Any, folder: Any, *, force: bool,
     except TexNotFoundError as exc:
         raise NoTexExit(f"{exc}; wrote the .tex files to {folder}/") from None
     except LatexError as exc:
-        raise UserError(f"{exc}\nThe .tex files are kept in {folder}/") from None
+        raise UserError(f"{exc}\nThe .tex files are kept in {folder}/", lines=True) from None
     return pdfs
