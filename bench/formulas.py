@@ -38,6 +38,15 @@ ORDINARY = {
     "L (BCE)": ("L", "-(y ln(yhat) + (1-y) ln(1-yhat))"),
 }
 
+#: Wrong formulas: the whole catalogue of mistakes is tried on each.
+WRONG = {
+    "delta1": "w13*delta3*a1*(1+a1)",
+    "L": "-(y*ln(yhat) + (1-y)*ln(yhat))",
+    "w11_new": "w11 + 2*eta*dL_dw11",
+    "dL_dw11": "w13*(sigma(w13*sigma(w11*x1+w21*x2+b1)+w23*sigma(w12*x1+w22*x2+b2)+b3)+y)"
+               "*sigma(w11*x1+w21*x2+b1)*(1-sigma(w11*x1+w21*x2+b1))*x1",
+}
+
 
 def timed(fn, runs: int = 5) -> tuple[float, float, float]:
     times = []
@@ -81,6 +90,21 @@ def main() -> None:
         med, lo, hi = timed(judge)
         worst = max(worst, hi)
         print(f"{label:<22} {med * 1e3:>10.2f} {lo * 1e3:>7.2f}-{hi * 1e3:<8.2f}  {outcome[:60]}")
+    print(f"{'judge a wrong formula':<22} {'median ms':>10} {'min-max ms':>16}  verdict")
+    from chainrule.check.answers import parse_answers
+    from chainrule.check.judge import judge as judge_sheet
+
+    for step, text in WRONG.items():
+        sheet = parse_answers([(step, text, 1)], names, {"a3": "yhat"}, "bench",
+                              trace.tex_names)
+
+        def whole(step: str = step, sheet: object = sheet) -> str:
+            result = next(s for s in judge_sheet(problem, sheet).steps if s.name == step)
+            return f"{result.status} {result.mistake or ''}"
+        outcome = whole()
+        med, lo, hi = timed(whole)
+        worst = max(worst, hi)
+        print(f"{step:<22} {med * 1e3:>10.2f} {lo * 1e3:>7.2f}-{hi * 1e3:<8.2f}  {outcome[:60]}")
     print(f"slowest single run: {worst * 1e3:.1f} ms (target: under 1000 ms)")
 
 

@@ -90,3 +90,14 @@ def test_a_sum_to_one_label_stays_a_probability_vector() -> None:
     wrong = read_formula(chain.replace("yhat1)", "yhat2)", 1), vocab)
     assert not equivalent(wrong.expr, trace["delta3"].formula, trace, problem.givens,
                           step="delta3").equal
+
+
+def test_simplify_zero_with_a_differing_point_is_an_internal_error(backprop, monkeypatch):
+    from chainrule.formulas import equivalence
+
+    problem, vocab = backprop
+    reading = read_formula("yhat - y", vocab)
+    monkeypatch.setattr(equivalence, "_differs", lambda student, target, point: True)
+    with pytest.raises(equivalence.FormulaInternalError):
+        equivalence.equivalent(reading.expr, problem.trace["delta3"].formula, problem.trace,
+                               problem.givens, step="delta3")
