@@ -121,7 +121,9 @@ def typed(expr: sp.Expr, trace: Any, as_tex: bool) -> str:
     """What a student types: SymPy's plain text, or chainrule's LaTeX where it is typable."""
     if as_tex and all(_reads_back(trace, s.name) for s in expr.free_symbols):
         tex = latex(expr, trace.tex_names)
-        if not any(bad in tex for bad in (r"\mathbb", r"\lfloor", r"\begin", r"\operatorname")):
+        # |x| right after another factor must be typed 2*|x| (the grammar's one limit here)
+        untypable = (r"\mathbb", r"\lfloor", r"\begin", r"\operatorname", r"\left|")
+        if not any(bad in tex for bad in untypable):
             return tex
     return sp.sstr(expr)
 
