@@ -67,7 +67,8 @@ def check(
         from chainrule.io.outputs import check_file
 
         check_file(plot_path, force=force)  # before any work
-    credits = {"carried_credit": carried_credit, "decimals_credit": decimals_credit}
+    credits: dict[str, Any] = {"carried_credit": carried_credit,
+                               "decimals_credit": decimals_credit}
     if batch and answers is not None:
         from chainrule.check.batch import class_problems
 
@@ -103,7 +104,7 @@ def _plot(path: str | None, summaries: list[dict[str, Any]], force: bool) -> Non
         write_file(path, error_rate_plot(summaries), force=force)
 
 
-def _interactive(problem: Any, credits: dict[str, float], fmt: str) -> None:
+def _interactive(problem: Any, credits: dict[str, Any], fmt: str) -> None:
     answers: dict[str, str] = {}
     click.echo(f"Problem {problem.id}: enter each value (empty to skip, q to stop).")
     for name in problem.asked:
@@ -138,7 +139,7 @@ def _interactive(problem: Any, credits: dict[str, float], fmt: str) -> None:
 
 
 def _batch_by_problem(source: str, problem_id: str | None, path: str, named: list[str],
-                      credits: dict[str, float], fmt: str, plot_path: str | None,
+                      credits: dict[str, Any], fmt: str, plot_path: str | None,
                       force: bool) -> None:
     """A class CSV with a problem column: each problem's rows judged against it."""
     import json

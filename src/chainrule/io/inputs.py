@@ -143,6 +143,12 @@ def _yaml_error(exc: yaml.YAMLError, name: str) -> InputError:
                       line=mark.line + 1 if mark else None)
 
 
+
+def _mark_line(event: yaml.Event) -> int | None:
+    """The 1-based line where a YAML event starts, when the parser knows it."""
+    mark = event.start_mark
+    return mark.line + 1 if mark is not None else None
+
 def _scan_events(text: str, name: str, aliases: bool) -> None:
     """Bound nesting and refuse aliases before anything is built (the parser is not
     recursive, so this is safe for any input)."""
@@ -154,13 +160,13 @@ def _scan_events(text: str, name: str, aliases: bool) -> None:
             depth += 1
             if depth > MAX_DEPTH:
                 raise InputError(f"is nested more than {MAX_DEPTH} levels deep", file=name,
-                                 line=event.start_mark.line + 1)
+                                 line=_mark_line(event))
         elif isinstance(event, (yaml.SequenceEndEvent, yaml.MappingEndEvent)):
             depth -= 1
         elif isinstance(event, yaml.AliasEvent) and not aliases:
             raise InputError(f"uses the YAML alias *{event.anchor}: aliases are not allowed in "
                              "this file; write the values out", file=name,
-                             line=event.start_mark.line + 1)
+                             line=_mark_line(event))
 
 
 def _count_nodes(root: yaml.Node, name: str) -> None:
@@ -398,8 +404,9 @@ def answer_rows(text: str, name: str) -> tuple[list[Row], str]:
         source = text.splitlines()
         rows_: list[Row] = []
         for k, v in yf.data.items():
-            line = yf.lines.get((str(k),))
-            rows_.append((str(k), _as_written(v, source[line - 1] if line else ""), line))
+            key_line = yf.lines.get((str(k),))
+            rows_.append((str(k), _as_written(v, source[key_line - 1] if key_line else ""),
+                          key_line))
         return rows_, "yaml"
     if suffix == ".csv":
         rows: list[Row] = []

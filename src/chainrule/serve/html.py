@@ -57,7 +57,7 @@ def question_html(context: dict[str, Any]) -> str:
     from chainrule.export.html import markdown_html
     from chainrule.render.environment import render
 
-    data = {"p": context, "blanks": [], "single": None}
+    data: dict[str, Any] = {"p": context, "blanks": [], "single": None}
     return markdown_html(render("html/question.md.j2", data), math=_math)
 
 

@@ -75,7 +75,7 @@ def load_set(folder: str | Path) -> ProblemSet:
     for n, record in enumerate(records):
         if not isinstance(record, dict) or not isinstance(record.get("id"), str):
             raise InputError("expected an 'id'", file=str(key), field=f"problems[{n}]")
-        code = record.get("code") if isinstance(record.get("code"), str) else record["id"]
+        code: str = record["code"] if isinstance(record.get("code"), str) else record["id"]
         items.append(SetProblem(code, record["id"], str(record.get("title", record["id"])),
                                 str(record.get("family", "")), record.get("version")))
     return ProblemSet(str(path), str(data.get("title", path.name)), tuple(items))

@@ -584,7 +584,9 @@ class _LossFamily(Family):
             delta = Decimal(repr(float(options.get("huber_delta", 1.0))))
             half = options.get("huber_half", True)
             constant = delta * delta / 2 if half else delta * delta
-            needed = max(needed, 3 if half else 2, -constant.normalize().as_tuple().exponent)
+            exponent = constant.normalize().as_tuple().exponent
+            places = -exponent if isinstance(exponent, int) else 8
+            needed = max(needed, 3 if half else 2, places)
         return min(needed, 8)
 
     def _point_draft(self, rng: np.random.Generator, options: Mapping[str, Any],
