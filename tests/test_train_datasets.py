@@ -162,3 +162,24 @@ def test_load_data_dispatches_on_csv(tmp_path):
     assert load_data("xor").name == "xor"
     with pytest.raises(ChainruleError, match="built-in"):
         load_data(str(path), n=5)
+
+
+@pytest.mark.parametrize("cell, column", [("1e308", "x1"), ("-2e6", "x2")])
+def test_csv_feature_beyond_the_data_range_is_refused(tmp_path, cell, column):
+    path = tmp_path / "big.csv"
+    row = {"x1": "0.5", "x2": "0.25"}
+    row[column] = cell
+    path.write_text(f"x1,x2,label\n0,0,a\n1,1,b\n{row['x1']},{row['x2']},a\n")
+    with pytest.raises(InputError) as info:
+        load_csv(str(path))
+    assert info.value.line == 4
+    assert info.value.field == column
+    assert "|value| <= 1e+06" in str(info.value)
+
+
+def test_csv_regression_target_beyond_the_data_range_is_refused(tmp_path):
+    path = tmp_path / "big.csv"
+    path.write_text("x,y\n0,1\n1,2\n2,3e9\n")
+    with pytest.raises(InputError) as info:
+        load_csv(str(path), task="regression")
+    assert (info.value.line, info.value.field) == (4, "y")

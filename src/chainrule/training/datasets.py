@@ -39,6 +39,8 @@ __all__ = ["DATASETS", "Dataset", "DatasetInfo", "load_csv", "load_data", "make_
 
 TASKS = ("binary", "multiclass", "regression")
 MAX_CLASSES = 20
+# Features and regression targets: the range of a given in a hand calculation (io.numbers).
+MAX_DATA = 1e6
 
 #: Training data may be large; other inputs are capped lower.
 MAX_CSV_BYTES = 1_000_000_000
@@ -297,6 +299,10 @@ def load_csv(path: str | Path, label: str | None = None, task: str = "auto") -> 
                 shown = repr(row[col]) if row[col] else "an empty cell"
                 raise InputError(f"{shown} is not a finite number", file=file, line=line,
                                  field=header[col])
+            if abs(value) > MAX_DATA:
+                raise InputError(f"{row[col]!r} is outside the range of a feature "
+                                 f"(|value| <= {MAX_DATA:g})", file=file, line=line,
+                                 field=header[col])
             X[r, c] = value
         if not row[label_col]:
             raise InputError("the label is empty", file=file, line=line,
@@ -311,6 +317,10 @@ def load_csv(path: str | Path, label: str | None = None, task: str = "auto") -> 
             if value is None or not math.isfinite(value):
                 raise InputError(f"{text!r} is not a finite number (regression target)",
                                  file=file, line=line, field=header[label_col])
+            if abs(value) > MAX_DATA:
+                raise InputError(f"{text!r} is outside the range of a regression target "
+                                 f"(|value| <= {MAX_DATA:g})", file=file, line=line,
+                                 field=header[label_col])
         Y = np.array(values, dtype=np.float64)[:, None]
         return Dataset(name, X, Y, "regression", feature_names, [], f"CSV file {file}")
     classes = _sorted_classes(labels)
