@@ -117,3 +117,73 @@ def test_class_targets_must_be_a_distribution(tmp_path):
     assert err.value.field == "y" and err.value.line == 5
     ok = network_setup(givens=str(write(tmp_path, text.replace("[1, 1]", "[0, 1]"))))
     assert ok.givens is not None and ok.givens["y2"] == 1
+
+
+# --- undefined loss and output pairs are refused as generated problems refuse them ---------
+
+def _notes_with(tmp_path, output=None, loss=None, name="pair.yaml"):
+    text = NOTES.read_text()
+    if output is not None:
+        text = text.replace("output: sigmoid\n", f"output: {output}\n")
+    if loss is not None:
+        text = text.replace("loss: bce\n", f"loss: {loss}\n")
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _line_of(path, prefix):
+    lines = path.read_text().splitlines()
+    return next(i for i, line in enumerate(lines, 1) if line.startswith(prefix))
+
+
+@pytest.mark.parametrize("output,loss,need", [
+    ("linear", None, "(0, 1)"), ("tanh", None, "(0, 1)"),
+    ("sigmoid", "cce", "sum to 1"), ("tanh", "kl", "sum to 1"), ("linear", "lsce", "sum to 1"),
+])
+@pytest.mark.parametrize("command", [["walkthrough", "--givens"], ["derive", "bce", "--at"],
+                                     ["check"]])
+def test_cli_refuses_an_undefined_pair_naming_file_line_field(tmp_path, command, output,
+                                                              loss, need):
+    from click.testing import CliRunner
+
+    from chainrule.cli import main
+
+    if command[0] == "derive" and loss is not None:
+        command = ["derive", loss, "--at"]  # derive's loss argument wins over the file's
+    path = _notes_with(tmp_path, output, loss)
+    result = CliRunner().invoke(main, [*command, str(path)])
+    assert result.exit_code == 2, result.output
+    message = result.output.strip().splitlines()[-1]
+    assert str(path) in message and need in message and f"not a {output} output" in message
+    assert f"line {_line_of(path, 'output:')}" in message and "'output'" in message
+
+
+def test_api_refuses_an_undefined_pair(tmp_path):
+    import chainrule
+
+    path = _notes_with(tmp_path, "linear")
+    with pytest.raises(chainrule.InputError) as err:
+        chainrule.problem_from_givens(str(path))
+    assert err.value.field == "output" and err.value.line == _line_of(path, "output:")
+    assert str(path) in str(err.value)
+
+
+def test_the_loss_is_blamed_when_the_output_comes_from_an_option(tmp_path):
+    import chainrule
+
+    path = _notes_with(tmp_path, loss="cce")
+    path.write_text(path.read_text().replace("output: sigmoid\n", ""))
+    with pytest.raises(chainrule.InputError) as err:
+        chainrule.problem_from_givens(str(path), output="tanh")
+    assert err.value.field == "loss" and err.value.line == _line_of(path, "loss:")
+
+
+@pytest.mark.parametrize("output,loss", [("linear", "mse"), ("tanh", "huber"),
+                                         ("sigmoid", "mae"), ("linear", "hinge")])
+def test_defined_pairs_still_work(tmp_path, output, loss):
+    import chainrule
+
+    path = _notes_with(tmp_path, output, loss)
+    problem = chainrule.problem_from_givens(str(path))
+    assert problem.givens["w13"] == 0.7

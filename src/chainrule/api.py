@@ -335,6 +335,8 @@ def network_setup(
         if gf is not None and not loss_params and "loss_params" in gf.values:
             raise gf.error("loss_params", str(exc)) from None
         raise
+    if gf is not None:
+        _check_file_pairing(gf, str(loss_value), output_value, loss, output)
     try:
         network = Network(str(spec), hidden=hidden_value, output=output_value,
                           loss=str(loss_value), **params)
@@ -366,6 +368,22 @@ def network_setup(
 
 #: The network of givens without ``net``: the notes' example.
 DEFAULT_NET = "2-2-1"
+
+
+def _check_file_pairing(gf: GivensFile, loss: str, output: Any,
+                        loss_option: str | None, output_option: str | None) -> None:
+    """Refuse an undefined loss and output pair named by a givens file, blaming the field
+    the file gave (``output`` if it gave both)."""
+    from chainrule.problems.families.network import check_pairing
+
+    try:
+        check_pairing(loss, output)
+    except ChainruleError as exc:
+        if output_option is None and "output" in gf.values:
+            raise gf.error("output", str(exc)) from None
+        if loss_option is None and "loss" in gf.values:
+            raise gf.error("loss", str(exc)) from None
+        raise
 
 
 def _name(value: Any) -> str:
