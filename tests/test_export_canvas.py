@@ -141,7 +141,7 @@ def test_every_value_of_every_problem_and_variant_grades_like_the_key(full_set, 
     assert len(items) == len(key["problems"])
     kinds = set()
     for record in key["problems"]:
-        item = items[record["id"]]
+        item = items[record["code"]]
         kind = ("multichoice" if "choices" in record
                 else "essay" if record["family"] == "derivation"
                 else "numerical" if len(record["steps"]) == 1 else "cloze")

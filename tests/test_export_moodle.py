@@ -91,7 +91,7 @@ def exported(full_set):
 
 
 def questions_by_id(root: ET.Element) -> dict[str, tuple[ET.Element, str]]:
-    """Problem ID (from the question name) -> (question, the category path it stands in)."""
+    """Short code (from the question name) -> (question, the category path it stands in)."""
     found, category = {}, None
     for question in root.findall("question"):
         if question.get("type") == "category":
@@ -154,9 +154,10 @@ def test_every_blank_of_every_problem_and_variant_grades_like_the_key(full_set, 
     key = json.loads((full_set / "key.json").read_text(encoding="utf-8"))
     found = questions_by_id(root)
     assert len(found) == len(key["problems"])
+    shown = {(e.problem.id, e.version): e.shown_code for e in load_set(full_set).problems}
     kinds = set()
     for record in key["problems"]:
-        question, _ = found[record["id"]]
+        question, _ = found[shown[record["id"], record.get("version")]]
         kind = ("multichoice" if "choices" in record
                 else "essay" if record["family"] == "derivation"
                 else "numerical" if len(record["steps"]) == 1 else "cloze")
@@ -192,7 +193,7 @@ def test_one_category_per_position_holding_every_version(full_set, exported):
     found = questions_by_id(root)
     for position, family, entries in problem_set.groups():
         path = f"$course$/Practice/{position:02d} {family}"
-        assert [found[e.problem.id][1] for e in entries] == [path] * len(entries)
+        assert [found[e.shown_code][1] for e in entries] == [path] * len(entries)
         if position <= len(all_families()):
             assert sorted(e.version for e in entries) == ["A", "B"]
     for pid, (question, _) in found.items():
@@ -310,7 +311,7 @@ def test_single_version_set_with_two_decimals(tmp_path):
     key = json.loads((folder / "key.json").read_text(encoding="utf-8"))
     found = questions_by_id(root)
     for position, record in enumerate(key["problems"], start=1):
-        question, category = found[record["id"]]
+        question, category = found[record["code"]]
         assert category == f"$course$/Practice/{position:02d} {record['family']}"
         # Network problems raise two decimals to three (two significant digits per gradient).
         assert record["decimals"] == 3
@@ -438,7 +439,7 @@ def test_generate_then_export_keeps_a_hostile_spec_title(tmp_path):
     assert run("canvas", folder).exit_code == 0
 
 
-def test_long_titles_are_shortened_but_ids_kept(tmp_path):
+def test_long_titles_are_shortened_but_codes_kept(tmp_path):
     folder = make_set(tmp_path / "set", ["forward"], versions=1)
     key = json.loads((folder / "key.json").read_text(encoding="utf-8"))
     key["title"] = "T/" * 200
@@ -446,7 +447,7 @@ def test_long_titles_are_shortened_but_ids_kept(tmp_path):
     (folder / "key.json").write_text(json.dumps(key), encoding="utf-8")
     root = ET.fromstring(moodle_xml(load_set(folder)))
     name = root.find("question[@type='cloze']/name/text").text
-    assert len(name) <= 255 and name.endswith(f"({key['problems'][0]['id']})")
+    assert len(name) <= 255 and name.endswith(f"({key['problems'][0]['code']})")
     for category in root.iter("category"):
         assert all(len(n) <= 255 for n in split_category_path(category.findtext("text")))
 

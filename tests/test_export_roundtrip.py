@@ -49,7 +49,7 @@ def unzip(data: bytes) -> dict[str, bytes]:
         return {name: archive.read(name) for name in archive.namelist()}
 
 
-def problem_id(name: str) -> str:
+def shown_code(name: str) -> str:
     return re.search(r"\(([^()]+)\)$", name).group(1)
 
 
@@ -74,6 +74,12 @@ class Exported:
 def export_all(folder: Path) -> Exported:
     problem_set = load_set(folder)
     key = json.loads((folder / "key.json").read_text(encoding="utf-8"))
+    # Names show the short code (or the label), never the regenerating ID.
+    ids = {e.shown_code: e.problem.id for e in problem_set.problems}
+
+    def problem_id(name: str) -> str:
+        return ids[shown_code(name)]
+
     root = ET.fromstring(moodle_xml(problem_set))
     moodle = {problem_id(moodle_plain(q.findtext("name/text"))): q
               for q in root.findall("question") if q.get("type") != "category"}

@@ -247,7 +247,7 @@ def test_a_formula_step_makes_a_manually_graded_essay_with_the_key_formula(tmp_p
     built = lms_question(entry)
     assert built.kind == "essay" and built.graded[0].manual
     key_html = html.escape(formula_tex, quote=False)
-    pid = entry.problem.id
+    pid = entry.shown_code
     root = ET.fromstring(moodle_xml(problem_set))
     (question,) = [q for q in root.findall("question[@type='essay']")
                    if pid in q.findtext("name/text")]
@@ -307,7 +307,7 @@ def test_gift_puts_each_value_of_a_problem_in_its_own_category_per_version(small
     assert "fixed questions" in text.split("\n\n")[0]
     questions = parse_gift(text)
     for record in key["problems"]:
-        mine = [q for q in questions if q.name.endswith(f"({record['id']})")]
+        mine = [q for q in questions if q.name.endswith(f"({record['code']})")]
         position = 1 + [r["family"] for r in key["problems"]
                         if r["version"] == record["version"]].index(record["family"])
         group = f"$course$/Practice/{position:02d} {record['family']}"
@@ -409,3 +409,32 @@ def test_help_of_every_target_has_an_example():
         result = run(target, "--help")
         assert result.exit_code == 0 and "Example" in result.output
         assert f"chainrule export {target}" in result.output and "--mistakes" in result.output
+
+
+# --- students never see an ID that regenerates the worked key ---------------------------------
+
+
+def test_no_export_shows_a_regenerating_problem_id(tmp_path):
+    folder = make_set(tmp_path / "set", setfolders.all_families(), versions=2)
+    key = json.loads((folder / "key.json").read_text(encoding="utf-8"))
+    problem_set = load_set(folder)
+    # The ID's family and seed alone regenerate the problem: neither may appear anywhere.
+    ids = {r["id"].split("~")[0] for r in key["problems"]}
+    files = {"moodle.xml": moodle_xml(problem_set), "gift.txt": gift_text(problem_set),
+             **{f"canvas:{n}": d for n, d in unzip(canvas_package(problem_set)).items()},
+             **{f"qti21:{n}": d for n, d in unzip(qti21_package(problem_set)).items()}}
+    for name, data in files.items():
+        text = data.decode("utf-8")
+        assert not [pid for pid in ids if pid in text], name
+    # Each question's name or title carries the short code of key.json instead.
+    root = ET.fromstring(files["moodle.xml"])
+    names = [q.findtext("name/text") for q in root.findall("question[@type!='category']")]
+    codes = [r["code"] for r in key["problems"]]
+    assert sorted(re.search(r"\(([^()]+)\)$", n).group(1) for n in names) == sorted(codes)
+    titles = [i.get("title") for n, d in files.items() if n.startswith("canvas:")
+              and n.count("/") and not n.endswith("meta.xml")
+              for i in strip_ns(ET.fromstring(d)).iter("item")]
+    assert sorted(re.search(r"\(([^()]+)\)$", t).group(1) for t in titles) == sorted(codes)
+    gift_names = {re.search(r"\(([^()]+)\)$", q.name).group(1)
+                  for q in parse_gift(files["gift.txt"].decode("utf-8"))}
+    assert gift_names == set(codes)

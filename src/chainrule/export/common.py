@@ -95,11 +95,19 @@ class SetProblem:
         return f"{self.position:02d}{self.version or ''}"
 
     @property
+    def shown_code(self) -> str:
+        """What students may see of the problem: its short code from key.json (opaque without
+        the set's key), else its label; never the ID, which regenerates the worked key."""
+        code = getattr(self.problem, "code", None)
+        return code if isinstance(code, str) and code else self.label
+
+    @property
     def name(self) -> str:
-        """The question's name: label, title and problem ID, within the LMS's 255 characters
-        (a long title is shortened; the ID is always whole)."""
-        title = shorten(self.title, NAME_LIMIT - len(self.label) - len(self.problem.id) - 4)
-        return f"{self.label} {title} ({self.problem.id})"
+        """The question's name: label, title and short code, within the LMS's 255 characters
+        (a long title is shortened; the code is always whole)."""
+        code = self.shown_code
+        title = shorten(self.title, NAME_LIMIT - len(self.label) - len(code) - 4)
+        return f"{self.label} {title} ({code})"
 
 
 @dataclass

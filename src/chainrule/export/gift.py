@@ -134,7 +134,7 @@ def _per_step(built: LmsQuestion) -> list[str]:
         text += (f"<p>This question asks for \\({lhs}\\) (value {i + 1} of {len(graded)} "
                  "of this problem; the others are the questions beside it).</p>")
         name = f"{entry.label} {i + 1:02d} {answer.name} {entry.title}"
-        name = f"{shorten(name, 200)} ({entry.problem.id})"
+        name = f"{shorten(name, 200)} ({entry.shown_code})"
         blocks.append(_block(name, text, _numerical(answer, parts.feedback[i]),
                              parts.solution))
     return blocks

@@ -22,7 +22,8 @@ The file follows the shape of Moodle's own fixtures (``question/format/xml/tests
   default mark is the sum of its blanks' weights (``{2:NUMERICAL:...}``), whole numbers, so
   the marks are spread over the blanks as evenly as whole numbers allow
   (:func:`blank_weights`);
-* names carry the problem ID; fractions are 100 and 0 only (both on Moodle's list);
+* names carry the short code of key.json, never the ID that regenerates the key; fractions
+  are 100 and 0 only (both on Moodle's list);
 * every text is written in CDATA, as Moodle's own exporter does (its XML reader loses the
   spaces between escaped characters); a ``]]>`` inside is split across two sections. Names
   and category names are plain text that Moodle strips of tags and shows as HTML, so they
@@ -176,7 +177,7 @@ def moodle_xml(
         "Each subcategory holds every version of one problem: add one random question "
         "from each to a quiz.</p>"))
     for position, family, entries in problem_set.groups():
-        ids = ", ".join(e.problem.id for e in entries)
+        ids = ", ".join(e.shown_code for e in entries)
         _category(out, category_path(title, f"{position:02d} {family}"),
                   f"<p>Problem {position} ({html.escape(family)}), every version: "
                   f"{html.escape(ids)}.</p>")
