@@ -54,10 +54,10 @@ def test_notes_walkthrough_teaches_and_shows_the_loss_going_down():
     assert f"The loss went down from {before:.3f} to {after:.3f}" in text
     assert r"\sigma(z) = \dfrac{1}{1 + e^{-z}}" in text
     assert "old weights" in text
-    assert r"$\hat{y} - y$" in text and "chainrule derive bce" in text
+    assert r"$`\hat{y} - y`$" in text and "chainrule derive bce" in text
     # chain-rule factors for one output weight and one hidden weight
-    assert r"The chain rule for one output weight, $w_{13}$" in text
-    assert r"The chain rule for one hidden weight, $w_{11}$" in text
+    assert r"The chain rule for one output weight, $`w_{13}`$" in text
+    assert r"The chain rule for one hidden weight, $`w_{11}`$" in text
     assert r"\frac{\partial L}{\partial \hat{y}} = -1.362" in text  # -y/yhat at yhat = 0.734
     assert r"\frac{\partial \hat{y}}{\partial z_{3}} = 0.195" in text  # 0.734 (1 - 0.734)
     assert "rounds to 0.000" not in text

@@ -35,7 +35,36 @@ def github_math(markdown: str) -> str:
         return "\n```math\n" + match.group(1).strip("\n ") + "\n```\n"
 
     text = _DISPLAY_MATH.sub(fence, markdown)
-    return re.sub(r"\n{3,}", "\n\n", text)
+    text = re.sub(r"\n{3,}", "\n\n", text)
+    return "".join(part if part.startswith("```") else _inline_math(part)
+                   for part in _FENCED.split(text))
+
+
+_FENCED = re.compile(r"(^```.*?^```$)", re.S | re.M)
+_CODE_OR_MATH = re.compile(
+    r"\$?(?P<ticks>`+).*?(?P=ticks)\$?|(?<!\\)\$(?P<math>(?:[^$\\\n]|\\.)+?)\$")
+
+
+def _inline_math(markdown: str) -> str:
+    """Inline ``$...$`` as GitHub's ``$`...`$``: the math is a code span to the parser, so
+    no character of it is read as emphasis or an escape (code spans are left as they are).
+    In a table row, ``|`` in the math is written ``\\|`` (the table reads it back as ``|``)."""
+
+    def line(row: str) -> str:
+        in_table = row.lstrip().startswith("|")
+
+        def protect(match: re.Match[str]) -> str:
+            math = match.group("math")
+            if math is None or "`" in math or not math.strip():
+                return match.group(0)
+            if in_table:
+                math = math.replace("|", "\\|")
+            return f"$`{math.strip()}`$"
+
+        return _CODE_OR_MATH.sub(protect, row)
+
+    return "\n".join(line(row) for row in markdown.split("\n"))
+
 
 _TEX_SPECIALS = {
     "\\": r"\textbackslash{}",
