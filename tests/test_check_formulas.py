@@ -183,7 +183,7 @@ def test_text_report_echoes_the_reading(tmp_path: Path) -> None:
     assert "activation_instead_of_derivative" in result.output
     assert "note: 'w13a1' is read as w13 · a1 (names run together)" in result.output
     md = run_check(NOTES, path, "--format", "md")
-    assert r"$w_{13} \delta_{3} a_{1}$" in md.output
+    assert r"$`w_{13} \delta_{3} a_{1}`$" in md.output
 
 
 def test_class_csv_takes_formula_cells_with_errors_per_cell(tmp_path: Path) -> None:

@@ -39,7 +39,7 @@ def test_asks_output_delta_hidden_delta_and_a_gradient_in_givens(derivation) -> 
 
 def test_renders_formulas_in_questions_solutions_and_key(derivation) -> None:
     question = render_set([derivation], "questions", "md", title="T")
-    assert r"$\delta_{3}$" in question and "givens alone" in question
+    assert r"$`\delta_{3}`$" in question and "givens alone" in question
     assert r"\hat{y} - y" not in question
     solution = render_set([derivation], "solutions", "md", title="T")
     assert r"\delta_{3} = \hat{y} - y" in solution

@@ -438,7 +438,7 @@ def test_questions_and_solutions_render_for_every_loss(variants, family):
 def test_cost_question_shows_the_dataset_as_a_table():
     p = make_problem("cost", 11, {"loss": "cce", "points": 4, "classes": 3})
     text = render_set([p], "questions", "md", title="t")
-    assert "| $i$ | $y_{i}$ | $\\hat{y}_{i}$ |" in text
+    assert "| $`i`$ | $`y_{i}`$ | $`\\hat{y}_{i}`$ |" in text
     assert len(re.findall(r"^\| \d \| ", text, flags=re.M)) == 4
     assert [s.name for s in p.trace.steps] == ["L1", "L2", "L3", "L4", "J"]
 

@@ -77,12 +77,12 @@ def test_network_questions_state_the_loss_conventions(family, options, fragments
 def test_network_questions_say_the_numbering_for_the_drawn_net(family):
     # In 2-3-1, w13 runs from input 1 to hidden neuron 3; in 2-2-1 from neuron 1 to 3.
     text = question(family, {"net": "2-3-1", "loss": "mse"})
-    assert r"$w_{13}$ joins input $x_{1}$ to neuron 3" in text
-    assert r"$w_{14}$ joins neuron 1 to neuron 4" in text
+    assert r"$`w_{13}`$ joins input $`x_{1}`$ to neuron 3" in text
+    assert r"$`w_{14}`$ joins neuron 1 to neuron 4" in text
     assert "hidden neurons 1, 2 and 3; output neuron 4" in text
     text = question(family, {"net": "2-2-1"})
-    assert r"$w_{12}$ joins input $x_{1}$ to neuron 2" in text
-    assert r"$w_{13}$ joins neuron 1 to neuron 3" in text
+    assert r"$`w_{12}`$ joins input $`x_{1}`$ to neuron 2" in text
+    assert r"$`w_{13}`$ joins neuron 1 to neuron 3" in text
 
 
 LOSS_FAMILY_CASES = [
