@@ -8,6 +8,7 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from chainrule.cli import main
@@ -61,3 +62,17 @@ def test_notes_walkthrough_teaches_and_shows_the_loss_going_down():
     assert r"\frac{\partial L}{\partial \hat{y}} = -1.362" in text  # -y/yhat at yhat = 0.734
     assert r"\frac{\partial \hat{y}}{\partial z_{3}} = 0.195" in text  # 0.734 (1 - 0.734)
     assert "rounds to 0.000" not in text
+
+
+@pytest.mark.parametrize("loss, output", [("huber", "linear"), ("mae", "linear"),
+                                          ("huber", "sigmoid"), ("hinge", "tanh"),
+                                          ("mse", "tanh")])
+@pytest.mark.parametrize("seed", [1, 5, 9])
+def test_walkthrough_of_every_regression_loss_works(loss, output, seed):
+    # Losses with |y - yhat| inside: their chain-rule factor dL/dyhat is a sign or a clipped
+    # residual, evaluated at the drawn numbers without error.
+    result = CliRunner().invoke(main, ["walkthrough", "--seed", str(seed), "--net", "2-2-1",
+                                       "--loss", loss, "--output", output])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert "\\frac{\\partial L}" in result.output

@@ -274,7 +274,8 @@ def chain_examples(problem: Problem) -> list[dict[str, Any]]:
         source_value = r[source] if source in r else problem.givens[source]
         factors = []
         if layer == last and not net.output.vector and len(net.outputs) == 1:
-            y, yhat = sp.Symbol("y"), sp.Symbol("yhat")
+            # Real symbols: |y - yhat| then differentiates to a sign, not to re/im parts.
+            y, yhat = sp.Symbol("y", real=True), sp.Symbol("yhat", real=True)
             dl = net.loss.derivative([y], [yhat])[0]
             subs = {y: sp.Rational(repr(problem.givens[net.targets[0]])),
                     yhat: sp.Rational(repr(r[out]))}
