@@ -575,7 +575,7 @@ class Problem:
         from chainrule.check.answers import parse_answers, read_answers
         from chainrule.check.judge import judge
 
-        valid, outputs = self._answer_names()
+        valid, outputs = self.answer_names()
         tex_names = self._problem.trace.tex_names if self._problem.trace is not None else {}
         if isinstance(answers, (str, Path)):
             sheet = read_answers(answers, valid, outputs, tex_names)
@@ -607,14 +607,15 @@ class Problem:
         from chainrule.check.judge import judge
         from chainrule.check.report import class_summary
 
-        valid, outputs = self._answer_names()
+        valid, outputs = self.answer_names()
         tex_names = self._problem.trace.tex_names if self._problem.trace is not None else {}
         sheets = read_class(path, valid, outputs, problem=rows, tex_names=tex_names)
         return class_summary([judge(self._problem, s, carried_credit=carried_credit,
                                     decimals_credit=decimals_credit) for s in sheets],
                              unknown_columns(path, valid, outputs))
 
-    def _answer_names(self) -> tuple[list[str], dict[str, str]]:
+    def answer_names(self) -> tuple[list[str], dict[str, str]]:
+        """Names an answer may use (givens and steps) and the output neurons' yhat names."""
         trace = self._problem.trace
         if trace is None:
             raise ChainruleError(f"problem {self.id} has no steps to check (multiple choice)")

@@ -32,7 +32,6 @@ __all__ = [
     "parse_text",
     "problem",
     "redact",
-    "step_names",
     "worked_step",
 ]
 
@@ -135,18 +134,6 @@ def shown_code(p: Problem, sets: Sequence[ProblemSet] = ()) -> str:
             if entry.id == p.id:
                 return entry.code
     return p.id
-
-
-def step_names(p: Problem) -> tuple[list[str], dict[str, str]]:
-    """Names an answer may use (givens and steps) and the output neurons' yhat names."""
-    trace = p.core.trace
-    assert trace is not None
-    network = trace.meta.get("network")
-    outputs: dict[str, str] = {}
-    if network is not None:
-        last = network.neurons[-1]
-        outputs = {f"a{j}": o for j, o in zip(last, network.outputs, strict=True)}
-    return [*trace.givens, *trace.names], outputs
 
 
 def read_answers(raw: Any) -> dict[str, str]:
@@ -327,7 +314,7 @@ def vocabulary(p: Problem) -> Any:
 
         trace = p.core.trace
         assert trace is not None
-        valid, outputs = step_names(p)
+        valid, outputs = p.answer_names()
         found = Vocabulary.of(valid, {n: trace.tex(n) for n in valid},
                               lambda raw: canonical_name(raw, valid, outputs))
         p.__dict__["_vocabulary"] = found
