@@ -58,6 +58,7 @@ __all__ = [
     "set_spec",
     "train",
     "walkthrough_problem",
+    "write_problem_set",
 ]
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -1148,6 +1149,30 @@ def problem_set(
         return ProblemSet._from_folder(Path(spec_or_path))
     spec = set_spec(spec_or_path, seed=seed, versions=versions, decimals=decimals)
     return ProblemSet(spec, build_set(spec, progress))
+
+
+@_input_errors
+def write_problem_set(
+    spec_or_path: PathLike | Mapping[str, Any] | SetSpec,
+    folder: PathLike,
+    *,
+    seed: int | None = None,
+    versions: int | None = None,
+    decimals: int | None = None,
+    force: bool = False,
+    templates: PathLike | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> Path:
+    """:func:`problem_set` and :meth:`ProblemSet.write` in one pass that writes as it draws:
+    the same files, with memory flat whatever the number of problems."""
+    from chainrule.io.outputs import check_output
+    from chainrule.render.stream import stream_set
+
+    spec = set_spec(spec_or_path, seed=seed, versions=versions, decimals=decimals)
+    path = Path(folder)
+    check_output(path, force=force)
+    stream_set(spec, path, force=force, templates_dir=_templates(templates), progress=progress)
+    return path
 
 
 def _whole(name: str, value: Any, low: int, high: int) -> int:

@@ -225,23 +225,24 @@ def generate(
     folder = Path(out_dir) if out_dir else Path("output") / spec.folder_name
     check_output(folder, force=force)
     total = spec.total
-    if total >= 50 and sys.stderr.isatty():
-        with click.progressbar(length=total, label="drawing problems", file=sys.stderr) as bar:
-            done = [0]
+    show = total >= 50 and sys.stderr.isatty()
+    with click.progressbar(length=total, label="drawing problems", file=sys.stderr,
+                           hidden=not show) as bar:
+        done = [0]
 
-            def advance(n: int) -> None:
-                bar.update(n - done[0])
-                done[0] = n
+        def advance(n: int) -> None:
+            bar.update(n - done[0])
+            done[0] = n
 
-            problem_set = api.problem_set(spec, progress=advance)
-    else:
-        problem_set = api.problem_set(spec)
-    if pdf:
-        from chainrule.commands.handout import compile_set
+        progress = advance if show else None
+        if pdf:
+            from chainrule.commands.handout import compile_set
 
-        compile_set(problem_set, folder, force=force, templates_dir=templates_dir)
-    else:
-        problem_set.write(folder, force=force, templates=templates_dir)
+            compile_set(api.problem_set(spec, progress=progress), folder, force=force,
+                        templates_dir=templates_dir)
+        else:  # drawn and written as it goes: memory stays flat for large sets
+            api.write_problem_set(spec, folder, force=force, templates=templates_dir,
+                                  progress=progress)
     click.echo(f"wrote {total} problem{'' if total == 1 else 's'} to {folder}/", err=True)
 
 

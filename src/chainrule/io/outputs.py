@@ -25,6 +25,7 @@ import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from types import TracebackType
+from typing import TextIO
 
 from chainrule.errors import ChainruleError
 
@@ -241,6 +242,16 @@ class Output:
         except OSError as exc:
             raise _os_error(self.label, exc) from None
         return target
+
+    def open(self, name: str) -> TextIO:
+        """Stage file ``name`` to be written piece by piece (text, UTF-8); close it before
+        :meth:`commit`. For outputs too large to hold in memory whole."""
+        target = self.path / name
+        try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            return target.open("w", encoding="utf-8", newline="")
+        except OSError as exc:
+            raise _os_error(self.label, exc) from None
 
     def commit(self) -> list[str]:
         """Move every staged file into the folder and record it in the manifest; returns the

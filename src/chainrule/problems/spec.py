@@ -38,8 +38,10 @@ __all__ = [
     "Entry",
     "SetSpec",
     "build_set",
+    "finish_problems",
     "load_spec",
     "override",
+    "set_requests",
     "spec_from_data",
     "spec_from_options",
     "spec_from_yaml",
@@ -228,10 +230,12 @@ def spec_from_options(
 _SETTLE = 1000
 
 
-def build_set(
-    spec: SetSpec, progress: Callable[[int], None] | None = None
-) -> dict[str | None, list[Problem]]:
-    """Every version's problems, in spec order: ``{"A": [...], "B": [...]}`` (None if one).
+Request = tuple[Family, int, dict[str, Any], int, str | None]
+
+
+def set_requests(spec: SetSpec) -> tuple[list[Request], list[Any]]:
+    """(family, seed, options, decimals, version) of every problem, versions in order, and
+    each one's marks.
 
     Each position's options are settled once (pools drawn from the set's seed and the
     position), so the versions are parallel; then each version draws its own numbers.
@@ -246,7 +250,7 @@ def build_set(
             settled.append((entry, entry.family.settle(rng, entry.options)))
             position += 1
     _distinct_items(spec, settled)
-    requests = []
+    requests: list[Request] = []
     marks = []
     for v in range(spec.versions):
         version = LETTERS[v] if spec.versions > 1 else None
@@ -255,12 +259,29 @@ def build_set(
             own = entry.family.version_options(options, v)
             requests.append((entry.family, seed, own, entry.decimals, version))
             marks.append(entry.marks)
-    problems = make_problems(requests, progress)
+    return requests, marks
+
+
+def finish_problems(spec: SetSpec, problems: list[Problem], marks: list[Any]) -> None:
+    """Give the set's problems their marks and their short codes for students."""
     secret = f"{spec.seed}:{spec.title}"
-    result: dict[str | None, list[Problem]] = {}
     for problem, given in zip(problems, marks, strict=True):
         problem.marks = given
         problem.code = short_code(secret, problem.id, problem.version)
+
+
+def build_set(
+    spec: SetSpec, progress: Callable[[int], None] | None = None
+) -> dict[str | None, list[Problem]]:
+    """Every version's problems, in spec order: ``{"A": [...], "B": [...]}`` (None if one).
+
+    See :func:`set_requests`.
+    """
+    requests, marks = set_requests(spec)
+    problems = make_problems(requests, progress)
+    finish_problems(spec, problems, marks)
+    result: dict[str | None, list[Problem]] = {}
+    for problem in problems:
         result.setdefault(problem.version, []).append(problem)
     return result
 

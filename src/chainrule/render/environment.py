@@ -9,6 +9,7 @@ LaTeX templates use ``<< >>`` and ``<% %>`` as delimiters so TeX braces stay rea
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ from chainrule.errors import ChainruleError
 from chainrule.io.inputs import TemplateLoader
 from chainrule.symbolic.printing import format_number
 
-__all__ = ["builtin_templates", "environment", "github_math", "render", "tex_escape",
-           "tex_text"]
+__all__ = ["MarkdownMath", "builtin_templates", "environment", "github_math", "render",
+           "render_pieces", "tex_escape", "tex_text"]
 
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 
@@ -30,17 +31,84 @@ def github_math(markdown: str) -> str:
     """Display equations (``$$...$$``) as GitHub's fenced math blocks, so that GitHub's
     Markdown parser (cmark-gfm) leaves every character of them as written (inside ``$$``
     it would read ``}_{`` as emphasis, ``\\{`` as an escape and ``\\\\`` as a break)."""
-
-    def fence(match: re.Match[str]) -> str:
-        return "\n```math\n" + match.group(1).strip("\n ") + "\n```\n"
-
-    text = _DISPLAY_MATH.sub(fence, markdown)
-    text = re.sub(r"\n{3,}", "\n\n", text)
+    text = _fence_display(markdown)
     return "".join(part if part.startswith("```") else _inline_math(part)
                    for part in _FENCED.split(text))
 
 
+def _fence_display(markdown: str) -> str:
+    def fence(match: re.Match[str]) -> str:
+        return "\n```math\n" + match.group(1).strip("\n ") + "\n```\n"
+
+    return re.sub(r"\n{3,}", "\n\n", _DISPLAY_MATH.sub(fence, markdown))
+
+
 _FENCED = re.compile(r"(^```.*?^```$)", re.S | re.M)
+_FENCE_START = re.compile(r"^```", re.M)
+
+
+class MarkdownMath:
+    """:func:`github_math` over a text that arrives piece by piece: :meth:`feed` returns
+    the rewritten text of each settled part, and ``"".join`` of everything fed, then
+    :meth:`finish`, is ``github_math`` of the whole text, byte for byte.
+
+    The text is cut only where rewriting both sides apart gives the same bytes: at a line
+    start whose line and the previous one are neither blank nor touch a ``$``, with every
+    ``$$...$$`` and every fenced block before the cut closed before it."""
+
+    def __init__(self, hold: int = 1 << 16) -> None:
+        self._parts: list[str] = []
+        self._size = 0
+        self._hold = hold
+
+    def feed(self, piece: str) -> str:
+        """Take ``piece``; return the rewritten text that is now settled (often "")."""
+        self._parts.append(piece)
+        self._size += len(piece)
+        if self._size < self._hold:
+            return ""
+        text = "".join(self._parts)
+        cut = _settled(text)
+        if cut == 0:  # nothing settled yet: wait for twice as much
+            self._parts, self._hold = [text], 2 * self._size
+            return ""
+        self._parts = [text[cut:]]
+        self._size = len(text) - cut
+        return github_math(text[:cut])
+
+    def finish(self) -> str:
+        """The rest of the rewritten text."""
+        text = "".join(self._parts)
+        self._parts, self._size = [], 0
+        return github_math(text)
+
+
+def _settled(text: str) -> int:
+    """The last position (0 if none) where ``github_math(text[:p]) +
+    github_math(text[p:]) == github_math(text)`` is sure whatever follows ``text``."""
+    cut = len(text)
+    for _ in range(64):  # the last lines only; else wait for more text
+        cut = text.rfind("\n", 0, cut - 1) + 1  # a line start strictly inside text
+        if cut <= 1:
+            return 0
+        before, after = text[cut - 2], text[cut:cut + 1]
+        if before in "\n$" or after in ("", "\n", "$"):
+            continue
+        head = text[:cut]
+        last = 0  # display math: none left open (a failed $$ has no match after it)
+        for match in _DISPLAY_MATH.finditer(head):
+            last = match.end()
+        if "$$" in head[last:]:
+            continue
+        fenced = _fence_display(head)
+        last = 0  # fenced blocks (as the rewrite makes them): none left open
+        for match in _FENCED.finditer(fenced):
+            last = match.end()
+        if _FENCE_START.search(fenced, last) is None:
+            return cut
+    return 0
+
+
 _CODE_OR_MATH = re.compile(
     r"\$?(?P<ticks>`+).*?(?P=ticks)\$?|(?<!\\)\$(?P<math>(?:[^$\\\n]|\\.)+?)\$")
 
@@ -169,14 +237,23 @@ def environment(fmt: str, templates_dir: str | Path | None = None) -> jinja2.Env
 
 
 def render(name: str, context: dict[str, Any], templates_dir: str | Path | None = None) -> str:
-    """Render template ``name`` (its folder, md/ tex/ text/, names the format)."""
+    """Render template ``name`` (its folder, md/ tex/ text/, names the format); Markdown's
+    math is then written for GitHub (:func:`github_math`)."""
+    text = "".join(render_pieces(name, context, templates_dir))
+    return github_math(text) if name.startswith("md/") else text
+
+
+def render_pieces(
+    name: str, context: dict[str, Any], templates_dir: str | Path | None = None
+) -> Iterator[str]:
+    """The template's text piece by piece, as it produces it (for streaming), before any
+    rewrite of Markdown's math (see :class:`MarkdownMath`)."""
     fmt = name.split("/", 1)[0]
     if templates_dir is not None:
         templates_dir = str(Path(templates_dir).resolve())
     try:
         template = environment(fmt, templates_dir).get_template(name)
-        text = template.render(**context)
-        return github_math(text) if fmt == "md" else text
+        yield from template.generate(**context)
     except jinja2.TemplateNotFound as exc:
         raise ChainruleError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:
