@@ -10,11 +10,13 @@ import json
 import shutil
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chainrule.errors import ChainruleError
 from chainrule.problems.base import FAMILIES, get_family
 from chainrule.problems.spec import build_set, spec_from_options
-from chainrule.render.environment import builtin_templates
+from chainrule.render.environment import MarkdownMath, builtin_templates, github_math
 from chainrule.render.stream import stream_set
 from chainrule.render.writer import key_data, set_files
 
@@ -84,7 +86,8 @@ def test_a_template_error_leaves_no_folder(tmp_path):
 
 @pytest.mark.parametrize("body", [
     "{% for p in problems %}{{ p.id }}{% endfor %}{% for p in problems %}{{ p.code }}{% endfor %}",
-    "{{ problems[0].id }} of {{ problems | length }}\n{% for p in problems %}{{ p.id }}{% endfor %}",
+    "{{ problems[0].id }} of {{ problems | length }}\n"
+    "{% for p in problems %}{{ p.id }}{% endfor %}",
 ])
 def test_a_document_that_uses_its_problems_otherwise_is_rendered_whole(tmp_path, body):
     user = tmp_path / "templates"
@@ -94,3 +97,44 @@ def test_a_document_that_uses_its_problems_otherwise_is_rendered_whole(tmp_path,
     expected = set_files(spec, build_set(spec), str(user))
     stream_set(spec, tmp_path / "set", templates_dir=str(user), chunk=2)
     assert_same_files(tmp_path / "set", expected)
+
+
+def test_exam_spec_streamed_through_the_command_equals_the_in_memory_set(tmp_path):
+    from chainrule.problems.spec import load_spec
+    from chainrule.render.environment import builtin_templates as templates
+
+    exam = templates().parent / "examples" / "exam.yaml"
+    if not exam.is_file():
+        pytest.skip("examples/ not in this installation")
+    from click.testing import CliRunner
+
+    from chainrule.cli import main
+
+    spec = load_spec(exam)
+    assert spec.versions == 2
+    expected = set_files(spec, build_set(spec))
+    result = CliRunner().invoke(main, ["generate", str(exam), "--out", str(tmp_path / "set")])
+    assert result.exit_code == 0, result.output
+    assert_same_files(tmp_path / "set", expected)
+
+
+_PIECES = st.lists(st.sampled_from(["$", "$$", "\n", "\n\n", "```", "```math\n", "`", "|",
+                                    " ", "x", "a_{1}", "\\$", "\\\\", "| $a|b$ |", "\n$$\n"]),
+                   max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_PIECES, st.integers(1, 40))
+def test_markdown_math_piece_by_piece_is_github_math_of_the_whole(pieces, hold):
+    """Oracle: github_math of the whole text (what render() does)."""
+    math = MarkdownMath(hold=hold)
+    streamed = "".join(math.feed(piece) for piece in pieces) + math.finish()
+    assert streamed == github_math("".join(pieces))
+
+
+def test_markdown_math_settles_text_as_it_comes():
+    math = MarkdownMath(hold=100)
+    line = "A line with $a_{1} = 2$ and more.\n"
+    out = [math.feed(line) for _ in range(100)]
+    assert sum(len(o) for o in out) > 0.9 * len(line) * 100 - 200
+    assert "".join(out) + math.finish() == github_math(line * 100)

@@ -53,8 +53,9 @@ class MarkdownMath:
     :meth:`finish`, is ``github_math`` of the whole text, byte for byte.
 
     The text is cut only where rewriting both sides apart gives the same bytes: at a line
-    start whose line and the previous one are neither blank nor touch a ``$``, with every
-    ``$$...$$`` and every fenced block before the cut closed before it."""
+    start, the line before ending in neither ``$`` nor a blank line, the line after starting
+    with none of a line break, ``$`` or a backtick, and every ``$$...$$`` and every fenced
+    block before the cut closed before it."""
 
     def __init__(self, hold: int = 1 << 16) -> None:
         self._parts: list[str] = []
@@ -92,7 +93,7 @@ def _settled(text: str) -> int:
         if cut <= 1:
             return 0
         before, after = text[cut - 2], text[cut:cut + 1]
-        if before in "\n$" or after in ("", "\n", "$"):
+        if before in "\n$" or after in ("", "\n", "$", "`"):
             continue
         head = text[:cut]
         last = 0  # display math: none left open (a failed $$ has no match after it)

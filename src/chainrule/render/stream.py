@@ -2,9 +2,10 @@
 
 The problems are drawn in chunks. Each document (questions and solutions in Markdown and
 LaTeX per version, the LaTeX key) is rendered by its own template, unchanged, in its own
-thread (Markdown's math rewritten for GitHub part by part, :class:`MarkdownMath`): the template's ``problems`` is a stream that hands over each chunk's contexts as
-the chunk is drawn, and the rendered text goes straight to the document's staged file.
-key.json is written entry by entry. The files are the same, byte for byte, as
+thread: the template's ``problems`` is a stream that hands over each chunk's contexts as
+the chunk is drawn, and the rendered text goes straight to the document's staged file
+(Markdown's math rewritten for GitHub part by part, :class:`MarkdownMath`). key.json is
+written entry by entry. The files are the same, byte for byte, as
 :func:`chainrule.render.writer.set_files` makes in memory, and reach the folder only through
 the one writer (:class:`~chainrule.io.outputs.Output`), all together or not at all.
 """
@@ -32,8 +33,9 @@ CHUNK = 200
 _END = object()
 
 
-class NotStreamable(Exception):  # noqa: N818 (not an error: the set is then rendered whole)
-    """A document template that does more than loop once over its problems."""
+class NotStreamable(Exception):
+    """A document template that does more than loop once over its problems (not an error:
+    the set is then rendered whole)."""
 
 
 class _Stream(Sequence[Any]):
@@ -218,9 +220,7 @@ def _stream_set(
             produced = dict.fromkeys(versions, 0)
             for start_at in range(0, len(requests), chunk):
                 part = requests[start_at:start_at + chunk]
-                offset = done
-                problems = make_problems(
-                    part, None if progress is None else (lambda n, o=offset: progress(o + n)))
+                problems = make_problems(part, _shifted(progress, done))
                 finish_problems(spec, problems, marks[start_at:start_at + chunk])
                 by_version: dict[str | None, list[dict[str, Any]]] = {}
                 for problem in problems:
@@ -249,6 +249,15 @@ def _stream_set(
             for handle in handles:
                 handle.close()
         return out.commit()
+
+
+def _shifted(progress: Callable[[int], None] | None,
+             offset: int) -> Callable[[int], None] | None:
+    """``progress`` of a chunk's count, as a count of the whole set."""
+    if progress is None:
+        return None
+    report = progress
+    return lambda n: report(offset + n)
 
 
 def _close(feed: queue.Queue[Any]) -> None:
