@@ -2,7 +2,8 @@
 
 Each row runs ``python3 -m chainrule ...`` as a fresh process (this source tree first on
 PYTHONPATH, ``OPENBLAS_NUM_THREADS=1``) and reports the wall time (median and min–max over
-repeats) and the process's peak resident memory (``ru_maxrss`` from ``os.wait4``, largest
+repeats), its CPU time (user + system: on a busy machine the fairer figure), and the
+process's peak resident memory (``ru_maxrss`` from ``os.wait4``, largest
 over repeats). Rows:
 
 * the floor: a process that only imports SymPy and NumPy (every ``derive`` pays it);
@@ -32,8 +33,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECK_ID = "bp-00000005"
 
 
-def run(args: list[str], cwd: Path) -> tuple[float, float]:
-    """Wall seconds and peak RSS (MiB) of one ``chainrule`` process (or ``-c`` code)."""
+def run(args: list[str], cwd: Path) -> tuple[float, float, float]:
+    """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one ``chainrule``
+    process (or ``-c`` code)."""
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OPENBLAS_NUM_THREADS": "1"}
     argv = [sys.executable, *args] if args[0] == "-c" else [sys.executable, "-m", "chainrule",
                                                              *args]
@@ -48,7 +50,7 @@ def run(args: list[str], cwd: Path) -> tuple[float, float]:
     if proc.returncode != 0:
         raise SystemExit(f"chainrule {' '.join(args)} failed ({proc.returncode}): "
                          + err.decode(errors="replace")[-500:])
-    return took, usage.ru_maxrss / 1024
+    return took, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def class_csv(path: Path, students: int) -> None:
@@ -110,17 +112,19 @@ def main() -> None:
             class_csv(work / "class-1000.csv", 1000)
             class_csv(work / "class-10000.csv", 10_000)
         width = max(map(len, chosen), default=10)
-        print(f"{'command'.ljust(width)} | {'wall time':>28} | peak RSS | per item")
+        print(f"{'command'.ljust(width)} | {'wall time':>24} | {'CPU time':>24} | peak RSS "
+              "| CPU per item")
         for name, argv in chosen.items():
-            times, peak = [], 0.0
+            times, cpus, peak = [], [], 0.0
             for _ in range(args.repeat):
-                took, rss = run(argv, work)
+                took, cpu, rss = run(argv, work)
                 times.append(took)
+                cpus.append(cpu)
                 peak = max(peak, rss)
             items = 10_000 if "10,000" in name else 1000 if "1,000" in name else 0
-            per = f" | {spread([t / items for t in times], 'ms')}" if items else ""
-            print(f"{name.ljust(width)} | {spread(times, 's', 1.0):>28} | {peak:5.0f} MiB"
-                  + per, flush=True)
+            per = f" | {spread([t / items for t in cpus], 'ms')}" if items else ""
+            print(f"{name.ljust(width)} | {spread(times, 's', 1.0):>24} | "
+                  f"{spread(cpus, 's', 1.0):>24} | {peak:5.0f} MiB" + per, flush=True)
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import sympy as sp
 
+from chainrule.symbolic import printing
 from chainrule.symbolic.network import Network
-from chainrule.symbolic.printing import OrderedLatexPrinter, SubstitutionPrinter, latex
+from chainrule.symbolic.printing import OrderedLatexPrinter, SubstitutionPrinter, latex, plain
 from chainrule.symbolic.trace import sym
 
 
@@ -44,3 +45,35 @@ def test_a_symbol_of_the_same_name_but_other_assumptions_keeps_its_plain_name():
     expr = sp.Add(plain_w, sym("w13"), evaluate=False)
     tex = latex(expr, {"w13": r"\omega"})
     assert tex == r"w_{13} + \omega"
+
+
+def print_all(trace):
+    out = []
+    for step in trace.steps:
+        out.append(latex(step.formula, trace.tex_names))
+        out.append(plain(step.formula))
+        printer = SubstitutionPrinter(list(step.dependencies), trace.tex_names, step.formula)
+        out.append(printer.doprint(step.formula))
+    return out
+
+
+@pytest.mark.parametrize(("spec", "kwargs"), [
+    ("2-2-1", {}),
+    ("3-12-2", {"hidden": "tanh", "loss": "cce"}),
+    ("2-3-3-1", {"hidden": "relu", "loss": "mse", "output": "linear"}),
+])
+def test_products_of_symbols_print_as_sympys_general_path(spec, kwargs, monkeypatch):
+    trace = Network(spec, **kwargs).gradient_trace
+    fast = print_all(trace)
+    monkeypatch.setattr(printing, "FAST_PRODUCTS", False)
+    assert fast == print_all(trace)
+
+
+def test_products_whose_factors_print_as_numbers_keep_sympys_separator(monkeypatch):
+    names = {"p1": "3", "p2": "2", "p3": r"\beta_{2}", "p4": "x"}
+    exprs = [sp.Mul(sym(a), sym(b), evaluate=False) for a in names for b in names if a != b]
+    exprs.append(sp.Mul(sym("p1"), sym("p2"), sym("p3"), sym("p4"), evaluate=False))
+    fast = [(latex(e, names), plain(e)) for e in exprs]
+    assert r"3 \cdot 2" in [f for f, _ in fast]  # SymPy's rule between two numbers
+    monkeypatch.setattr(printing, "FAST_PRODUCTS", False)
+    assert fast == [(latex(e, names), plain(e)) for e in exprs]
