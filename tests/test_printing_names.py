@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 import sympy as sp
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chainrule.symbolic import printing
 from chainrule.symbolic.network import Network
@@ -52,6 +54,8 @@ def print_all(trace):
     for step in trace.steps:
         out.append(latex(step.formula, trace.tex_names))
         out.append(plain(step.formula))
+        out.append(trace.formula_tex(step.name))
+        out.append(trace.formula_text(step.name))
         printer = SubstitutionPrinter(list(step.dependencies), trace.tex_names, step.formula)
         out.append(printer.doprint(step.formula))
     return out
@@ -61,19 +65,57 @@ def print_all(trace):
     ("2-2-1", {}),
     ("3-12-2", {"hidden": "tanh", "loss": "cce"}),
     ("2-3-3-1", {"hidden": "relu", "loss": "mse", "output": "linear"}),
+    ("3-4-4-2", {"hidden": "linear", "loss": "mae", "output": "linear"}),
+    ("12-3-11-2", {"hidden": ["sigmoid", "linear"], "loss": "lsce"}),
 ])
-def test_products_of_symbols_print_as_sympys_general_path(spec, kwargs, monkeypatch):
-    trace = Network(spec, **kwargs).gradient_trace
-    fast = print_all(trace)
-    monkeypatch.setattr(printing, "FAST_PRODUCTS", False)
-    assert fast == print_all(trace)
+def test_sums_and_products_of_symbols_print_as_sympys_general_path(spec, kwargs,
+                                                                   monkeypatch):
+    fast = print_all(Network(spec, **kwargs).trace)
+    monkeypatch.setattr(printing, "FAST_PATHS", False)
+    assert fast == print_all(Network(spec, **kwargs).trace)  # a fresh trace: nothing cached
 
 
 def test_products_whose_factors_print_as_numbers_keep_sympys_separator(monkeypatch):
     names = {"p1": "3", "p2": "2", "p3": r"\beta_{2}", "p4": "x"}
     exprs = [sp.Mul(sym(a), sym(b), evaluate=False) for a in names for b in names if a != b]
     exprs.append(sp.Mul(sym("p1"), sym("p2"), sym("p3"), sym("p4"), evaluate=False))
+    exprs.append(sp.Mul(sp.Add(sym("p1"), sym("p2"), evaluate=False), sym("p2"),
+                        evaluate=False))
     fast = [(latex(e, names), plain(e)) for e in exprs]
     assert r"3 \cdot 2" in [f for f, _ in fast]  # SymPy's rule between two numbers
-    monkeypatch.setattr(printing, "FAST_PRODUCTS", False)
+    monkeypatch.setattr(printing, "FAST_PATHS", False)
     assert fast == [(latex(e, names), plain(e)) for e in exprs]
+
+
+_NAMES = ["w13", "delta3", "x1", "a12", "3", "-q", "alpha", "y_2", "yhat", "w1_12"]
+
+
+@st.composite
+def plain_shapes(draw):
+    """Sums of symbols and products of symbols, and products of symbols and such sums,
+    over names that print oddly (digits, a leading minus, Greek, subscripts)."""
+    symbol = st.sampled_from(_NAMES).map(sym)
+    product = st.lists(symbol, min_size=2, max_size=4).map(
+        lambda f: sp.Mul(*f, evaluate=False))
+    term = st.one_of(symbol, product)
+    total = st.lists(term, min_size=2, max_size=4).map(lambda t: sp.Add(*t, evaluate=False))
+    outer = st.lists(st.one_of(symbol, total), min_size=2, max_size=3).map(
+        lambda f: sp.Mul(*f, evaluate=False))
+    return draw(st.one_of(product, total, outer))
+
+
+@settings(max_examples=150, deadline=None)
+@given(expr=plain_shapes(), tex=st.sampled_from([{}, {"w13": "3", "x1": "x_{1}",
+                                                     "-q": r"\theta", "alpha": "2"}]),
+       numbers=st.lists(st.sampled_from(_NAMES), max_size=3))
+def test_plain_shapes_print_as_sympys_general_path(expr, tex, numbers):
+    def all_forms():
+        return (latex(expr, tex), plain(expr),
+                SubstitutionPrinter(numbers, tex, expr).doprint(expr))
+
+    fast = all_forms()
+    printing.FAST_PATHS = False
+    try:
+        assert fast == all_forms()
+    finally:
+        printing.FAST_PATHS = True

@@ -18,11 +18,9 @@ line's one-line message. Heavy modules (SymPy, NumPy, matplotlib) load on first 
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
-from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -65,6 +63,13 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 PathLike = str | Path
 Givens = PathLike | Mapping[str, Any]
+
+
+def escape(text: str) -> str:
+    """``text`` escaped for HTML (the html module loads here: derive never needs it)."""
+    from html import escape as html_escape
+
+    return html_escape(text)
 
 
 def _input_errors(fn: F) -> F:
@@ -691,6 +696,8 @@ def problem(
     from chainrule.problems.ids import SEED_BITS
 
     if seed is None:
+        import secrets
+
         seed = secrets.randbits(SEED_BITS)
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed < 2**SEED_BITS:
         raise InputError(f"seed: expected a whole number from 0 to {2**SEED_BITS - 1}")

@@ -23,12 +23,14 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jinja2
-import yaml
 
 from chainrule.errors import InputError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import yaml  # imported where YAML is read: a command that reads none never loads it
 
 __all__ = [
     "MAX_INPUT_BYTES",
@@ -152,6 +154,8 @@ def _mark_line(event: yaml.Event) -> int | None:
 def _scan_events(text: str, name: str, aliases: bool) -> None:
     """Bound nesting and refuse aliases before anything is built (the parser is not
     recursive, so this is safe for any input)."""
+    import yaml
+
     depth = 0
     for events, event in enumerate(yaml.parse(text, Loader=yaml.SafeLoader)):
         if events > MAX_YAML_NODES * 2:
@@ -171,6 +175,8 @@ def _scan_events(text: str, name: str, aliases: bool) -> None:
 
 def _count_nodes(root: yaml.Node, name: str) -> None:
     """Count nodes with aliases expanded (bounded), and refuse an anchor inside itself."""
+    import yaml
+
     count = 0
     # (node, leaving) pairs; ``path`` holds the collections being walked.
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]
@@ -200,6 +206,8 @@ def _count_nodes(root: yaml.Node, name: str) -> None:
 
 def _index(node: yaml.Node, where: Where, lines: dict[Where, int], name: str,
            depth: int = 0) -> None:
+    import yaml
+
     if depth > MAX_DEPTH:  # only reachable through aliases; their size is already bounded
         return
     if isinstance(node, yaml.MappingNode):
@@ -223,6 +231,8 @@ def _index(node: yaml.Node, where: Where, lines: dict[Where, int], name: str,
 
 def parse_yaml(text: str, name: str, *, aliases: bool = False) -> YamlFile:
     """YAML ``text`` (from file ``name``) parsed with bounds; see :func:`read_yaml`."""
+    import yaml
+
     loader = None
     try:
         _scan_events(text, name, aliases)

@@ -88,6 +88,18 @@ def parse_hand_spec(spec: str | Sequence[int]) -> tuple[int, ...]:
     return sizes
 
 
+def _product(*factors: sp.Expr) -> sp.Expr:
+    """``Mul(*factors, evaluate=False)`` for factors that are symbols or sums and products of
+    symbols, built directly: derive builds thousands, and sympifying, caching and
+    post-processing them (which change nothing for symbols) took most of its time."""
+    return sp.Mul._from_args(factors, True)
+
+
+def _sum(*terms: sp.Expr) -> sp.Expr:
+    """``Add(*terms, evaluate=False)`` for symbols and products of symbols (see _product)."""
+    return sp.Add._from_args(terms, True)
+
+
 def _pair(letter: str, i: int, j: int) -> str:
     return f"{letter}{i}{j}" if i < 10 and j < 10 else f"{letter}{i}_{j}"
 
@@ -199,6 +211,13 @@ class Network:
             result.setdefault(w.target, []).append(w)
         return result
 
+    @cached_property
+    def _weights_by_source(self) -> dict[str, list[Weight]]:
+        result: dict[str, list[Weight]] = {}
+        for w in self.weights:
+            result.setdefault(w.source, []).append(w)
+        return result
+
     def weights_into(self, j: int) -> list[Weight]:
         """The weights into neuron j, in source order."""
         return self._weights_by_target.get(j, [])
@@ -303,9 +322,8 @@ class Network:
             kind_text = "output" if layer == last else "hidden"
             zs = []
             for j in self.neurons[layer]:
-                terms = [sp.Mul(sym(w.name), sym(w.source), evaluate=False)
-                         for w in self.weights_into(j)]
-                z = sp.Add(*terms, sym(f"b{j}"), evaluate=False)
+                terms = [_product(sym(w.name), sym(w.source)) for w in self.weights_into(j)]
+                z = _sum(*terms, sym(f"b{j}"))
                 steps.append(Step(f"z{j}", z, "forward", f"{kind_text} neuron {j}: weighted sum"))
                 zs.append(sym(f"z{j}"))
                 if layer != last:
@@ -364,9 +382,8 @@ class Network:
         for layer in range(last - 1, 0, -1):
             act = self.hidden[layer - 1]
             for j in self.neurons[layer]:
-                downstream = [w for w in self.weights if w.source == f"a{j}"]
-                back = [sp.Mul(sym(w.name), sym(f"delta{w.target}"), evaluate=False)
-                        for w in downstream]
+                back = [_product(sym(w.name), sym(f"delta{w.target}"))
+                        for w in self._weights_by_source.get(f"a{j}", [])]
                 if act.derivative_is_one:
                     factors: list[sp.Expr] = []
                 else:
@@ -374,11 +391,11 @@ class Network:
                                       "backward", f"{act.title} derivative"))
                     factors = [sym(f"fprime{j}")]
                 if len(back) == 1:
-                    delta = sp.Mul(*back[0].args, *factors, evaluate=False)
+                    delta = _product(*back[0].args, *factors)
                 else:
-                    delta = sp.Mul(sp.Add(*back, evaluate=False), *factors, evaluate=False)
+                    delta = _product(_sum(*back), *factors)
                 if not factors and len(back) > 1:
-                    delta = sp.Add(*back, evaluate=False)
+                    delta = _sum(*back)
                 steps.append(Step(f"delta{j}", delta, "backward",
                                   f"hidden delta: back-propagated error times f'(z{j})"))
             steps += self._gradients(layer)
@@ -388,8 +405,7 @@ class Network:
         steps = []
         for j in self.neurons[layer]:
             for w in self.weights_into(j):
-                steps.append(Step(f"dL_d{w.name}", sp.Mul(sym(f"delta{j}"), sym(w.source),
-                                                            evaluate=False),
+                steps.append(Step(f"dL_d{w.name}", _product(sym(f"delta{j}"), sym(w.source)),
                                   "gradient", f"gradient of {w.name}"))
             steps.append(Step(f"dL_db{j}", sym(f"delta{j}"), "gradient", f"gradient of b{j}"))
         return steps
@@ -398,7 +414,7 @@ class Network:
         eta = sym("eta")
         return [
             Step(f"{p}_new",
-                 sp.Add(sym(p), sp.Mul(-1, eta, sym(f"dL_d{p}"), evaluate=False), evaluate=False),
+                 _sum(sym(p), _product(sp.S.NegativeOne, eta, sym(f"dL_d{p}"))),
                  "update", f"gradient descent update of {p}")
             for p in self.parameters
         ]

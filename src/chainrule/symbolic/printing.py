@@ -7,7 +7,8 @@ with ``order='none'`` so they read as a student writes them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+import threading
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,7 @@ __all__ = [
     "OrderedLatexPrinter",
     "SubstitutionPrinter",
     "SubstitutionTemplate",
+    "TracePrinter",
     "format_number",
     "format_rounded",
     "latex",
@@ -58,6 +60,9 @@ class OrderedLatexPrinter(LatexPrinter):
         super().__init__({"order": "none", **settings})
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        if FAST_PATHS and all(map(_plain_term, expr.args)):
+            # No term is negative or needs brackets: what the loop below writes, directly.
+            return " + ".join([self._plain(term) for term in expr.args])
         tex = ""
         for i, term in enumerate(expr.args):
             if i and term.is_Mul and term.args[0] == sp.S.NegativeOne:
@@ -77,21 +82,24 @@ class OrderedLatexPrinter(LatexPrinter):
 
     def _print_Mul(self, expr: sp.Mul) -> str:
         args = expr.args
+        if FAST_PATHS and all(map(_plain_factor, args)):
+            return self._plain_product(args)
         if len(args) == 2 and args[0] == sp.S.NegativeOne and args[1].is_Add:
             return r"-\left[" + self._print(args[1]) + r"\right]"
-        if FAST_PRODUCTS and all(type(a) is sp.Symbol for a in args):
-            return self._symbol_product(args)
         return str(super()._print_Mul(expr))
 
-    def _symbol_product(self, args: tuple[sp.Basic, ...]) -> str:
-        """A product of plain symbols as SymPy's LaTeX printer writes it (its separator, and
-        its number separator between a factor ending and one starting with a digit), without
-        its general machinery (fractions, units), which derive spent most of its time in."""
+    def _plain_product(self, args: tuple[sp.Basic, ...]) -> str:
+        """A product of plain symbols and sums as SymPy's LaTeX printer writes it (its
+        separator, its number separator between a factor ending and one starting with a
+        digit, a sum in brackets), without its general machinery (signs, fractions, units),
+        which derive spent most of its time in."""
         separator = self._settings["mul_symbol_latex"]
         numbersep = self._settings["mul_symbol_latex_numbers"]
         tex = last = ""
         for arg in args:
-            term = self._print(arg)
+            term = self._plain(arg)
+            if type(arg) is sp.Add:
+                term = rf"\left({term}\right)"
             if _BETWEEN_NUMBERS[0].search(last) and _BETWEEN_NUMBERS[1].match(term):
                 tex += numbersep
             elif tex:
@@ -100,16 +108,125 @@ class OrderedLatexPrinter(LatexPrinter):
             last = term
         return tex
 
+    def _plain(self, expr: sp.Basic) -> str:
+        """``self._print(expr)`` for a symbol, or a plain sum or product, by its printing
+        method directly (the general dispatch finds the same method, slower)."""
+        if type(expr) is sp.Symbol:
+            return str(self._print_Symbol(expr))
+        if type(expr) is sp.Mul:
+            return self._print_Mul(expr)
+        return self._print_Add(expr)
 
-#: Products of plain symbols printed directly (off: SymPy's general path, for comparison).
-FAST_PRODUCTS = True
+
+#: Sums and products of plain symbols printed directly (off: SymPy's general path, to compare).
+FAST_PATHS = True
+
+
+def _plain_term(term: sp.Basic) -> bool:
+    """A symbol or a product of symbols: in a sum, never negative and never bracketed."""
+    return type(term) is sp.Symbol or (
+        type(term) is sp.Mul and all(type(a) is sp.Symbol for a in term.args))
+
+
+def _plain_factor(factor: sp.Basic) -> bool:
+    """A symbol, or a sum of symbols and products of symbols (bracketed in a product)."""
+    return type(factor) is sp.Symbol or (
+        type(factor) is sp.Add and all(map(_plain_term, factor.args)))
 
 
 class _TextPrinter(StrPrinter):
+    def _plain(self, expr: sp.Basic) -> str:
+        """``self._print(expr)`` for a symbol, or a plain sum or product (see
+        :meth:`OrderedLatexPrinter._plain`)."""
+        if type(expr) is sp.Symbol:
+            return str(self._print_Symbol(expr))
+        if type(expr) is sp.Mul:
+            return self._print_Mul(expr)
+        return self._print_Add(expr)
+
+    def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
+        if FAST_PATHS and all(map(_plain_term, expr.args)):
+            terms = [self._plain(term) for term in expr.args]
+            if not any(t.startswith("-") for t in terms):
+                return " + ".join(terms)
+        return str(super()._print_Add(expr, order=order))
+
     def _print_Mul(self, expr: sp.Mul) -> str:
-        if FAST_PRODUCTS and all(type(a) is sp.Symbol for a in expr.args):
-            return "*".join(self._print(a) for a in expr.args)
+        if FAST_PATHS and all(map(_plain_factor, expr.args)):
+            factors = [self._plain(a) for a in expr.args]
+            if not any(f.startswith("-") for f, a in zip(factors, expr.args, strict=True)
+                       if type(a) is sp.Symbol):
+                return "*".join(f"({f})" if type(a) is sp.Add else f
+                                for f, a in zip(factors, expr.args, strict=True))
         return str(super()._print_Mul(expr))
+
+
+_UNSEEN = object()
+
+
+class SymbolNames(Mapping[sp.Symbol, str]):
+    """The LaTeX names of ``tex_names`` by symbol, what :func:`_symbol_names` finds for any
+    formula: a symbol has the LaTeX name of its name when it is that name's real symbol
+    (:func:`~chainrule.symbolic.trace.sym`). Looked up by name as symbols are printed, so
+    no symbol is made for a name no formula uses."""
+
+    def __init__(self, tex_names: Mapping[str, str]) -> None:
+        self._tex_names = tex_names
+        self._found: dict[sp.Basic, str | None] = {}
+
+    def __getitem__(self, symbol: sp.Symbol) -> str:
+        from chainrule.symbolic.trace import sym
+
+        tex = self._tex_names.get(symbol.name) if isinstance(symbol, sp.Symbol) else None
+        if tex is None or sym(symbol.name) != symbol:
+            raise KeyError(symbol)
+        return tex
+
+    def get(self, symbol: sp.Symbol, default: Any = None) -> Any:  # type: ignore[override]
+        """The LaTeX name of ``symbol``, or ``default`` (remembered per symbol: printing
+        looks up every symbol of every formula)."""
+        found = self._found.get(symbol, _UNSEEN)
+        if found is _UNSEEN:
+            try:
+                found = self[symbol]
+            except KeyError:
+                found = None
+            self._found[symbol] = found
+        return default if found is None else found
+
+    def __iter__(self) -> Iterator[sp.Symbol]:
+        from chainrule.symbolic.trace import sym
+
+        return (sym(name) for name in self._tex_names)
+
+    def __len__(self) -> int:
+        return len(self._tex_names)
+
+
+class TracePrinter:
+    """LaTeX and plain text of the formulas of one trace: the LaTeX names of its symbols
+    looked up once (not per formula), and one printer of each kind per thread (SymPy's
+    printers keep state while they print)."""
+
+    def __init__(self, tex_names: Mapping[str, str]) -> None:
+        #: The LaTeX name of each symbol (the real symbol of its name), as printers look up.
+        self.symbol_names = SymbolNames(tex_names)
+        self._local = threading.local()
+
+    def latex(self, expr: sp.Expr) -> str:
+        """What :func:`latex` prints for ``expr`` with the trace's names."""
+        printer = getattr(self._local, "latex", None)
+        if printer is None:
+            settings = {"symbol_names": self.symbol_names} if self.symbol_names else {}
+            printer = self._local.latex = OrderedLatexPrinter(settings)
+        return str(printer.doprint(expr))
+
+    def plain(self, expr: sp.Expr) -> str:
+        """What :func:`plain` prints for ``expr``."""
+        printer = getattr(self._local, "plain", None)
+        if printer is None:
+            printer = self._local.plain = _TextPrinter({"order": "none"})
+        return str(printer.doprint(expr))
 
 
 def latex(expr: sp.Expr, tex_names: Mapping[str, str] | None = None) -> str:
@@ -225,11 +342,14 @@ class SubstitutionPrinter(OrderedLatexPrinter):
     """LaTeX of a formula with places for numbers: ``(0.7)(-0.252)(0.244)`` once filled."""
 
     def __init__(
-        self, names: Iterable[str], tex_names: Mapping[str, str], expr: sp.Basic
+        self, names: Iterable[str], tex_names: Mapping[str, str], expr: sp.Basic,
+        *, symbol_names: Mapping[sp.Symbol, str] | None = None,
     ) -> None:
         """Numbers go in for ``names``; ``expr`` is the formula to print (its symbols' LaTeX
-        names are looked up once)."""
-        super().__init__({"mul_symbol": "dot", "symbol_names": _symbol_names(tex_names, expr)})
+        names are looked up once, unless ``symbol_names`` gives them all already)."""
+        if symbol_names is None:
+            symbol_names = _symbol_names(tex_names, expr)
+        super().__init__({"mul_symbol": "dot", "symbol_names": symbol_names})
         from chainrule.symbolic.trace import sym
 
         self._numbers = {sym(n): n for n in names}
@@ -289,13 +409,15 @@ class _TextSubstitutionPrinter(StrPrinter):
 
 
 def substitution_template(
-    expr: sp.Expr, names: Iterable[str], tex_names: Mapping[str, str], *, tex: bool = True
+    expr: sp.Expr, names: Iterable[str], tex_names: Mapping[str, str], *, tex: bool = True,
+    symbol_names: Mapping[sp.Symbol, str] | None = None,
 ) -> SubstitutionTemplate:
-    """``expr`` printed once (LaTeX or plain text) with places for the numbers of ``names``."""
+    """``expr`` printed once (LaTeX or plain text) with places for the numbers of ``names``
+    (``symbol_names``: the LaTeX names of ``tex_names`` by symbol, when already known)."""
     names = list(names)
     if expr.is_Symbol and expr.name in names:
         return SubstitutionTemplate(_raw(expr.name), tex)
     if tex:
-        printer = SubstitutionPrinter(names, tex_names, expr)
+        printer = SubstitutionPrinter(names, tex_names, expr, symbol_names=symbol_names)
         return SubstitutionTemplate(str(printer.doprint(expr)), True)
     return SubstitutionTemplate(str(_TextSubstitutionPrinter(names).doprint(expr)), False)

@@ -23,10 +23,9 @@ import sympy as sp
 
 from chainrule.symbolic.printing import (
     SubstitutionTemplate,
+    TracePrinter,
     format_number,
     format_rounded,
-    latex,
-    plain,
     substitution_template,
 )
 
@@ -105,6 +104,23 @@ _MP_NAMESPACE: dict[str, Callable[..., Any]] = {
 }
 
 
+def _free_names(expr: sp.Expr) -> set[str]:
+    """The names of the free symbols of ``expr``: walked directly through sums and products
+    of symbols and numbers (most of a network's steps), else SymPy's ``free_symbols``."""
+    names: set[str] = set()
+    stack = [expr]
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is sp.Symbol:
+            names.add(node.name)
+        elif kind is sp.Add or kind is sp.Mul:
+            stack.extend(node.args)
+        elif not node.is_Number:
+            return {s.name for s in expr.free_symbols}
+    return names
+
+
 @dataclass(frozen=True)
 class Step:
     """One named step: ``name = formula``, the formula in names of givens and earlier steps.
@@ -130,9 +146,9 @@ class Step:
     @cached_property
     def dependencies(self) -> tuple[str, ...]:
         """Names this step's formula uses, in a stable (sorted) order."""
-        names = {s.name for s in self.formula.free_symbols}
+        names = _free_names(self.formula)
         if self.numeric is not None:
-            names |= {s.name for s in self.numeric.free_symbols}
+            names |= _free_names(self.numeric)
         return tuple(sorted(names))
 
     @cached_property
@@ -169,6 +185,7 @@ class Trace:
         self._names = tuple(s.name for s in self.steps)
         self._templates: dict[tuple[str, bool], SubstitutionTemplate] = {}
         self._printed: dict[tuple[str, str], str] = {}
+        self._printer: TracePrinter | None = None
         #: Per-trace caches of consumers (compiled kernels, ...), keyed by their name.
         self.cache: dict[str, Any] = {}
         if len(self._index) != len(self.steps):
@@ -205,12 +222,19 @@ class Trace:
         return self.tex_names.get(name, name)
 
     # -- printing -------------------------------------------------------------------------
+    @property
+    def printer(self) -> TracePrinter:
+        """The printer of this trace's formulas (its names looked up once)."""
+        if self._printer is None:
+            self._printer = TracePrinter(self.tex_names)
+        return self._printer
+
     def formula_tex(self, name: str) -> str:
         """The right-hand side of a step in LaTeX, in the names of earlier steps."""
         key = (name, "tex")
         found = self._printed.get(key)
         if found is None:
-            found = self._printed[key] = latex(self[name].formula, self.tex_names)
+            found = self._printed[key] = self.printer.latex(self[name].formula)
         return found
 
     def equation_tex(self, name: str) -> str:
@@ -222,7 +246,7 @@ class Trace:
         key = (name, "text")
         found = self._printed.get(key)
         if found is None:
-            found = self._printed[key] = plain(self[name].formula)
+            found = self._printed[key] = self.printer.plain(self[name].formula)
         return found
 
     def substitution(self, name: str, *, tex: bool = True) -> SubstitutionTemplate:
@@ -231,7 +255,8 @@ class Trace:
         found = self._templates.get(key)
         if found is None:
             step = self[name]
-            found = substitution_template(step.formula, step.dependencies, self.tex_names, tex=tex)
+            found = substitution_template(step.formula, step.dependencies, self.tex_names,
+                                          tex=tex, symbol_names=self.printer.symbol_names)
             self._templates[key] = found
         return found
 

@@ -1,0 +1,50 @@
+"""``chainrule derive`` loads only what it uses: no YAML reader, NumPy, plotting, web or
+parser libraries unless the command needs them (start-up is most of a small derive)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+_LOADED = """
+import contextlib, io, json, sys
+from chainrule.cli import main
+with contextlib.redirect_stdout(io.StringIO()):
+    try:
+        main(sys.argv[1:])
+    except SystemExit as exc:
+        assert not exc.code, exc.code
+print(json.dumps(sorted({m.split('.')[0] for m in sys.modules})))
+"""
+
+UNUSED = {"yaml", "numpy", "matplotlib", "starlette", "uvicorn", "lark", "latex2mathml",
+          "cmarkgfm", "httpx", "psycopg", "torch", "secrets", "html"}
+
+
+def loaded(*args: str) -> set[str]:
+    """Top-level modules loaded by ``chainrule ARGS`` in a fresh interpreter."""
+    out = subprocess.run([sys.executable, "-c", _LOADED, *args], cwd=ROOT, check=True,
+                         capture_output=True, text=True,
+                         env={"PYTHONPATH": str(ROOT / "src"), "OPENBLAS_NUM_THREADS": "1"})
+    return set(json.loads(out.stdout))
+
+
+@pytest.mark.parametrize("args", [
+    ["derive", "--net", "2-2-1"],
+    ["derive", "--net", "3-4-2", "--loss", "cce", "--format", "json"],
+    ["derive", "huber", "--param", "delta=2", "--format", "md"],
+])
+def test_derive_loads_only_what_it_uses(args):
+    modules = loaded(*args)
+    assert {"sympy", "jinja2", "click"} <= modules
+    assert not modules & UNUSED
+
+
+def test_a_givens_file_loads_the_yaml_reader():
+    assert "yaml" in loaded("derive", "--at", "examples/notes-2-2-1.yaml")
