@@ -48,3 +48,21 @@ def test_derive_loads_only_what_it_uses(args):
 
 def test_a_givens_file_loads_the_yaml_reader():
     assert "yaml" in loaded("derive", "--at", "examples/notes-2-2-1.yaml")
+
+
+def test_derive_leaves_the_cycle_collector_as_it_found_it():
+    import gc
+
+    from click.testing import CliRunner
+
+    from chainrule.cli import main
+
+    assert gc.isenabled()
+    assert CliRunner().invoke(main, ["derive", "--net", "2-2-1"]).exit_code == 0
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        assert CliRunner().invoke(main, ["derive", "bce"]).exit_code == 0
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

@@ -13,7 +13,13 @@ from typing import Any
 
 import click
 
-from chainrule.commands.common import FORMATS, OneLineGroup, parse_params, reports_errors
+from chainrule.commands.common import (
+    FORMATS,
+    OneLineGroup,
+    no_cycle_collection,
+    parse_params,
+    reports_errors,
+)
 from chainrule.errors import ChainruleError
 
 
@@ -99,13 +105,14 @@ def derive(
       chainrule derive --net 2-2-1 --at examples/notes-2-2-1.yaml --format md
       chainrule derive --net 2-2-1 --chain w11 --format md
     """
-    from chainrule import api
+    with no_cycle_collection():
+        from chainrule import api
 
-    derivation = api.derive(
-        loss_name, net=net, hidden=hidden, output=output_act, loss=loss_opt, at=at, eta=eta,
-        decimals=decimals, chain=chain, **parse_params(params),
-    )
-    click.echo(derivation.render(fmt), nl=False)
+        derivation = api.derive(
+            loss_name, net=net, hidden=hidden, output=output_act, loss=loss_opt, at=at,
+            eta=eta, decimals=decimals, chain=chain, **parse_params(params),
+        )
+        click.echo(derivation.render(fmt), nl=False)
 
 
 @main.command()
