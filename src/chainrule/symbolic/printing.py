@@ -60,9 +60,10 @@ class OrderedLatexPrinter(LatexPrinter):
         super().__init__({"order": "none", **settings})
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        if FAST_PATHS and all(map(_plain_term, expr.args)):
-            # No term is negative or needs brackets: what the loop below writes, directly.
-            return " + ".join([self._plain(term) for term in expr.args])
+        if FAST_PATHS:
+            fast = self._plain_sum(expr.args)
+            if fast is not None:
+                return fast
         tex = ""
         for i, term in enumerate(expr.args):
             if i and term.is_Mul and term.args[0] == sp.S.NegativeOne:
@@ -79,28 +80,51 @@ class OrderedLatexPrinter(LatexPrinter):
             tex += term_tex
         return tex
 
-
     def _print_Mul(self, expr: sp.Mul) -> str:
         args = expr.args
-        if FAST_PATHS and all(map(_plain_factor, args)):
-            return self._plain_product(args)
+        if FAST_PATHS:
+            fast = self._plain_product(args)
+            if fast is not None:
+                return fast
         if len(args) == 2 and args[0] == sp.S.NegativeOne and args[1].is_Add:
             return r"-\left[" + self._print(args[1]) + r"\right]"
         return str(super()._print_Mul(expr))
 
-    def _plain_product(self, args: tuple[sp.Basic, ...]) -> str:
-        """A product of plain symbols and sums as SymPy's LaTeX printer writes it (its
+    def _plain_sum(self, terms: tuple[sp.Basic, ...]) -> str | None:
+        """A sum of symbols and products of symbols as :meth:`_print_Add` writes it (no term
+        is negative or needs brackets), or None for any other sum."""
+        parts = []
+        for term in terms:
+            kind = type(term)
+            if kind is sp.Symbol:
+                parts.append(str(self._print_Symbol(term)))
+            elif kind is sp.Mul and all(type(a) is sp.Symbol for a in term.args):
+                parts.append(self._print_Mul(term))
+            else:
+                return None
+        return " + ".join(parts)
+
+    def _plain_product(self, factors: tuple[sp.Basic, ...]) -> str | None:
+        """A product of symbols and plain sums as SymPy's LaTeX printer writes it (its
         separator, its number separator between a factor ending and one starting with a
         digit, a sum in brackets), without its general machinery (signs, fractions, units),
-        which derive spent most of its time in."""
+        which derive spent most of its time in; None for any other product."""
         separator = self._settings["mul_symbol_latex"]
         numbersep = self._settings["mul_symbol_latex_numbers"]
         tex = last = ""
-        for arg in args:
-            term = self._plain(arg)
-            if type(arg) is sp.Add:
-                term = rf"\left({term}\right)"
-            if _BETWEEN_NUMBERS[0].search(last) and _BETWEEN_NUMBERS[1].match(term):
+        for factor in factors:
+            kind = type(factor)
+            if kind is sp.Symbol:
+                term = str(self._print_Symbol(factor))
+            elif kind is sp.Add:
+                inner = self._plain_sum(factor.args)
+                if inner is None:
+                    return None
+                term = rf"\left({inner}\right)"
+            else:
+                return None
+            if (last and last[-1] in _NUMBER_ENDS and _BETWEEN_NUMBERS[0].search(last)
+                    and _BETWEEN_NUMBERS[1].match(term)):
                 tex += numbersep
             elif tex:
                 tex += separator
@@ -108,57 +132,75 @@ class OrderedLatexPrinter(LatexPrinter):
             last = term
         return tex
 
-    def _plain(self, expr: sp.Basic) -> str:
-        """``self._print(expr)`` for a symbol, or a plain sum or product, by its printing
-        method directly (the general dispatch finds the same method, slower)."""
-        if type(expr) is sp.Symbol:
-            return str(self._print_Symbol(expr))
-        if type(expr) is sp.Mul:
-            return self._print_Mul(expr)
-        return self._print_Add(expr)
-
 
 #: Sums and products of plain symbols printed directly (off: SymPy's general path, to compare).
 FAST_PATHS = True
 
-
-def _plain_term(term: sp.Basic) -> bool:
-    """A symbol or a product of symbols: in a sum, never negative and never bracketed."""
-    return type(term) is sp.Symbol or (
-        type(term) is sp.Mul and all(type(a) is sp.Symbol for a in term.args))
+#: The last characters of a factor SymPy may treat as ending in a number (a cheap pre-check
+#: of its regular expression).
+_NUMBER_ENDS = frozenset("0123456789} ")
 
 
-def _plain_factor(factor: sp.Basic) -> bool:
-    """A symbol, or a sum of symbols and products of symbols (bracketed in a product)."""
-    return type(factor) is sp.Symbol or (
-        type(factor) is sp.Add and all(map(_plain_term, factor.args)))
+def _text_sum(terms: tuple[sp.Basic, ...]) -> str | None:
+    """A sum of symbols and products of symbols as SymPy's ``sstr`` writes it (no term
+    negative or bracketed), or None for any other sum."""
+    parts = []
+    for term in terms:
+        kind = type(term)
+        if kind is sp.Symbol:
+            text = term.name
+        elif kind is sp.Mul:
+            text = _text_product(term.args, sums=False)
+            if text is None:
+                return None
+        else:
+            return None
+        if text.startswith("-"):
+            return None
+        parts.append(text)
+    return " + ".join(parts)
+
+
+def _text_product(factors: tuple[sp.Basic, ...], sums: bool = True) -> str | None:
+    """A product of symbols (and, with ``sums``, plain sums in brackets) as ``sstr`` writes
+    it, or None for any other product."""
+    parts = []
+    for factor in factors:
+        kind = type(factor)
+        if kind is sp.Symbol:
+            if factor.name.startswith("-"):
+                return None
+            parts.append(factor.name)
+        elif kind is sp.Add and sums:
+            inner = _text_sum(factor.args)
+            if inner is None:
+                return None
+            parts.append(f"({inner})")
+        else:
+            return None
+    return "*".join(parts)
+
+
+def _plain_text(expr: sp.Basic) -> str | None:
+    """``expr`` as ``sstr`` writes it when it is a symbol or a plain sum or product."""
+    kind = type(expr)
+    if kind is sp.Symbol:
+        return str(expr.name)
+    if kind is sp.Mul:
+        return _text_product(expr.args)
+    if kind is sp.Add:
+        return _text_sum(expr.args)
+    return None
 
 
 class _TextPrinter(StrPrinter):
-    def _plain(self, expr: sp.Basic) -> str:
-        """``self._print(expr)`` for a symbol, or a plain sum or product (see
-        :meth:`OrderedLatexPrinter._plain`)."""
-        if type(expr) is sp.Symbol:
-            return str(self._print_Symbol(expr))
-        if type(expr) is sp.Mul:
-            return self._print_Mul(expr)
-        return self._print_Add(expr)
-
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
-        if FAST_PATHS and all(map(_plain_term, expr.args)):
-            terms = [self._plain(term) for term in expr.args]
-            if not any(t.startswith("-") for t in terms):
-                return " + ".join(terms)
-        return str(super()._print_Add(expr, order=order))
+        fast = _text_sum(expr.args) if FAST_PATHS else None
+        return fast if fast is not None else str(super()._print_Add(expr, order=order))
 
     def _print_Mul(self, expr: sp.Mul) -> str:
-        if FAST_PATHS and all(map(_plain_factor, expr.args)):
-            factors = [self._plain(a) for a in expr.args]
-            if not any(f.startswith("-") for f, a in zip(factors, expr.args, strict=True)
-                       if type(a) is sp.Symbol):
-                return "*".join(f"({f})" if type(a) is sp.Add else f
-                                for f, a in zip(factors, expr.args, strict=True))
-        return str(super()._print_Mul(expr))
+        fast = _text_product(expr.args) if FAST_PATHS else None
+        return fast if fast is not None else str(super()._print_Mul(expr))
 
 
 _UNSEEN = object()
@@ -219,6 +261,14 @@ class TracePrinter:
         if printer is None:
             settings = {"symbol_names": self.symbol_names} if self.symbol_names else {}
             printer = self._local.latex = OrderedLatexPrinter(settings)
+        if FAST_PATHS:  # a symbol, or a plain sum or product: straight to its printing
+            kind = type(expr)
+            if kind is sp.Symbol:
+                return str(printer._print_Symbol(expr))
+            fast = (printer._plain_product(expr.args) if kind is sp.Mul else
+                    printer._plain_sum(expr.args) if kind is sp.Add else None)
+            if fast is not None:
+                return fast
         return str(printer.doprint(expr))
 
     def plain(self, expr: sp.Expr) -> str:
@@ -226,7 +276,8 @@ class TracePrinter:
         printer = getattr(self._local, "plain", None)
         if printer is None:
             printer = self._local.plain = _TextPrinter({"order": "none"})
-        return str(printer.doprint(expr))
+        fast = _plain_text(expr) if FAST_PATHS else None
+        return fast if fast is not None else str(printer.doprint(expr))
 
 
 def latex(expr: sp.Expr, tex_names: Mapping[str, str] | None = None) -> str:
