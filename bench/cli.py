@@ -1,25 +1,36 @@
 """Benchmark: the command line as a user meets it, whole processes with start-up and memory.
 
-Each row runs ``python3 -m chainrule ...`` as a fresh process (this source tree first on
+Each row runs ``python3 -m chainrule ...`` as a fresh process (a source tree first on
 PYTHONPATH, ``OPENBLAS_NUM_THREADS=1``) and reports the wall time (median and min–max over
 repeats), its CPU time (user + system: on a busy machine the fairer figure), and the
-process's peak resident memory (``ru_maxrss`` from ``os.wait4``, largest
-over repeats). Rows:
+process's peak resident memory (``ru_maxrss`` from ``os.wait4``, largest over repeats).
+Each tree's modules are byte-compiled first, as an installed package's are (a process that
+compiles chainrule from source on every start, as under ``PYTHONDONTWRITEBYTECODE``, pays
+some 30 ms more). Rows:
 
-* the floor: a process that only imports SymPy and NumPy (every ``derive`` pays it);
-* ``derive --net 16-32-10`` / ``64-64-10`` / ``64-64-64-10`` (equations printed as text);
+* the floors: processes that only import SymPy, and SymPy and NumPy (``derive`` pays the
+  first, most other commands the second);
+* ``derive --net 16-32-10`` / ``64-64-10`` / ``64-64-64-10`` (equations printed as text) and
+  the largest network the limits accept (8 layers of 64);
 * ``walkthrough --seed 5`` (one 2-2-1 worked example, Markdown);
 * ``check --batch`` of a class CSV with 1,000 and 10,000 numeric sheets (a third of the
   students slip in one step; the file is written once per run of this script);
 * ``generate`` of 1,000 backprop problems (``--family backprop --count 1000``) and of 10,000
   (a spec with ``count: 10000``), into a temporary folder.
 
-Run by hand: ``python3 bench/cli.py [--repeat R] [--only TEXT ...] [--skip TEXT ...]``.
+With ``--baseline DIR`` (another chainrule source tree, e.g. ``git worktree add /tmp/main
+main``) every row also runs on that tree, the two in turn, and the ratio this/baseline of
+each pair's CPU and wall time is reported (median and min–max): it holds when the machine's
+speed drifts.
+
+Run by hand: ``python3 bench/cli.py [--repeat R] [--only TEXT ...] [--skip TEXT ...]
+[--baseline DIR]``.
 """
 
 from __future__ import annotations
 
 import argparse
+import compileall
 import os
 import subprocess
 import sys
@@ -33,10 +44,10 @@ ROOT = Path(__file__).resolve().parent.parent
 CHECK_ID = "bp-00000005"
 
 
-def run(args: list[str], cwd: Path) -> tuple[float, float, float]:
+def run(args: list[str], cwd: Path, tree: Path = ROOT) -> tuple[float, float, float]:
     """Wall seconds, CPU seconds (user + system) and peak RSS (MiB) of one ``chainrule``
-    process (or ``-c`` code)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "OPENBLAS_NUM_THREADS": "1"}
+    process (or ``-c`` code) running the sources of ``tree``."""
+    env = {**os.environ, "PYTHONPATH": str(tree / "src"), "OPENBLAS_NUM_THREADS": "1"}
     argv = [sys.executable, *args] if args[0] == "-c" else [sys.executable, "-m", "chainrule",
                                                              *args]
     start = time.perf_counter()
@@ -78,10 +89,12 @@ def rows(work: Path) -> dict[str, list[str]]:
     spec.write_text("title: Ten thousand\nseed: 1\nproblems:\n"
                     "  - family: backprop\n    count: 10000\n", encoding="utf-8")
     return {
+        "floor: python3 -c 'import sympy'": ["-c", "import sympy"],
         "floor: python3 -c 'import sympy, numpy'": ["-c", "import sympy, numpy"],
         "derive --net 16-32-10": ["derive", "--net", "16-32-10"],
         "derive --net 64-64-10": ["derive", "--net", "64-64-10"],
         "derive --net 64-64-64-10": ["derive", "--net", "64-64-64-10"],
+        "derive --net 64-64-64-64-64-64-64-64": ["derive", "--net", "-".join(["64"] * 8)],
         "walkthrough --seed 5": ["walkthrough", "--seed", "5"],
         "check --batch (1,000 students)": ["check", CHECK_ID, str(work / "class-1000.csv"),
                                            "--batch"],
@@ -94,14 +107,27 @@ def rows(work: Path) -> dict[str, list[str]]:
     }
 
 
+def ratios(these: list[float], others: list[float]) -> str:
+    """Median (min–max) of the pairwise ratios this/baseline."""
+    return spread([a / b for a, b in zip(these, others, strict=True)], "", 1.0)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", nargs="*", default=[], help="rows whose name contains TEXT")
     parser.add_argument("--skip", nargs="*", default=[], help="rows whose name contains TEXT")
+    parser.add_argument("--baseline", type=Path, default=None,
+                        help="another chainrule source tree to run each row on, in turn")
     args = parser.parse_args()
+    trees = [ROOT] + ([args.baseline.resolve()] if args.baseline else [])
+    for tree in trees:
+        if not (tree / "src" / "chainrule").is_dir():
+            raise SystemExit(f"{tree}: not a chainrule source tree (no src/chainrule)")
+        compileall.compile_dir(tree / "src", quiet=1)
     print(machine())
-    print(f"wall time median (min–max) of {args.repeat} processes; peak RSS the largest\n")
+    print(f"median (min–max) of {args.repeat} processes; peak RSS the largest"
+          + (f"; baseline {trees[1]}, run in turn" if args.baseline else "") + "\n")
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         table = rows(work)
@@ -112,19 +138,30 @@ def main() -> None:
             class_csv(work / "class-1000.csv", 1000)
             class_csv(work / "class-10000.csv", 10_000)
         width = max(map(len, chosen), default=10)
-        print(f"{'command'.ljust(width)} | {'wall time':>24} | {'CPU time':>24} | peak RSS "
-              "| CPU per item")
+        header = (f"{'command'.ljust(width)} | {'wall time':>24} | {'CPU time':>24} | peak RSS "
+                  "| CPU per item")
+        if args.baseline:
+            header += " | CPU this/baseline | wall this/baseline"
+        print(header)
         for name, argv in chosen.items():
-            times, cpus, peak = [], [], 0.0
+            runs: dict[Path, list[tuple[float, float, float]]] = {t: [] for t in trees}
             for _ in range(args.repeat):
-                took, cpu, rss = run(argv, work)
-                times.append(took)
-                cpus.append(cpu)
-                peak = max(peak, rss)
+                for tree in trees:
+                    runs[tree].append(run(argv, work, tree))
             items = 10_000 if "10,000" in name else 1000 if "1,000" in name else 0
-            per = f" | {spread([t / items for t in cpus], 'ms')}" if items else ""
-            print(f"{name.ljust(width)} | {spread(times, 's', 1.0):>24} | "
-                  f"{spread(cpus, 's', 1.0):>24} | {peak:5.0f} MiB" + per, flush=True)
+            for tree in trees:
+                times = [r[0] for r in runs[tree]]
+                cpus = [r[1] for r in runs[tree]]
+                peak = max(r[2] for r in runs[tree])
+                per = spread([t / items for t in cpus], "ms") if items else ""
+                label = name if tree == ROOT else "  baseline"
+                line = (f"{label.ljust(width)} | {spread(times, 's', 1.0):>24} | "
+                        f"{spread(cpus, 's', 1.0):>24} | {peak:5.0f} MiB | {per}")
+                if args.baseline and tree == ROOT:
+                    base = runs[trees[1]]
+                    line += (f" | {ratios(cpus, [r[1] for r in base])}"
+                             f" | {ratios(times, [r[0] for r in base])}")
+                print(line, flush=True)
 
 
 if __name__ == "__main__":
