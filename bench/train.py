@@ -1,21 +1,23 @@
 """Benchmark: one training step (forward + backward + Adam update) with chainrule's kernels.
 
-For fully connected nets 2-2-1, 4-8-1, 8-16-4 and 16-32-10 (sigmoid hidden layers; sigmoid
-+ BCE for one output, softmax + CCE for more) at batch sizes 1, 32, 1024 and 10,000 it times
-one step of
+For fully connected nets 2-2-1, 16-32-10 and 64-64-10 (sigmoid hidden layers; sigmoid + BCE
+for one output, softmax + CCE for more) at batch sizes 1, 8, 32, 128, 1,000, 4,000 and 10,000
+it times one step of
 
 * chainrule: ``chainrule.training.Stepper``, the step ``chainrule train`` runs: the layer
   kernel generated from the derivation (``compile_layers``) for the loss and gradients, then
   Adam's update trace compiled by ``update_kernel`` on the flat parameter vector;
-* numpy: the same step written by hand: forward and backward pass with NumPy, then Adam's
-  formulas on a flat parameter vector (the same layout, so the two differ only in who wrote
-  the code);
+* numpy: the same step written by hand and tuned (``bench/handnumpy.py``): forward and
+  backward pass into buffers made once per batch size (``out=``), then Adam's formulas in
+  place on a flat parameter vector (the same layout, so the two differ only in who wrote the
+  code);
 * torch: autograd forward/backward and ``torch.optim.Adam`` on CPU, float64, with as many
   threads as NumPy's BLAS (when torch imports).
 
 Before timing, one step of each from the same weights is checked to give the same loss and
 the same new weights. Each figure is the median (min–max) over repeated blocks of steps (a
-block lasts about 2 ms or one step), the ratio the median of ratios of blocks side by side.
+block lasts about 2 ms or one step), the ratio the median of ratios of blocks side by side,
+with the minor page faults per step (``ru_minflt``, after a first step that makes buffers).
 Nothing pre-warms the allocator. chainrule and numpy take turns block by block, so that other work
 on the machine slows them alike; torch is timed in a second phase, after every NumPy
 measurement, because its OpenMP threads keep spinning for a while after each parallel
@@ -36,24 +38,23 @@ import argparse
 import itertools
 import os
 import time
-from collections.abc import Callable
 
 import numpy as np
 from benchstats import machine, median
+from handnumpy import ADAM, TunedStep, paired_blocks
 
 from chainrule.numeric.layers import compile_layers
 from chainrule.numeric.optimizers import update_kernel
 from chainrule.symbolic.network import Network
-from chainrule.training import Dataset, Layout, Stepper, TrainConfig, train
+from chainrule.training import Dataset, Stepper, TrainConfig, train
 
 try:
     import torch
 except ImportError:
     torch = None
 
-NETS = ["2-2-1", "4-8-1", "8-16-4", "16-32-10"]
-BATCHES = [1, 32, 1024, 4000, 10_000]
-ADAM = {"eta": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8}
+NETS = ["2-2-1", "16-32-10", "64-64-10"]
+BATCHES = [1, 8, 32, 128, 1000, 4000, 10_000]
 
 
 def make_net(spec: str) -> Network:
@@ -61,67 +62,11 @@ def make_net(spec: str) -> Network:
 
 
 # -- the hand-written step -------------------------------------------------------------------
-class NumpyStep:
-    """Forward, backward and Adam written out in NumPy, on a flat parameter vector.
-
-    Written as a competent hand-written loop is: the parameter and gradient views into the
-    flat vectors are made once, the gradients are written into their views, and Adam
-    updates its flat vectors in place.
-    """
+class NumpyStep(TunedStep):
+    """The tuned hand-written step (:mod:`handnumpy`) for a network's parameters."""
 
     def __init__(self, params: list[np.ndarray]) -> None:
-        layout = Layout.of(params)
-        self.theta = layout.flatten(params)
-        self.grad = np.zeros_like(self.theta)
-        self.m = np.zeros_like(self.theta)
-        self.v = np.zeros_like(self.theta)
-        self.scratch = np.zeros_like(self.theta)
-        self.t = 0
-        self.params = layout.views(self.theta)
-        self.grads = layout.views(self.grad)
-
-    def loss_and_gradients(self, X: np.ndarray, Y: np.ndarray) -> float:
-        """The batch's mean loss; its gradient lands in ``self.grad``."""
-        Ws, bs = self.params[0::2], self.params[1::2]
-        acts = [X]
-        for W, b in zip(Ws[:-1], bs[:-1], strict=True):
-            acts.append(1.0 / (1.0 + np.exp(-(acts[-1] @ W + b))))
-        Z = acts[-1] @ Ws[-1] + bs[-1]
-        if Z.shape[1] == 1:
-            P = 1.0 / (1.0 + np.exp(-Z))
-            loss = -(Y * np.log(P) + (1 - Y) * np.log(1 - P)).mean()
-        else:
-            E = np.exp(Z - Z.max(axis=1, keepdims=True))
-            P = E / E.sum(axis=1, keepdims=True)
-            loss = -(Y * np.log(P)).sum(axis=1).mean()
-        D = (P - Y) / len(X)
-        gWs, gbs = self.grads[0::2], self.grads[1::2]
-        for i in range(len(Ws) - 1, -1, -1):
-            np.matmul(acts[i].T, D, out=gWs[i])
-            D.sum(axis=0, out=gbs[i])
-            if i:
-                D = (D @ Ws[i].T) * (acts[i] * (1 - acts[i]))
-        return float(loss)
-
-    def step(self, X: np.ndarray, Y: np.ndarray) -> float:
-        loss = self.loss_and_gradients(X, Y)
-        g, m, v, s = self.grad, self.m, self.v, self.scratch
-        self.t += 1
-        b1, b2 = ADAM["beta1"], ADAM["beta2"]
-        m *= b1
-        m += (1 - b1) * g
-        v *= b2
-        np.multiply(g, g, out=s)
-        s *= 1 - b2
-        v += s
-        # theta -= eta * mhat / (sqrt(vhat) + eps), mhat = m / (1 - b1^t), vhat likewise
-        np.divide(v, 1 - b2**self.t, out=s)
-        np.sqrt(s, out=s)
-        s += ADAM["eps"]
-        np.divide(m, s, out=s)
-        s *= ADAM["eta"] / (1 - b1**self.t)
-        self.theta -= s
-        return loss
+        super().__init__([params[0].shape[0], *(p.shape[0] for p in params[1::2])], params)
 
 
 class TorchStep:
@@ -154,30 +99,6 @@ class TorchStep:
 
 
 # -- timing ------------------------------------------------------------------------------------
-def per_step(fns: dict[str, Callable[[], object]], budget: float) -> dict[str, list[float]]:
-    """Times per call in microseconds, one per block; blocks of calls take turns."""
-    blocks = {}
-    for name, fn in fns.items():  # warm up and size a block at about 2 ms
-        start = time.perf_counter()
-        fn()
-        once = time.perf_counter() - start
-        blocks[name] = max(1, int(0.002 / max(once, 1e-7)))
-    times: dict[str, list[float]] = {name: [] for name in fns}
-    spent = dict.fromkeys(fns, 0.0)
-    rounds = 0
-    while rounds < 5 or min(spent.values()) < budget:
-        for name, fn in fns.items():
-            n = blocks[name]
-            start = time.perf_counter()
-            for _ in range(n):
-                fn()
-            took = time.perf_counter() - start
-            spent[name] += took
-            times[name].append(1e6 * took / n)
-        rounds += 1
-    return times
-
-
 def ratios(a: list[float], b: list[float]) -> list[float]:
     """Ratios of blocks taken side by side."""
     return [x / y for x, y in zip(a, b, strict=False)]
@@ -231,8 +152,9 @@ def bench_numpy(net: Network, X: np.ndarray, Y: np.ndarray, params: list[np.ndar
     ours = Stepper(compile_layers(net), update, params, update.hyper(ADAM))
     hand = NumpyStep(params)
     eta = ADAM["eta"]
-    return per_step({"chainrule": lambda: ours.step(X, Y, eta),
-                     "numpy": lambda: hand.step(X, Y)}, budget)
+    times, faults = paired_blocks({"chainrule": lambda: ours.step(X, Y, eta),
+                                   "numpy": lambda: hand.step(X, Y)}, budget)
+    return times | {f"faults {name}": [f] for name, f in faults.items()}
 
 
 # -- whole runs: train() against a hand-written loop ---------------------------------------
@@ -359,25 +281,27 @@ def bench_steps(budget: float) -> None:
         torch.set_num_threads(blas_threads())
         print(f"torch {torch.__version__}: set_num_threads({blas_threads()}), float64")
     print("time per step (forward + backward + Adam) in microseconds, median (min–max) of "
-          "blocks; ratios of blocks side by side\n")
+          "blocks; ratios of blocks side by side; pf: minor page faults per step (ru_minflt)\n")
     rng = np.random.default_rng(0)
     cells = {(spec, batch): setup(spec, batch, rng) for spec in NETS for batch in BATCHES}
     with np.errstate(all="ignore"):
         rows = {key: bench_numpy(*cell_, budget) for key, cell_ in cells.items()}
         if torch is not None:
             for key, (_, X, Y, params) in cells.items():
-                rows[key] |= per_step({"torch": TorchStep(params, X, Y).step}, budget)
+                rows[key] |= paired_blocks({"torch": TorchStep(params, X, Y).step}, budget)[0]
     head = ["net", "batch", "chainrule", "numpy", "torch", "cr/numpy", "cr/torch"]
     if torch is None:
         head = head[:4] + head[5:6]
-    print(" | ".join(f"{h:>20}" for h in head))
+    print(" | ".join(f"{h:>20}" for h in head) + " | pf chainrule | pf numpy")
     for (spec, batch), row in rows.items():
         row["cr/numpy"] = ratios(row["chainrule"], row["numpy"])
         if torch is not None:
             row["cr/torch"] = [median(row["chainrule"]) / median(row["torch"])]
         cells_text = [f"{spec:>20}", f"{batch:>20}"] + [
             f"{cell(row[h], 2 if '/' in h else 1):>20}" for h in head[2:]]
-        print(" | ".join(cells_text), flush=True)
+        faults = [f"{row[f'faults {n}'][0]:>{w}.2f}" for n, w in (("chainrule", 12),
+                                                                  ("numpy", 8))]
+        print(" | ".join(cells_text + faults), flush=True)
 
     worst_key = max(rows, key=lambda k: median(rows[k]["cr/numpy"]))
     worst = median(rows[worst_key]["cr/numpy"])
@@ -387,7 +311,7 @@ def bench_steps(budget: float) -> None:
     if torch is not None:
         slow = {k: r["cr/torch"] for k, r in rows.items() if r["cr/torch"][0] >= 1.0}
         worst_key = max(rows, key=lambda k: rows[k]["cr/torch"][0])
-        print(f"target: faster than torch CPU at every size up to 16-32-10: worst "
+        print(f"target: faster than torch CPU at every size: worst "
               f"{rows[worst_key]['cr/torch'][0]:.2f}x ({worst_key[0]}, batch {worst_key[1]}), "
               + ("met" if not slow else f"MISSED at {len(slow)} of {len(rows)} cells"))
 
