@@ -52,13 +52,25 @@ class InplaceWriter:
         self._free: list[str] = []
         self._count = 0
 
-    def write(self, expr: sp.Expr, target: str) -> list[str]:
-        """Code that leaves ``expr`` in the buffer ``target`` (not among its inputs)."""
+    def write(self, expr: sp.Expr, target: str, in_place: bool = False) -> list[str]:
+        """Code that leaves ``expr`` in the buffer ``target`` (not among its inputs).
+
+        With ``in_place`` the target may be the one input of a one-argument function this
+        writer knows (``sigmoid(z)`` into z's buffer): each of those reads its argument only
+        in its first call, element by element, so overwriting it is safe.
+        """
         self.lines = []
         if str(target) in {self.names.get(s) for s in expr.free_symbols}:
-            raise ValueError(f"{target} is an input of the formula it would receive")
+            if not (in_place and self.overwrites_safely(expr, target)):
+                raise ValueError(f"{target} is an input of the formula it would receive")
         self._emit(expr, target)
         return self.lines
+
+    def overwrites_safely(self, expr: sp.Expr, target: str) -> bool:
+        """Whether ``expr`` may be written over its input ``target`` (see :meth:`write`)."""
+        return (isinstance(expr, sp.Function) and type(expr).__name__ in _UNARY
+                and len(expr.args) == 1 and expr.args[0].is_Symbol
+                and self.names.get(expr.args[0], expr.args[0].name) == str(target))
 
     # -- buffers ------------------------------------------------------------------------------
     def _take(self) -> str:
@@ -135,9 +147,16 @@ class InplaceWriter:
                     self.lines.append(f"numpy.copyto({out}, {acc})")
                 return
             term, neg = rest[0]
-            y = self._operand(term)
+            if acc != out and not (term.is_Symbol or term.is_Number):
+                # The head is a name: work the next term out in the target itself, then
+                # combine in the same order (the same numbers, one scratch buffer fewer).
+                self._emit(term, out)
+                y = out
+            else:
+                y = self._operand(term)
             self.lines.append(f"numpy.{inverse if neg else ufunc}({acc}, {y}, out={out})")
-            self._release(y)
+            if y != out:
+                self._release(y)
             rest = rest[1:]
         for term, neg in rest:
             y = self._operand(term)

@@ -148,13 +148,23 @@ def compile_layers(net: Network) -> LayerKernel:
     buf = _Buffers()
     params = ", ".join(f"W{l}, b{l}" for l in range(1, n + 1))
     grads = ", ".join(f"dW{l}, db{l}" for l in range(1, n + 1))
+    out = net.output
+    combined = net.loss.combined_term(out.key, t, p, k)
+    # Z_l is kept apart from A_l only where a derivative reads it; elsewhere the activation
+    # overwrites it (one buffer fewer per layer, less memory to stream at large batches).
+    keeps_z = {l for l in range(1, n) if net.activation_of(l).derivative(a, z).has(z)}
+    if combined is None and not out.vector and out.derivative(p, z).has(z):
+        keeps_z.add(n)
     fwd = ["    A0 = X"]
     for l in range(1, n + 1):
         width = net.layers[l]
-        Z = buf.add(f"Z{l}", width)
+        act = net.activation_of(l)
+        in_place = l not in keeps_z and (
+            act.vector or buf.writer({z: f"A{l}"}, width).overwrites_safely(act.forward(z),
+                                                                          f"A{l}"))
+        Z = buf.add(f"A{l}" if in_place else f"Z{l}", width)
         fwd.append(f"    numpy.matmul(A{l - 1}, W{l}, out={Z})")
         fwd.append(f"    numpy.add({Z}, b{l}, out={Z})")
-        act = net.activation_of(l)
         if act.vector:  # softmax, shifted by each row's largest z
             A, M, R = buf.add(f"A{l}", width), buf.add(f"M{l}", 1), buf.add(f"R{l}")
             fwd.append(f"    numpy.max({Z}, axis=1, keepdims=True, out={M})")
@@ -166,13 +176,12 @@ def compile_layers(net: Network) -> LayerKernel:
             fwd.append(f"    A{l} = {Z}")
         else:
             A = buf.add(f"A{l}", width)
-            fwd += _indent(buf.writer({z: Z}, width).write(act.forward(z), A))
+            fwd += _indent(buf.writer({z: Z}, width).write(act.forward(z), A,
+                                                           in_place=in_place))
     term = net.loss.term(t, p, k)
     loss_term = buf.writer({t: "Y", p: f"A{n}"}, k).write(net.loss.numeric(term) or term,
                                                           buf.add("T", k))
     body = [*fwd, *_indent(loss_term), "    m = X.shape[0]", "    ones = _ones(m)"]
-    out = net.output
-    combined = net.loss.combined_term(out.key, t, p, k)
     D = buf.add(f"D{n}", k)
     if combined is not None:
         body += _indent(buf.writer({t: "Y", p: f"A{n}"}, k).write(combined, D))
