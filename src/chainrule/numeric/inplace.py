@@ -60,9 +60,9 @@ class InplaceWriter:
         in its first call, element by element, so overwriting it is safe.
         """
         self.lines = []
-        if str(target) in {self.names.get(s) for s in expr.free_symbols}:
-            if not (in_place and self.overwrites_safely(expr, target)):
-                raise ValueError(f"{target} is an input of the formula it would receive")
+        if str(target) in {self.names.get(s) for s in expr.free_symbols} and not (
+                in_place and self.overwrites_safely(expr, target)):
+            raise ValueError(f"{target} is an input of the formula it would receive")
         self._emit(expr, target)
         return self.lines
 
@@ -169,7 +169,24 @@ class InplaceWriter:
         denom = [sp.Pow(f.base, -f.exp) for f in factors if f not in numer]
         if not numer:
             numer = [sp.S.One]
+        if denom and numer == [sp.S.One]:  # c / d: the number is the numerator
+            numer, coeff = [coeff], sp.S.One
         # numerator product into out, then divide by each denominator factor
+        if coeff == 1 and denom and len(numer) == 1 and (numer[0].is_Symbol
+                                                         or numer[0].is_Number):
+            # x / d: one division, d worked out in the target when it is a formula
+            x, first = self._operand(numer[0]), denom[0]
+            if first.is_Symbol or first.is_Number:
+                y = self._operand(first)
+            else:
+                self._emit(first, out)
+                y = out
+            self.lines.append(f"numpy.divide({x}, {y}, out={out})")
+            for d in denom[1:]:
+                y = self._operand(d)
+                self.lines.append(f"numpy.divide({out}, {y}, out={out})")
+                self._release(y)
+            return
         if coeff == -1:
             self._product(numer, out)
             self.lines.append(f"numpy.negative({out}, out={out})")

@@ -21,7 +21,7 @@ scalar parameter ``w13`` of a 2-2-1 net is ``W_2[0, 0]``.
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -83,6 +83,22 @@ class LayerKernel:
             loss = self._loss_and_gradients(X, Y, *params, *out,
                                              *self._buffers(X.shape[0]))
         return float(loss), list(out)
+
+    def bind(
+        self, params: Sequence[np.ndarray], out: Sequence[np.ndarray]
+    ) -> Callable[[np.ndarray, np.ndarray], float]:
+        """``f(X, Y)``: the batch's mean loss, its gradient written into ``out``.
+
+        For a loop that calls the kernel many times on the same arrays: the arguments are
+        packed once, and no floating-point error state is set (call it inside
+        ``numpy.errstate(all="ignore")`` when a run may overflow, as training does).
+        """
+        function, buffers, head = self._loss_and_gradients, self._buffers, (*params, *out)
+
+        def loss_and_gradients(X: np.ndarray, Y: np.ndarray) -> float:
+            return function(X, Y, *head, *buffers(X.shape[0]))  # type: ignore[no-any-return]
+
+        return loss_and_gradients
 
     def loss_and_outputs(
         self, X: np.ndarray, Y: np.ndarray, params: Sequence[np.ndarray]
@@ -207,8 +223,9 @@ def compile_layers(net: Network) -> LayerKernel:
         if l > 1:
             width = net.layers[l - 1]
             back = buf.add(f"D{l - 1}", width)
-            # With one unit in layer l, D W^T is an outer product: a broadcast is cheaper.
-            op = "multiply" if net.layers[l] == 1 else "matmul"
+            # With one unit in layer l, D W^T is an outer product: a broadcast is cheaper
+            # into a wide layer, a matrix product (no iterator buffers) into a narrow one.
+            op = "multiply" if net.layers[l] == 1 and width >= 16 else "matmul"
             body.append(f"    numpy.{op}(D{l}, W{l}.T, out={back})")
             act = net.activation_of(l - 1)
             if not act.derivative_is_one:

@@ -218,7 +218,10 @@ class Stepper:
     """One optimizer on one network: :meth:`step` is forward, backward and update.
 
     The parameters are one flat vector ``theta`` (``views`` are [W1, b1, ...] into it) and
-    the state one flat vector per state name. Call :meth:`step` inside
+    the state one flat vector per state name. Every array a step writes is made here, once:
+    theta and each state have two vectors, a step writes the new values into the spare ones
+    (the update compiled by :meth:`UpdateKernel.inplace`) and the two swap, so ``theta``,
+    ``views`` and ``state`` name the current ones after each step. Call :meth:`step` inside
     ``numpy.errstate(all="ignore")`` when a run may overflow (``train`` does).
     """
 
@@ -231,64 +234,73 @@ class Stepper:
     ) -> None:
         self.kernel, self.update = kernel, update
         self.layout = Layout.of(params)
-        self.theta = self.layout.flatten(params)
-        self.views = self.layout.views(self.theta)
-        self.state = {s: np.zeros(self.layout.size) for s in update.state_names}
+        size = self.layout.size
+        names = update.state_names
+        thetas = (self.layout.flatten(params), np.empty(size))
+        states = {s: (np.zeros(size), np.empty(size)) for s in names}
         # The layer kernel writes the gradient straight into one flat vector's views.
-        self.grad = np.zeros(self.layout.size)
-        self._grad_views = self.layout.views(self.grad)
+        self.grad = np.zeros(size)
+        grad_views = self.layout.views(self.grad)
         self.t = 0
-        meta = update.trace.meta
-        givens = update.kernel.givens
-        # The compiled update takes its givens positionally: fill the constant ones once.
-        self._args: list[Any] = [hyper.get(g) for g in givens]
-        self._theta_at = givens.index("theta")
-        self._grad_at = givens.index(meta["gradient"])
-        self._eta_at = givens.index("eta")
-        self._t_at = givens.index("t") if "t" in givens else None
-        self._state_at = [(s, givens.index(s)) for s in update.state_names]
-        names = update.kernel.names
-        self._new_theta = names.index("theta_new")
-        self._new_state = [(s, names.index(new)) for s, new in meta["state"].items()]
-        self._function = update.kernel.function
-        self._ahead = None
-        if update.lookahead_kernel is not None:
-            ahead = update.lookahead_kernel
-            self._ahead = (ahead.function, [
-                "theta" if g == "theta" else "v" if g == "v" else float(hyper[g])
-                for g in ahead.givens
-            ])
+        code = update.inplace()
+        scratch = [np.empty(size) for _ in range(code.n_scratch)]
+        ahead_code = update.inplace_lookahead()
+        ahead = np.empty(size) if ahead_code is not None else None
+        # Per phase (which of the two vectors is current): the views, the state, and the
+        # arguments of the update (and of the look-ahead), packed once.
+        self._phases = []
+        for now in (0, 1):
+            views = self.layout.views(thetas[now])
+            arrays = {"theta": thetas[now], update.trace.meta["gradient"]: self.grad,
+                      **{s: states[s][now] for s in names}}
+            args = [arrays[g] for g in code.array_givens] + [thetas[1 - now]] + [
+                states[s][1 - now] for s in names] + scratch + [
+                hyper.get(g) for g in code.number_givens]
+            look = None
+            if ahead_code is not None:
+                look = [{"theta": thetas[now], "v": states["v"][now]}[g]
+                        for g in ahead_code.array_givens] + [ahead] + [
+                        np.empty(size) for _ in range(ahead_code.n_scratch)] + [
+                        float(hyper[g]) for g in ahead_code.number_givens]
+            at = views if ahead is None else self.layout.views(ahead)
+            self._phases.append((thetas[now], views, {s: states[s][now] for s in names},
+                                 self._gradient(kernel, at, grad_views), args, look))
+        self._update = code.function
+        self._ahead = None if ahead_code is None else ahead_code.function
+        self._eta_at = len(args) - len(code.number_givens) + code.number_givens.index("eta")
+        self._t_at = (len(args) - len(code.number_givens) + code.number_givens.index("t")
+                      if "t" in code.number_givens else None)
+        self._now = 0
+        self.theta, self.views, self.state = self._phases[0][:3]
+
+    @staticmethod
+    def _gradient(kernel: LayerKernel, at: list[np.ndarray], out: list[np.ndarray]
+                  ) -> Callable[[np.ndarray, np.ndarray], float]:
+        """The kernel's loss and gradient at ``at`` into ``out``, its arguments bound."""
+        bind = getattr(kernel, "bind", None)
+        if bind is not None:
+            return bind(at, out)  # type: ignore[no-any-return]
+        return lambda X, Y: kernel.loss_and_gradients(X, Y, at, out=out)[0]
 
     @property
     def params(self) -> list[np.ndarray]:
         """The current [W1, b1, ...] (views into ``theta``)."""
         return self.views
 
-    def _lookahead(self) -> list[np.ndarray]:
-        function, template = self._ahead  # type: ignore[misc]
-        values = {"theta": self.theta, "v": self.state["v"]}
-        args = [values[a] if isinstance(a, str) else a for a in template]
-        return self.layout.views(np.asarray(function(*args)[0]))
-
     def step(self, X: np.ndarray, Y: np.ndarray, eta: float) -> float:
         """One update on the batch (X, Y) with learning rate ``eta``; the batch's mean loss."""
-        at = self.views if self._ahead is None else self._lookahead()
-        loss, _ = self.kernel.loss_and_gradients(X, Y, at, out=self._grad_views)
+        _, _, _, gradient, args, look = self._phases[self._now]
+        if look is not None:
+            self._ahead(*look)  # type: ignore[misc]
+        loss = gradient(X, Y)
         self.t += 1
-        args = self._args
-        args[self._theta_at] = self.theta
-        args[self._grad_at] = self.grad
         args[self._eta_at] = eta
         if self._t_at is not None:
             args[self._t_at] = self.t
-        for name, i in self._state_at:
-            args[i] = self.state[name]
-        out = self._function(*args)
-        self.theta = out[self._new_theta]
-        for name, i in self._new_state:
-            self.state[name] = out[i]
-        self.views = self.layout.views(self.theta)
-        return loss
+        self._update(*args)
+        self._now = now = 1 - self._now
+        self.theta, self.views, self.state = self._phases[now][:3]
+        return float(loss)
 
 
 @dataclass
