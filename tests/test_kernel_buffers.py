@@ -18,7 +18,7 @@ import pytest
 from chainrule.numeric.layers import compile_layers
 from chainrule.numeric.optimizers import compile_inplace, update_kernel
 from chainrule.symbolic.network import Network
-from chainrule.training import Stepper
+from chainrule.training import Stepper, Targets, epoch_batches
 
 EPS = 1e-15  # chainrule clips a log's argument below here
 
@@ -240,3 +240,35 @@ def test_inplace_update_works_numbers_out_once_and_refuses_unknown_results():
     np.testing.assert_allclose(outs[2], v_new, rtol=1e-14)
     with pytest.raises(ValueError, match="not array steps"):
         compile_inplace(update.trace, ("theta", "g", "m", "v"), ("nonsense",))
+
+
+def test_epoch_batches_gather_into_given_arrays_the_same_rows():
+    rng = np.random.default_rng(5)
+    X, Y = rng.normal(size=(23, 3)), rng.normal(size=(23, 2))
+    into = (np.empty_like(X), np.empty_like(Y))
+    for strategy, size in (("mini", 5), ("sgd", None)):
+        fresh = epoch_batches(strategy, X, Y, np.random.default_rng(9), size)
+        kept = epoch_batches(strategy, X, Y, np.random.default_rng(9), size, into)
+        assert len(fresh) == len(kept)
+        for (fx, fy), (kx, ky) in zip(fresh, kept, strict=True):
+            np.testing.assert_array_equal(fx, kx)
+            np.testing.assert_array_equal(fy, ky)
+            assert np.shares_memory(kx, into[0]) and np.shares_memory(ky, into[1])
+    assert epoch_batches("full", X, Y, rng, None, into)[0][0] is X
+
+
+@pytest.mark.parametrize("threshold", [None, 0.5, 0.0])
+def test_accuracy_with_reused_work_arrays_equals_the_plain_count(threshold):
+    rng = np.random.default_rng(6)
+    for n in (10, 3, 10, 1):
+        k = 1 if threshold is not None else 4
+        outputs = rng.normal(size=(n, k))
+        labels = rng.integers(2 if k == 1 else k, size=n)
+        targets = Targets(np.zeros((n, 1)), np.zeros((n, k)), labels, threshold)
+        if threshold is None:
+            want = sum(int(np.argmax(row)) == c for row, c in zip(outputs, labels, strict=True))
+        else:
+            want = sum(int(row[0] > threshold) == c for row, c in zip(outputs, labels,
+                                                                      strict=True))
+        assert targets.accuracy(outputs) == want / n
+        assert targets.accuracy(outputs) == want / n  # again, from the kept work arrays

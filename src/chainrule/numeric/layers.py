@@ -101,12 +101,16 @@ class LayerKernel:
         return loss_and_gradients
 
     def loss_and_outputs(
-        self, X: np.ndarray, Y: np.ndarray, params: Sequence[np.ndarray]
+        self, X: np.ndarray, Y: np.ndarray, params: Sequence[np.ndarray], copy: bool = True
     ) -> tuple[float, np.ndarray]:
-        """Mean loss over the batch and the network's outputs, from one forward pass."""
+        """Mean loss over the batch and the network's outputs, from one forward pass.
+
+        With ``copy=False`` the outputs are the kernel's own buffer: read them before the
+        kernel runs again on a batch of this size in this thread.
+        """
         with np.errstate(all="ignore"):
             T, outputs = self._forward(X, Y, *params, *self._buffers(X.shape[0]))
-            return float(T.sum() / X.shape[0]), outputs.copy()
+            return float(T.sum() / X.shape[0]), outputs.copy() if copy else outputs
 
     def losses(self, X: np.ndarray, Y: np.ndarray, params: Sequence[np.ndarray]) -> np.ndarray:
         """The loss of every example of the batch."""

@@ -61,14 +61,24 @@ def batch_indices(
 
 def epoch_batches(
     strategy: str, X: np.ndarray, Y: np.ndarray, rng: np.random.Generator,
-    batch_size: int | None = None,
+    batch_size: int | None = None, into: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> list[tuple[np.ndarray, np.ndarray]]:
-    """The (X, Y) batches of one epoch: the rows of :func:`batch_indices`, gathered once."""
+    """The (X, Y) batches of one epoch: the rows of :func:`batch_indices`, gathered once.
+
+    ``into`` (two arrays shaped like X and Y) receives the shuffled rows instead of new
+    arrays, so that a loop over epochs gathers into the same memory every time; the
+    batches are then views into it, valid until the next epoch's gathering.
+    """
     n = X.shape[0]
     strategy = get_batching(strategy)
     size = _size(strategy, n, batch_size)
     if strategy == "full":
         return [(X, Y)]
     order = rng.permutation(n)
-    Xs, Ys = X[order], Y[order]
+    if into is None:
+        Xs, Ys = X[order], Y[order]
+    else:  # mode="clip": the indices are valid, and "raise" would gather into a temporary
+        Xs, Ys = into
+        np.take(X, order, axis=0, out=Xs, mode="clip")
+        np.take(Y, order, axis=0, out=Ys, mode="clip")
     return [(Xs[start:start + size], Ys[start:start + size]) for start in range(0, n, size)]

@@ -102,15 +102,26 @@ class Targets:
     #: With one output: class 1 when the output exceeds this (None: argmax over outputs).
     threshold: float | None
 
+    #: Work arrays of :meth:`accuracy` per number of examples (made once, reused).
+    _work: dict[int, tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, init=False, repr=False, compare=False)
+
     def accuracy(self, outputs: np.ndarray) -> float | None:
         """Fraction of examples whose decided class is their label (None for regression)."""
         if self.labels is None:
             return None
+        n = len(outputs)
+        work = self._work.get(n)
+        if work is None:
+            work = self._work[n] = (np.empty(n, dtype=np.int64), np.empty(n, dtype=bool))
+        decided, hit = work
         if self.threshold is not None:
-            decided = (outputs[:, 0] > self.threshold).astype(np.int64)
+            np.greater(outputs[:, 0], self.threshold, out=hit)
+            np.equal(hit, self.labels, out=hit)
         else:
-            decided = outputs.argmax(axis=1)
-        return float(np.mean(decided == self.labels))
+            np.argmax(outputs, axis=1, out=decided)
+            np.equal(decided, self.labels, out=hit)
+        return np.count_nonzero(hit) / n if n else float("nan")
 
 
 def encode_targets(data: Dataset, net: Network) -> Targets:
@@ -416,13 +427,16 @@ def train(
         raise ChainruleError(f"initial parameters of shapes {[p.shape for p in start]}; "
                              f"net {net.spec} needs {shapes}")
     stepper = Stepper(kernel, update, start, hyper)
+    # Each epoch's shuffled rows are gathered into the same two arrays.
+    shuffled = None if strategy == "full" else (np.empty_like(X), np.empty_like(Y))
     rows: dict[str, list[float]] = {c: [] for c in HISTORY_COLUMNS}
     path: list[np.ndarray] = [stepper.theta.copy()] if record_path else []
     diverged_at, message = None, None
 
     def measure() -> tuple[float, float | None]:
-        # One forward pass over the whole dataset gives both figures.
-        loss, outputs = kernel.loss_and_outputs(X, Y, stepper.views)
+        # One forward pass over the whole dataset gives both figures (the outputs are read
+        # in the kernel's buffer: nothing the size of the dataset is made per epoch).
+        loss, outputs = kernel.loss_and_outputs(X, Y, stepper.views, copy=False)
         return loss, targets.accuracy(outputs)
 
     def record(row: dict[str, float]) -> None:
@@ -444,7 +458,7 @@ def train(
         for epoch in range(1, config.epochs + 1):
             eta = float(etas[epoch - 1])
             total = 0.0
-            batches = epoch_batches(strategy, X, Y, shuffle_rng, config.batch_size)
+            batches = epoch_batches(strategy, X, Y, shuffle_rng, config.batch_size, shuffled)
             for Xb, Yb in batches:
                 total += stepper.step(Xb, Yb, eta) * len(Xb)
                 if record_path:
