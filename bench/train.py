@@ -29,7 +29,7 @@ Then whole runs: ``chainrule.train()`` (what ``chainrule train`` calls) against 
 hand-written loop that logs the full-dataset loss and accuracy after every epoch, taking
 turns; target within 1.1x. Run by hand::
 
-    python3 bench/train.py [--budget SECONDS] [--repeat R] [--no-steps]
+    python3 bench/train.py [--budget SECONDS] [--repeat R] [--no-steps] [--no-runs] [--no-torch]
 """
 
 from __future__ import annotations
@@ -266,17 +266,23 @@ def main() -> None:
                         help="seconds of timed steps per contender and cell (default 0.3)")
     parser.add_argument("--repeat", type=int, default=5, help="whole runs per row (default 5)")
     parser.add_argument("--no-steps", action="store_true", help="only the whole runs")
+    parser.add_argument("--no-runs", action="store_true", help="only the steps")
+    parser.add_argument("--no-torch", action="store_true", help="no torch column")
     args = parser.parse_args()
     threads = blas_threads()
     print(f"numpy {np.__version__}, BLAS threads {threads}; {machine()}")
+    if args.no_torch:
+        global torch
+        torch = None
     if not args.no_steps:
         bench_steps(args.budget)
-    bench_runs(args.repeat)
+    if not args.no_runs:
+        bench_runs(args.repeat)
 
 
 def bench_steps(budget: float) -> None:
     if torch is None:
-        print("torch: not installed, column skipped")
+        print("torch: not installed (or --no-torch), column skipped")
     else:
         torch.set_num_threads(blas_threads())
         print(f"torch {torch.__version__}: set_num_threads({blas_threads()}), float64")
