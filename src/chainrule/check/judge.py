@@ -27,10 +27,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
+
+import numpy as np
 
 from chainrule.check.answers import Answer, AnswerSheet
 from chainrule.check.formula import FormulaVerdict, judge_formula
@@ -52,6 +54,7 @@ __all__ = [
     "Report",
     "StepResult",
     "judge",
+    "judge_class",
     "written_decimals",
 ]
 
@@ -188,120 +191,181 @@ def judge(
     trace = problem.trace
     if trace is None:
         raise TypeError("only problems with a trace can be checked step by step")
-    d = problem.decimals
-    u = 10.0**-d
-    asked = set(problem.asked)
-    own: dict[str, float] = {g: float(problem.givens[g]) for g in trace.givens}
-    texts = {g: format_number(v) for g, v in own.items()}
-    ok = dict.fromkeys(trace.givens, True)  # the value is a right one
-    taint: dict[str, str | None] = dict.fromkeys(trace.givens)  # degenerate chain start
-    implied: dict[str, float] = {}  # skipped steps whose value differs from the right one
-    trivial = {0.0, 1.0, *own.values()}
-    results: dict[str, StepResult] = {}
-    for name in trace.names:
-        step = trace[name]
-        deps = step.dependencies
-        fresh = trace.evaluate_step(name, own)
-        fresh_rounded = _round(fresh, d)
-        right = problem.rounded[name]
-        targets = (right, _round(problem.exact[name], d))
-        answer = sheet.answers.get(name) if name in asked else None
-        inputs_ok = all(ok[dep] for dep in deps)
-        inherited = next((taint[dep] for dep in deps if taint[dep]), None)
-        used = {dep: implied[dep] for dep in deps if dep in implied}
-        if answer is None:
-            own[name] = fresh_rounded
-            texts[name] = format_rounded(fresh_rounded, d) if math.isfinite(fresh) else "nan"
-            ok[name] = inputs_ok or any(_near(fresh_rounded, t, u) for t in targets)
-            taint[name] = None if ok[name] else inherited
-            if not ok[name]:
-                implied[name] = fresh_rounded
-            if name in asked:
-                result = StepResult(name, MISSING, None, right, problem.exact[name],
-                                    expected_from_your_values=fresh_rounded, implied=used)
-                result.message = "not answered"
-                results[name] = result
-            continue
-        verdict = None
-        if answer.formula is None and problem.derivation and name in problem.formula_key:
-            result = StepResult(name, WRONG, answer.value, right, problem.exact[name],
-                                expected_from_your_values=fresh_rounded, implied=used,
-                                message="This step asks for a formula, not a number.")
-            own[name], ok[name] = fresh_rounded, False
-            texts[name] = format_rounded(fresh_rounded, d)
-            taint[name] = inherited
+    return _judge_from(problem, sheet, _State.start(problem), 0, carried_credit,
+                       decimals_credit)
+
+
+@dataclass
+class _State:
+    """What judging has worked out before a step: the student's own values and their text,
+    which values are right ones, degenerate chain starts, implied skipped values, results."""
+
+    own: dict[str, float]
+    texts: dict[str, str]
+    ok: dict[str, bool]
+    taint: dict[str, str | None]
+    implied: dict[str, float]
+    results: dict[str, StepResult]
+
+    @classmethod
+    def start(cls, problem: Problem) -> _State:
+        trace = problem.trace
+        assert trace is not None
+        own = {g: float(problem.givens[g]) for g in trace.givens}
+        return cls(own, {g: format_number(v) for g, v in own.items()},
+                   dict.fromkeys(trace.givens, True), dict.fromkeys(trace.givens), {}, {})
+
+
+def _judge_from(
+    problem: Problem, sheet: AnswerSheet, state: _State, start: int, carried_credit: float,
+    decimals_credit: float,
+) -> Report:
+    """:func:`judge` from step number ``start`` on, with ``state`` as the steps before left it."""
+    trace = problem.trace
+    assert trace is not None
+    rules = _Rules.of(problem, carried_credit, decimals_credit)
+    for name in trace.names[start:]:
+        _judge_step(problem, sheet, state, name, rules)
+    return _report(problem, sheet, state)
+
+
+def _report(problem: Problem, sheet: AnswerSheet, state: _State) -> Report:
+    steps = [state.results[n] for n in problem.asked if n in state.results]
+    return Report(problem.id, problem.decimals, steps, list(sheet.errors), sheet.student)
+
+
+@dataclass
+class _Rules:
+    """What every step of one problem is judged with."""
+
+    d: int
+    u: float
+    asked: frozenset[str]
+    trivial: frozenset[float]
+    carried_credit: float
+    decimals_credit: float
+
+    @classmethod
+    def of(cls, problem: Problem, carried_credit: float, decimals_credit: float) -> _Rules:
+        trace = problem.trace
+        assert trace is not None
+        trivial = frozenset({0.0, 1.0, *(float(problem.givens[g]) for g in trace.givens)})
+        return cls(problem.decimals, 10.0**-problem.decimals, frozenset(problem.asked),
+                   trivial, carried_credit, decimals_credit)
+
+
+def _judge_step(
+    problem: Problem, sheet: AnswerSheet, state: _State, name: str, rules: _Rules
+) -> None:
+    """Judge step ``name`` of ``sheet`` and record it in ``state``."""
+    trace = problem.trace
+    assert trace is not None
+    d, u, asked, trivial = rules.d, rules.u, rules.asked, rules.trivial
+    carried_credit, decimals_credit = rules.carried_credit, rules.decimals_credit
+    own, texts, ok, taint = state.own, state.texts, state.ok, state.taint
+    implied, results = state.implied, state.results
+    step = trace[name]
+    deps = step.dependencies
+    fresh = trace.evaluate_step(name, own)
+    fresh_rounded = _round(fresh, d)
+    right = problem.rounded[name]
+    targets = (right, _round(problem.exact[name], d))
+    answer = sheet.answers.get(name) if name in asked else None
+    inputs_ok = all(ok[dep] for dep in deps)
+    inherited = next((taint[dep] for dep in deps if taint[dep]), None)
+    used = {dep: implied[dep] for dep in deps if dep in implied}
+    if answer is None:
+        own[name] = fresh_rounded
+        texts[name] = format_rounded(fresh_rounded, d) if math.isfinite(fresh) else "nan"
+        ok[name] = inputs_ok or any(_near(fresh_rounded, t, u) for t in targets)
+        taint[name] = None if ok[name] else inherited
+        if not ok[name]:
+            implied[name] = fresh_rounded
+        if name in asked:
+            result = StepResult(name, MISSING, None, right, problem.exact[name],
+                                expected_from_your_values=fresh_rounded, implied=used)
+            result.message = "not answered"
             results[name] = result
-            continue
-        if answer.formula is not None:
-            verdict = judge_formula(problem, name, answer.formula, own)
-            if answer.value is None:  # a formula alone: its value on the student's numbers
-                mine = verdict.own_value
-                value = _round(mine if mine is not None and math.isfinite(mine) else fresh, d)
-                good = verdict.correct
-                result = StepResult(name, CORRECT if good else WRONG, None, right,
-                                    problem.exact[name], expected_from_your_values=value,
-                                    mistake=verdict.mistake,
-                                    mistakes=[verdict.mistake] if verdict.mistake else [],
-                                    message=verdict.message, points=1.0 if good else 0.0,
-                                    implied=used, formula=verdict)
-                own[name], texts[name] = value, format_rounded(value, d)
-                ok[name] = good and (inputs_ok or any(_near(value, t, u) for t in targets))
-                taint[name] = None if ok[name] else inherited
-                results[name] = result
-                continue
-        v = answer.value
-        assert v is not None
-        basis = None
-        result = StepResult(name, WRONG, v, right, problem.exact[name],
-                            expected_from_your_values=fresh_rounded, implied=used)
-        consistent = _near(v, fresh, u)
-        if any(_near(v, t, u) for t in targets) or (inputs_ok and consistent):
-            result.status, result.points, result.message = CORRECT, 1.0, "correct"
-        elif consistent:
-            result.status = CARRIED
-            result.points = carried_credit
-            result.message = "follows from your earlier values" + _implied_note(trace, used)
-        else:
-            shown = written_decimals(answer.text) if answer.typed else None
-            basis = _too_few(v, shown, d, targets, fresh)
-            if basis is not None:
-                result.status = TOO_FEW_DECIMALS
-                result.points = decimals_credit * (1.0 if basis == CORRECT else carried_credit)
-                result.message = (f"written with {shown} decimal{'s' * (shown != 1)}; the "
-                                  f"problem asks for {d}")
+        return
+    verdict = None
+    if answer.formula is None and problem.derivation and name in problem.formula_key:
+        result = StepResult(name, WRONG, answer.value, right, problem.exact[name],
+                            expected_from_your_values=fresh_rounded, implied=used,
+                            message="This step asks for a formula, not a number.")
+        own[name], ok[name] = fresh_rounded, False
+        texts[name] = format_rounded(fresh_rounded, d)
+        taint[name] = inherited
+        results[name] = result
+        return
+    if answer.formula is not None:
+        verdict = judge_formula(problem, name, answer.formula, own)
+        if answer.value is None:  # a formula alone: its value on the student's numbers
+            mine = verdict.own_value
+            value = _round(mine if mine is not None and math.isfinite(mine) else fresh, d)
+            good = verdict.correct
+            result = StepResult(name, CORRECT if good else WRONG, None, right,
+                                problem.exact[name], expected_from_your_values=value,
+                                mistake=verdict.mistake,
+                                mistakes=[verdict.mistake] if verdict.mistake else [],
+                                message=verdict.message, points=1.0 if good else 0.0,
+                                implied=used, formula=verdict)
+            own[name], texts[name] = value, format_rounded(value, d)
+            ok[name] = good and (inputs_ok or any(_near(value, t, u) for t in targets))
+            taint[name] = None if ok[name] else inherited
+            results[name] = result
+            return
+    v = answer.value
+    assert v is not None
+    basis = None
+    result = StepResult(name, WRONG, v, right, problem.exact[name],
+                        expected_from_your_values=fresh_rounded, implied=used)
+    consistent = _near(v, fresh, u)
+    if any(_near(v, t, u) for t in targets) or (inputs_ok and consistent):
+        result.status, result.points, result.message = CORRECT, 1.0, "correct"
+    elif consistent:
+        result.status = CARRIED
+        result.points = carried_credit
+        result.message = "follows from your earlier values" + _implied_note(trace, used)
+    else:
+        shown = written_decimals(answer.text) if answer.typed else None
+        basis = _too_few(v, shown, d, targets, fresh)
+        if basis is not None:
+            result.status = TOO_FEW_DECIMALS
+            result.points = decimals_credit * (1.0 if basis == CORRECT else carried_credit)
+            result.message = (f"written with {shown} decimal{'s' * (shown != 1)}; the "
+                              f"problem asks for {d}")
+    if result.status != CORRECT:
         computation = _computation(trace, name, own, texts, d, fresh)
         if result.status == WRONG:
             _diagnose(result, trace, name, v, own, d, u, used, computation)
-        elif result.status != CORRECT:
+        else:
             result.hint = computation
-        carried_basis = result.status == CARRIED or (
-            result.status == TOO_FEW_DECIMALS and basis == CARRIED)
-        if carried_basis and inherited:
-            result.points = 0.0
-            result.degenerate_from = inherited
-            result.message += (f"; but it builds on {symbol_text(trace, inherited)} = "
-                               f"{texts[inherited]}, a trivial value: no carried credit")
-        if verdict is not None:  # a formula and a number: both must hold
-            result.formula = verdict
-            if not verdict.correct:
-                result.status, result.points = WRONG, 0.0
-                result.mistake = verdict.mistake or result.mistake
-                if verdict.mistake and verdict.mistake not in result.mistakes:
-                    result.mistakes = [verdict.mistake, *result.mistakes]
-                result.message = f"Formula: {verdict.message} Number: {result.message}"
-        own[name] = v
-        texts[name] = _as_written(answer)
-        ok[name] = result.status == CORRECT
-        taint[name] = None if ok[name] else inherited
-        if result.status in (WRONG, TOO_FEW_DECIMALS) and not result.mistakes and any(
-            _near(v, t, u) and not _near(right, t, u) for t in trivial
-        ):
-            taint[name] = taint[name] or name
-            result.message += (f"; {format_number(v)} is a trivial value (0, 1 or a given): "
-                               "steps built on it earn no carried credit")
-        results[name] = result
-    steps = [results[n] for n in problem.asked if n in results]
-    return Report(problem.id, d, steps, list(sheet.errors), sheet.student)
+    carried_basis = result.status == CARRIED or (
+        result.status == TOO_FEW_DECIMALS and basis == CARRIED)
+    if carried_basis and inherited:
+        result.points = 0.0
+        result.degenerate_from = inherited
+        result.message += (f"; but it builds on {symbol_text(trace, inherited)} = "
+                           f"{texts[inherited]}, a trivial value: no carried credit")
+    if verdict is not None:  # a formula and a number: both must hold
+        result.formula = verdict
+        if not verdict.correct:
+            result.status, result.points = WRONG, 0.0
+            result.mistake = verdict.mistake or result.mistake
+            if verdict.mistake and verdict.mistake not in result.mistakes:
+                result.mistakes = [verdict.mistake, *result.mistakes]
+            result.message = f"Formula: {verdict.message} Number: {result.message}"
+    own[name] = v
+    texts[name] = _as_written(answer)
+    ok[name] = result.status == CORRECT
+    taint[name] = None if ok[name] else inherited
+    if result.status in (WRONG, TOO_FEW_DECIMALS) and not result.mistakes and any(
+        _near(v, t, u) and not _near(right, t, u) for t in trivial
+    ):
+        taint[name] = taint[name] or name
+        result.message += (f"; {format_number(v)} is a trivial value (0, 1 or a given): "
+                           "steps built on it earn no carried credit")
+    results[name] = result
 
 
 def _too_few(
@@ -363,3 +427,145 @@ def _diagnose(
         result.message += " (or: " + "; ".join(
             dict.fromkeys(mv.message for mv in others)) + ")"
     result.mistake_formula = first.formula_text if first.formula is not None else ""
+
+
+def judge_class(
+    problem: Problem, sheets: Sequence[AnswerSheet], *, carried_credit: float = 1.0,
+    decimals_credit: float = 0.5,
+) -> list[Report]:
+    """:func:`judge` of every sheet, the same reports, each step judged for the whole class
+    at once wherever that is certain.
+
+    Step by step, the step's value from every student's own earlier values is computed in
+    float64 over the class. Where the verdict is plain (a right answer, or a skipped step, on
+    inputs that imply nothing skipped and start no degenerate chain) and float64 settles it
+    for certain (not within a hair of a rounding tie or a tolerance edge, finite, a plain
+    number), it is recorded from the arrays. Every other (student, step) is judged by
+    :func:`judge`'s own step, in 50 digits, with everything worked out before it.
+    """
+    from chainrule.numeric.evaluate import _step_function, round_array
+
+    trace = problem.trace
+    if trace is None:
+        raise TypeError("only problems with a trace can be checked step by step")
+    rules = _Rules.of(problem, carried_credit, decimals_credit)
+    n, d, u = len(sheets), rules.d, rules.u
+    names = trace.names
+    own = {g: np.full(n, float(problem.givens[g])) for g in trace.givens}
+    ok = {g: np.ones(n, dtype=bool) for g in trace.givens}
+    plain_chain = {g: np.ones(n, dtype=bool) for g in trace.givens}  # no taint, not implied
+    states: list[_State | None] = [None] * n
+    history: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    with np.errstate(all="ignore"):
+        for name in names:
+            step = trace[name]
+            deps = step.dependencies
+            fresh = np.broadcast_to(np.asarray(
+                _step_function(trace, name)(*[own[dep] for dep in deps]), dtype=np.float64),
+                (n,))
+            fresh_rounded, near_tie = round_array(fresh, d)
+            has = np.zeros(n, dtype=bool)
+            number = np.ones(n, dtype=bool)
+            v = np.zeros(n)
+            if name in rules.asked:
+                # A formula answer, or a number where the step asks for a formula: 50 digits.
+                wants_formula = bool(problem.derivation) and name in problem.formula_key
+                for i, sheet in enumerate(sheets):
+                    answer = sheet.answers.get(name)
+                    if answer is not None:
+                        value = answer.value
+                        if (isinstance(value, float) and math.isfinite(value)
+                                and answer.formula is None and not wants_formula):
+                            has[i], v[i] = True, value
+                        else:
+                            number[i] = False
+            targets = (problem.rounded[name], _round(problem.exact[name], d))
+            near_target = np.zeros(n, dtype=bool)
+            fr_near_target = np.zeros(n, dtype=bool)
+            for t in targets:
+                if math.isfinite(t):
+                    near_target |= np.abs(v - t) <= _tol(u, t)
+                    fr_near_target |= np.abs(fresh_rounded - t) <= _tol(u, t)
+            inputs_ok = np.ones(n, dtype=bool)
+            inputs_plain = np.ones(n, dtype=bool)
+            scale = np.maximum(np.maximum(1.0, np.abs(fresh)), np.abs(v))
+            for dep in deps:
+                inputs_ok &= ok[dep]
+                inputs_plain &= plain_chain[dep]
+                scale = np.maximum(scale, np.square(own[dep]))  # a few ulps of these
+            tol = u / 2 + 1e-9 * np.maximum(1.0, np.abs(fresh))
+            gap = np.abs(v - fresh)
+            consistent = gap <= tol
+            sure = np.isfinite(fresh) & (np.abs(fresh) <= 1e15) & ~near_tie & number
+            sure &= ~has | (np.abs(gap - tol) > 1e-7 * u + 1e-12 * scale)
+            correct = has & (near_target | (inputs_ok & consistent))
+            fast = sure & inputs_plain & (correct | ~has)
+            step_ok = np.where(has, True, inputs_ok | fr_near_target)
+            new_own = np.where(has, v, fresh_rounded)
+            for i in np.flatnonzero(~fast):
+                state = states[i]
+                if state is None:
+                    state = states[i] = _materialize(problem, sheets[i], history, i)
+                _judge_step(problem, sheets[i], state, name, rules)
+                new_own[i] = state.own[name]
+                step_ok[i] = state.ok[name]
+            for i in np.flatnonzero(fast):
+                state = states[i]
+                if state is not None:  # judged in 50 digits before: keep its record whole
+                    _record_plain(problem, state, name,
+                                  sheets[i].answers[name] if has[i] else None,
+                                  float(fresh_rounded[i]), bool(step_ok[i]), rules)
+            slow = ~fast
+            chain = np.array([states[i] is None or (
+                states[i].taint.get(name) is None and name not in states[i].implied)
+                for i in np.flatnonzero(slow)], dtype=bool)
+            plain_now = fast & step_ok | (fast & ~step_ok & has)
+            plain_now[slow] = chain
+            own[name], ok[name], plain_chain[name] = new_own, step_ok, plain_now
+            history.append((name, has & fast, v, fresh_rounded, step_ok))
+    reports = []
+    for i, sheet in enumerate(sheets):
+        state = states[i]
+        if state is None:
+            state = _materialize(problem, sheet, history, i)
+        reports.append(_report(problem, sheet, state))
+    return reports
+
+
+def _record_plain(problem: Problem, state: _State, name: str, answer: Answer | None,
+                  fresh_rounded: float, step_ok: bool, rules: _Rules) -> None:
+    """A plain verdict settled in float64: a right answer, or a skipped step (``None``)."""
+    if answer is not None:
+        v = answer.value
+        result = StepResult(name, CORRECT, v, problem.rounded[name], problem.exact[name],
+                            expected_from_your_values=fresh_rounded)
+        result.points, result.message = 1.0, "correct"
+        state.results[name] = result
+        state.own[name], state.texts[name] = v, _as_written(answer)
+        state.ok[name], state.taint[name] = True, None
+        return
+    state.own[name] = fresh_rounded
+    state.texts[name] = format_rounded(fresh_rounded, rules.d)
+    state.ok[name], state.taint[name] = step_ok, None
+    if not step_ok:
+        state.implied[name] = fresh_rounded
+    if name in rules.asked:
+        result = StepResult(name, MISSING, None, problem.rounded[name], problem.exact[name],
+                            expected_from_your_values=fresh_rounded)
+        result.message = "not answered"
+        state.results[name] = result
+
+
+def _materialize(
+    problem: Problem,
+    sheet: AnswerSheet,
+    history: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
+    i: int,
+) -> _State:
+    """Student ``i``'s judging state after the steps of ``history``, all settled plainly."""
+    state = _State.start(problem)
+    rules = _Rules.of(problem, 1.0, 1.0)
+    for name, has, _v, fresh_rounded, step_ok in history:
+        _record_plain(problem, state, name, sheet.answers[name] if has[i] else None,
+                      float(fresh_rounded[i]), bool(step_ok[i]), rules)
+    return state
