@@ -63,13 +63,23 @@ def _symbols(expr: sp.Expr, *stems: str) -> list[sp.Symbol]:
 
 def symbol_text(trace: Trace, name: str) -> str:
     """A step or given name as the notes write it (``delta3`` -> ``δ3``)."""
-    return tex_to_text(trace.tex(name))
+    key = f"symbol_text:{name}"
+    found = trace.cache.get(key)
+    if found is None:
+        found = trace.cache[key] = tex_to_text(trace.tex(name))
+    return str(found)
 
 
 def equation_text(trace: Trace, name: str, formula: sp.Expr | None = None) -> str:
     """``name = formula`` in the notes' notation (the step's own formula by default)."""
+    key = f"equation_text:{name}"
+    if formula is None and key in trace.cache:
+        return str(trace.cache[key])
     rhs = trace.formula_tex(name) if formula is None else latex(formula, trace.tex_names)
-    return f"{symbol_text(trace, name)} = {tex_to_text(rhs)}"
+    text = f"{symbol_text(trace, name)} = {tex_to_text(rhs)}"
+    if formula is None:
+        trace.cache[key] = text
+    return text
 
 
 @dataclass(frozen=True)
