@@ -36,7 +36,7 @@ import numpy as np
 
 from chainrule.check.answers import Answer, AnswerSheet
 from chainrule.check.formula import FormulaVerdict, judge_formula
-from chainrule.check.mistakes import equation_text, mistake_values, symbol_text
+from chainrule.check.mistakes import equation_text, mistake_values, step_value, symbol_text
 from chainrule.check.notation import tex_to_text
 from chainrule.io.numbers import parse_number
 from chainrule.problems.base import Problem
@@ -266,7 +266,7 @@ def _judge_step(
     implied, results = state.implied, state.results
     step = trace[name]
     deps = step.dependencies
-    fresh = trace.evaluate_step(name, own)
+    fresh = step_value(trace, name, own)
     fresh_rounded = _round(fresh, d)
     right = problem.rounded[name]
     targets = (right, _round(problem.exact[name], d))

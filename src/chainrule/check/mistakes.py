@@ -39,6 +39,7 @@ __all__ = [
     "mistake_formulas",
     "mistake_values",
     "stem",
+    "step_value",
     "symbol_text",
 ]
 
@@ -763,6 +764,19 @@ def evaluate_formula(step: Step, values: Mapping[str, Any]) -> float:
             return float("nan")
 
 
+def step_value(trace: Trace, name: str, values: Mapping[str, Any]) -> float:
+    """Step ``name`` at ``values`` (50 digits), NaN where a student's numbers leave it
+    undefined (a square root of a negative, a division by zero, a complex logarithm)."""
+    try:
+        value = trace._evaluate_step_mp(name, values)
+    except (ZeroDivisionError, ValueError, OverflowError):
+        return math.nan
+    try:
+        return float(value)
+    except TypeError:  # mpmath's complex result
+        return math.nan
+
+
 def resolve(
     trace: Trace, names: list[str], values: dict[str, float], decimals: int | None,
     before: str,
@@ -776,7 +790,9 @@ def resolve(
             return False
         if not resolve(trace, list(trace[n].dependencies), values, decimals, before):
             return False
-        value = trace.evaluate_step(n, values)
+        value = step_value(trace, n, values)
+        if not math.isfinite(value):
+            return False
         values[n] = value if decimals is None else float(round_half_up(value, decimals))
     return True
 
@@ -794,7 +810,7 @@ def mistake_values(
     decimals. Values equal to the right one (at ``decimals``) are left out.
     """
     pool = dict(values)
-    right = trace.evaluate_step(name, pool)
+    right = step_value(trace, name, pool)
     out: list[MistakeValue] = []
     seen: set[tuple[str, float]] = set()
 
@@ -803,7 +819,7 @@ def mistake_values(
             return
         if decimals is not None:
             value = float(round_half_up(value, decimals))
-            if value == float(round_half_up(right, decimals)):
+            if math.isfinite(right) and value == float(round_half_up(right, decimals)):
                 return
         elif math.isclose(value, right, rel_tol=1e-12, abs_tol=1e-12):
             return
@@ -826,6 +842,6 @@ def mistake_values(
             for d in deps:
                 coarse[d] = float(round_half_up(pool[d], fewer))
             if deps and any(coarse[d] != pool[d] for d in deps):
-                add(ROUNDED_TOO_EARLY, None, trace.evaluate_step(name, coarse),
+                add(ROUNDED_TOO_EARLY, None, step_value(trace, name, coarse),
                     equation_text(trace, name))
     return out
