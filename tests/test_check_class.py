@@ -9,6 +9,7 @@ from a tolerance edge and rounding ties, unreadable cells, formulas, stray long 
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -23,6 +24,12 @@ from chainrule.symbolic.printing import format_rounded
 from chainrule.symbolic.trace import round_half_up
 
 KINDS = 16
+
+
+def _json(reports) -> list[str]:
+    """Reports as JSON text (NaN, where a student's numbers leave a step undefined, compares
+    equal to itself there)."""
+    return [json.dumps(r.as_json(), sort_keys=True) for r in reports]
 
 
 def _text(value: float, d: int) -> str:
@@ -149,7 +156,7 @@ def test_class_verdicts_equal_one_by_one(family, options, decimals, seed):
     sheets = [student(problem, rng, i) for i in range(64)]
     fast = judge_class(problem, sheets, carried_credit=0.5, decimals_credit=0.25)
     slow = [judge(problem, s, carried_credit=0.5, decimals_credit=0.25) for s in sheets]
-    assert [r.as_json() for r in fast] == [r.as_json() for r in slow]
+    assert _json(fast) == _json(slow)
     statuses = {st.status for r in slow for st in r.steps}
     assert "correct" in statuses
     if len(problem.asked) > 2:
@@ -167,4 +174,27 @@ def test_sheets_exercise_every_verdict_and_mistakes():
     assert any(st.mistake for r in reports for st in r.steps)
     assert any(st.formula is not None for r in reports for st in r.steps)
     assert any(s.errors for s in sheets)
-    assert [r.as_json() for r in judge_class(problem, sheets)] == [r.as_json() for r in reports]
+    assert _json(judge_class(problem, sheets)) == _json(reports)
+
+
+def test_a_step_left_undefined_by_the_students_numbers_is_judged():
+    """Adam with a negative second moment: the next square root is undefined on the
+    student's numbers; the sheet is judged (no failure), one by one and as a class."""
+    problem = api.load_problem("op-00000001~decimals:5~model:bowl2d~optimizer:adam")
+    inner = problem._problem
+    names = inner.trace.names
+    answers = {n: inner.rounded[n] for n in names[:names.index("theta2_1") + 1]}
+    answers["v1_1"] = -answers["v1_1"]
+    answers["vhat1_1"] = -answers["vhat1_1"]  # follows from v1_1: carried
+    answers["theta2_1"] += 0.5
+    assert answers["vhat1_1"] < 0  # so sqrt(vhat1_1) has no real value
+    report = problem.check(answers)
+    steps = {s.name: s for s in report.steps}
+    assert steps["v1_1"].status == "wrong"
+    assert steps["vhat1_1"].status == "carried"
+    assert steps["theta1_1"].status == "correct"  # the key's value
+    assert math.isnan(steps["theta1_1"].expected_from_your_values)
+    assert steps["theta2_1"].status == "wrong"
+    sheet = parse_answers([(n, repr(v), None) for n, v in answers.items()],
+                          [*inner.trace.givens, *names], {}, "answers")
+    assert _json(judge_class(inner, [sheet] * 3)) == _json([judge(inner, sheet)] * 3)
