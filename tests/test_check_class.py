@@ -9,6 +9,7 @@ from a tolerance edge and rounding ties, unreadable cells, formulas, stray long 
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 
@@ -17,8 +18,10 @@ import pytest
 
 from chainrule import api
 from chainrule.check.answers import AnswerSheet, parse_answers
-from chainrule.check.judge import judge, judge_class
-from chainrule.check.mistakes import mistake_values, step_value
+from chainrule.check.batch import read_class
+from chainrule.check.judge import _round, class_verdicts, judge, judge_class
+from chainrule.check.mistakes import class_mistakes, mistake_values, step_value
+from chainrule.check.report import class_summary
 from chainrule.problems.base import get_family, make_problem
 from chainrule.symbolic.printing import format_rounded
 from chainrule.symbolic.trace import round_half_up
@@ -87,6 +90,18 @@ def _slip(problem, name: str, own: dict[str, float], right: float, rng) -> str |
 
 def student(problem, rng: np.random.Generator, index: int) -> AnswerSheet:
     """One simulated student's sheet, read as the class reader reads a CSV row."""
+    cells = student_cells(problem, rng, index)
+    trace = problem.trace
+    valid = [*trace.givens, *trace.names]
+    outputs = api.load_problem(problem.id).answer_names()[1]
+    sheet = parse_answers([c for c in cells if c[1]], valid, outputs, "class.csv",
+                          trace.tex_names)
+    sheet.student = f"s{index}"
+    return sheet
+
+
+def student_cells(problem, rng: np.random.Generator, index: int) -> list[tuple[str, str, int]]:
+    """One simulated student's cells: (step, text, line)."""
     trace = problem.trace
     d = problem.decimals
     own = {g: float(v) for g, v in problem.givens.items()}
@@ -115,12 +130,7 @@ def student(problem, rng: np.random.Generator, index: int) -> AnswerSheet:
             own[name] = float(text)
         except ValueError:
             own[name] = float(round_half_up(value, d)) if math.isfinite(value) else value
-    valid = [*trace.givens, *trace.names]
-    outputs = api.load_problem(problem.id).answer_names()[1]
-    sheet = parse_answers([c for c in cells if c[1]], valid, outputs, "class.csv",
-                          trace.tex_names)
-    sheet.student = f"s{index}"
-    return sheet
+    return cells
 
 
 CASES = [
@@ -154,9 +164,11 @@ def test_class_verdicts_equal_one_by_one(family, options, decimals, seed):
     assert problem.trace is not None
     rng = np.random.default_rng(seed)
     sheets = [student(problem, rng, i) for i in range(64)]
-    fast = judge_class(problem, sheets, carried_credit=0.5, decimals_credit=0.25)
+    verdicts = class_verdicts(problem, sheets, carried_credit=0.5, decimals_credit=0.25)
     slow = [judge(problem, s, carried_credit=0.5, decimals_credit=0.25) for s in sheets]
-    assert _json(fast) == _json(slow)
+    assert _json(verdicts.reports()) == _json(slow)
+    assert json.dumps(class_summary(verdicts), sort_keys=True) == json.dumps(
+        class_summary(slow), sort_keys=True)
     statuses = {st.status for r in slow for st in r.steps}
     assert "correct" in statuses
     if len(problem.asked) > 2:
@@ -198,3 +210,120 @@ def test_a_step_left_undefined_by_the_students_numbers_is_judged():
     sheet = parse_answers([(n, repr(v), None) for n, v in answers.items()],
                           [*inner.trace.givens, *names], {}, "answers")
     assert _json(judge_class(inner, [sheet] * 3)) == _json([judge(inner, sheet)] * 3)
+
+
+ODD_CELLS = [" 0.5 ", "1_000", "\u22120.5", "1/2", "-3/4", "1e3", "1E-2", "1e999", "nan", "inf",
+             "-0", "+.5", "5.", "1" * 70, "0.1234567890123456789", "x", "w13*a1, b3", "1/0",
+             "0x10", "\u0661\u0662", "1 2", "=", "0.5 = 0.5"]
+
+
+def test_read_class_reads_each_row_as_the_answer_reader_does(tmp_path):
+    """The class reader (plain numbers as arrays) gives every sheet as the answer reader
+    (:func:`parse_answers`) gives it from the row's cells: values, texts, lines, formulas,
+    and the unreadable cells' messages in order."""
+    problem = make_problem(get_family("backprop"), 4, {"net": "2-2-1"}, 3)
+    trace = problem.trace
+    rng = np.random.default_rng(4)
+    names = list(trace.names)
+    rows = []
+    for i in range(150):
+        cells = dict((n, t) for n, t, _ in student_cells(problem, rng, i))
+        for _ in range(int(rng.integers(0, 3))):
+            cells[names[int(rng.integers(len(names)))]] = str(rng.choice(ODD_CELLS))
+        rows.append([f"s{i}", *(cells.get(n, "") for n in names)])
+    path = tmp_path / "class.csv"
+    with path.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["id", *names], *rows])
+    wrapped = api.load_problem(problem.id)
+    valid, outputs = wrapped.answer_names()
+    sheets = read_class(path, valid, outputs, tex_names=trace.tex_names)
+    assert [s.student for s in sheets] == [r[0] for r in rows]
+
+    def seen(sheet):
+        return ({n: (a.value, a.text, a.line, a.typed,
+                     None if a.formula is None else a.formula.text)
+                 for n, a in sorted(sheet.answers.items())}, sheet.errors)
+
+    for line, (row, sheet) in enumerate(zip(rows, sheets, strict=True), start=2):
+        cells = [(n, c.strip(), line) for n, c in zip(names, row[1:], strict=True)
+                 if c.strip()]
+        expected = parse_answers(cells, valid, outputs, str(path), trace.tex_names)
+        assert seen(sheet) == seen(expected)
+    assert any(s.errors for s in sheets) and any(
+        a.formula is not None for s in sheets for a in s.answers.values())
+    assert _json(judge_class(problem, sheets)) == _json([judge(problem, s) for s in sheets])
+
+
+def test_rounding_reads_a_float_as_the_decimal_it_prints_as():
+    """The checker's rounding equals the trace's 50-digit round_half_up on floats: ties
+    (0.0005 steps), negative values, large and tiny values, every decimals."""
+    rng = np.random.default_rng(5)
+    values = [*rng.normal(size=300), *(rng.integers(-10**6, 10**6, size=300) / 2000),
+              *(rng.integers(-10**9, 10**9, size=100) * 10.0**rng.integers(-12, 6, size=100)),
+              0.0, -0.0, 0.5, -0.5, 2.675, 1.005, -1.0005, 1e15, 123456789.125]
+    for value in values:
+        for d in range(0, 9):
+            assert _round(float(value), d) == float(round_half_up(float(value), d)), (value, d)
+
+
+def _oracle_found(trace, name, own, v, d):
+    u = 10.0**-d
+    return [(mv.id, mv.formula_text) for mv in mistake_values(trace, name, own, d)
+            if abs(v - mv.value) <= u / 2 + 1e-9 * max(1.0, abs(mv.value))]
+
+
+def _check_mistakes_for_a_class(trace, name, owns, vs, d):
+    """class_mistakes on a class equals mistake_values (50 digits) student by student, for
+    every student it settles; returns how many it settled."""
+    names = sorted(owns[0])
+    arrays = {k: np.array([o[k] for o in owns]) for k in names}
+    settled = class_mistakes(trace, name, arrays, np.array(vs), np.arange(len(owns)), d,
+                             10.0**-d)
+    for i, found in settled.items():
+        assert [(mv.id, mv.formula_text) for mv in found] == _oracle_found(
+            trace, name, owns[i], vs[i], d), (i, owns[i], vs[i])
+    return len(settled)
+
+
+@pytest.mark.parametrize("step", ["z3", "delta1", "dL_dw13", "w13_new", "delta3"])
+def test_class_mistakes_equal_mistake_values_at_ties(step):
+    """The catalogue tried for a whole class in float64 names the same mistakes as
+    :func:`mistake_values` in 50 digits, on numbers built to land on rounding ties: the
+    student's earlier values are multiples of half a unit of one more place, and the number
+    judged is a mistake's value rounded either way at its tie."""
+    problem = make_problem(get_family("backprop"), 6, {"net": "2-2-1"}, 3)
+    trace, d = problem.trace, 3
+    rng = np.random.default_rng(6)
+    k = trace.names.index(step)
+    owns, vs = [], []
+    for _ in range(150):
+        own = {g: float(x) for g, x in problem.givens.items()}
+        for n in trace.names[:k]:
+            exact = float(round_half_up(problem.exact[n], d))
+            own[n] = round(exact + float(rng.integers(-6, 7)) * 5 * 10.0**-(d + 1), d + 1) if (
+                rng.random() < 0.7) else exact
+        found = mistake_values(trace, step, own, d + 4)  # values before rounding to d
+        if found and rng.random() < 0.8:
+            raw = found[int(rng.integers(len(found)))].value
+            v = math.floor(raw * 10**d + float(rng.choice([0.0, 0.5, 1.0]))) / 10**d
+        else:
+            v = float(round_half_up(problem.exact[step], d)) + float(rng.integers(-3, 4)) * 1e-3
+        owns.append(own)
+        vs.append(round(v, d))
+    assert _check_mistakes_for_a_class(trace, step, owns, vs, d) >= 30  # many settled
+
+
+def test_class_mistakes_leave_a_jump_at_its_edge_to_fifty_digits():
+    """A step function of a sum that is 0 in decimals (0.1 + 0.2 - 0.3) but not in float64:
+    the class judge does not settle it; 50 digits do."""
+    from chainrule.symbolic.functions import step as step_fn
+    from chainrule.symbolic.trace import Step, Trace, sym
+
+    a, b, c = sym("a"), sym("b"), sym("c")
+    trace = Trace(givens=("a", "b", "c"), steps=(Step("s", step_fn(a + b - c)),))
+    owns = [{"a": 0.1, "b": 0.2, "c": 0.3}, {"a": 0.1, "b": 0.2, "c": 0.2}]
+    vs = [float(trace.evaluate_step("s", owns[0])), 1.0]
+    arrays = {k: np.array([o[k] for o in owns]) for k in owns[0]}
+    settled = class_mistakes(trace, "s", arrays, np.array(vs), np.arange(2), 3, 1e-3)
+    assert 0 not in settled and 1 in settled
+    assert (0.1 + 0.2 - 0.3 > 0) and trace.evaluate_step("s", owns[0]) in (0.0, 1.0)

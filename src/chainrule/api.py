@@ -610,14 +610,15 @@ class Problem:
         student's score and the class's most common mistakes and first errors. With a
         ``problem`` column, ``rows`` chooses the rows naming that problem."""
         from chainrule.check.batch import read_class, unknown_columns
-        from chainrule.check.judge import judge_class
+        from chainrule.check.judge import class_verdicts
         from chainrule.check.report import class_summary
 
         valid, outputs = self.answer_names()
         tex_names = self._problem.trace.tex_names if self._problem.trace is not None else {}
         sheets = read_class(path, valid, outputs, problem=rows, tex_names=tex_names)
-        return class_summary(judge_class(self._problem, sheets, carried_credit=carried_credit,
-                                         decimals_credit=decimals_credit),
+        return class_summary(class_verdicts(self._problem, sheets,
+                                            carried_credit=carried_credit,
+                                            decimals_credit=decimals_credit),
                              unknown_columns(path, valid, outputs))
 
     def answer_names(self) -> tuple[list[str], dict[str, str]]:

@@ -28,6 +28,7 @@ __all__ = [
     "AnswerSheet",
     "canonical_name",
     "parse_answers",
+    "read_answer",
     "read_answers",
     "read_value",
     "suggestion",
@@ -54,7 +55,7 @@ class Answer:
 class AnswerSheet:
     """Answers by step name, with the problems found while reading them."""
 
-    answers: dict[str, Answer]
+    answers: Mapping[str, Answer]
     errors: list[str]
     student: str | None = None
 
@@ -208,7 +209,7 @@ def parse_answers(
             errors.append(f"{where}unknown step '{raw}'{hint}")
             continue
         try:
-            number, formula = read_value(value, vocab)
+            answer = read_answer(name, value, line, vocab)
         except ValueError as exc:
             errors.append(f"{where}{name}: {exc}")
             continue
@@ -216,10 +217,15 @@ def parse_answers(
             first = answers[name].line
             also = f" (also on line {first})" if first else ""
             raise InputError(f"{name} is given twice{also}", file=path, line=line, field=str(raw))
-        text = value if isinstance(value, str) else json.dumps(value, default=str)
-        answers[name] = Answer(name, number, str(text).strip(), line, formula,
-                               isinstance(value, str))
+        answers[name] = answer
     return AnswerSheet(answers, errors)
+
+
+def read_answer(name: str, value: object, line: int | None, vocab: Vocabulary) -> Answer:
+    """Step ``name``'s answer from what was written (ValueError when it cannot be read)."""
+    number, formula = read_value(value, vocab)
+    text = value if isinstance(value, str) else json.dumps(value, default=str)
+    return Answer(name, number, str(text).strip(), line, formula, isinstance(value, str))
 
 
 def suggestion(raw: str, valid: Sequence[str]) -> str:

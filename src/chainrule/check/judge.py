@@ -27,21 +27,28 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from functools import partial
 from typing import Any
 
 import numpy as np
 
 from chainrule.check.answers import Answer, AnswerSheet
 from chainrule.check.formula import FormulaVerdict, judge_formula
-from chainrule.check.mistakes import equation_text, mistake_values, step_value, symbol_text
+from chainrule.check.mistakes import (
+    MistakeValue,
+    equation_text,
+    mistake_values,
+    step_value,
+    symbol_text,
+)
 from chainrule.check.notation import tex_to_text
 from chainrule.io.numbers import parse_number
 from chainrule.problems.base import Problem
 from chainrule.symbolic.printing import format_number, format_rounded
-from chainrule.symbolic.trace import Trace, round_half_up
+from chainrule.symbolic.trace import Trace
 
 __all__ = [
     "CARRIED",
@@ -51,8 +58,10 @@ __all__ = [
     "STATUSES",
     "TOO_FEW_DECIMALS",
     "WRONG",
+    "ClassVerdicts",
     "Report",
     "StepResult",
+    "class_verdicts",
     "judge",
     "judge_class",
     "written_decimals",
@@ -160,11 +169,16 @@ def written_decimals(text: str) -> int | None:
     return max(0, -exponent) if isinstance(exponent, int) else None
 
 
+_PLACES = [Decimal(1).scaleb(-k) for k in range(32)]
+
+
 def _round(value: float, d: int) -> float:
-    """``value`` rounded half up to d places (left as it is when not a sensible number)."""
+    """``value`` rounded half up to d places (left as it is when not a sensible number):
+    :func:`round_half_up` of a float, which reads it as the decimal it prints as."""
     if not math.isfinite(value) or abs(value) > 1e15:
         return value
-    return float(round_half_up(value, d))
+    rounded = Decimal(repr(float(value))).quantize(_PLACES[d], rounding=ROUND_HALF_UP)
+    return float(rounded) if rounded else 0.0
 
 
 def _as_written(answer: Answer) -> str:
@@ -212,8 +226,25 @@ class _State:
         trace = problem.trace
         assert trace is not None
         own = {g: float(problem.givens[g]) for g in trace.givens}
-        return cls(own, {g: format_number(v) for g, v in own.items()},
+        return cls(own, _Texts({g: format_number(v) for g, v in own.items()}),
                    dict.fromkeys(trace.givens, True), dict.fromkeys(trace.givens), {}, {})
+
+    def copy(self) -> _State:
+        """A fresh state as this one (a start) is."""
+        return _State(dict(self.own), _Texts(self.texts), dict(self.ok), dict(self.taint),
+                      dict(self.implied), dict(self.results))
+
+
+class _Texts(dict[str, str]):
+    """Values as the student wrote them, some worked out only when a message needs them."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.later: dict[str, Callable[[], str]] = {}
+
+    def __missing__(self, key: str) -> str:
+        text = self[key] = self.later.pop(key)()
+        return text
 
 
 def _judge_from(
@@ -255,9 +286,11 @@ class _Rules:
 
 
 def _judge_step(
-    problem: Problem, sheet: AnswerSheet, state: _State, name: str, rules: _Rules
+    problem: Problem, sheet: AnswerSheet, state: _State, name: str, rules: _Rules,
+    found: list[MistakeValue] | None = None,
 ) -> None:
-    """Judge step ``name`` of ``sheet`` and record it in ``state``."""
+    """Judge step ``name`` of ``sheet`` and record it in ``state``; ``found``: the catalogued
+    mistakes that reproduce the student's number, when worked out already."""
     trace = problem.trace
     assert trace is not None
     d, u, asked, trivial = rules.d, rules.u, rules.asked, rules.trivial
@@ -337,7 +370,7 @@ def _judge_step(
     if result.status != CORRECT:
         computation = _computation(trace, name, own, texts, d, fresh)
         if result.status == WRONG:
-            _diagnose(result, trace, name, v, own, d, u, used, computation)
+            _diagnose(result, trace, name, v, own, d, u, used, computation, found)
         else:
             result.hint = computation
     carried_basis = result.status == CARRIED or (
@@ -408,9 +441,12 @@ def _computation(
 def _diagnose(
     result: StepResult, trace: Trace, name: str, v: float, own: Mapping[str, float], d: int,
     u: float, used: Mapping[str, float], computation: str,
+    found: list[MistakeValue] | None = None,
 ) -> None:
-    """Name every catalogued mistake that reproduces ``v`` from the student's own values."""
-    found = [mv for mv in mistake_values(trace, name, own, d) if _near(v, mv.value, u)]
+    """Name every catalogued mistake that reproduces ``v`` from the student's own values
+    (``found``, when worked out already)."""
+    if found is None:
+        found = [mv for mv in mistake_values(trace, name, own, d) if _near(v, mv.value, u)]
     formulas = [mv for mv in found if mv.formula is not None]
     found = formulas or found  # rounding too early only when no formula mistake explains it
     ids = list(dict.fromkeys(mv.id for mv in found))
@@ -434,15 +470,71 @@ def judge_class(
     decimals_credit: float = 0.5,
 ) -> list[Report]:
     """:func:`judge` of every sheet, the same reports, each step judged for the whole class
-    at once wherever that is certain.
+    at once wherever that is certain (see :func:`class_verdicts`)."""
+    return class_verdicts(problem, sheets, carried_credit=carried_credit,
+                          decimals_credit=decimals_credit).reports()
+
+
+@dataclass
+class ClassVerdicts:
+    """A class's verdicts, step by step: a code and points per student for every asked step;
+    the steps judged one by one keep their whole :class:`StepResult`."""
+
+    problem: Problem
+    sheets: Sequence[AnswerSheet]
+    #: Per asked step: index into STATUSES for every student.
+    status: dict[str, np.ndarray]
+    points: dict[str, np.ndarray]
+    #: Per asked step: the step from each student's own earlier values, rounded.
+    fresh: dict[str, np.ndarray]
+    #: Per asked step: each student's number (where it was judged plainly correct).
+    given: dict[str, np.ndarray]
+    #: (student, step) judged one by one.
+    results: dict[tuple[int, str], StepResult]
+
+    def result(self, i: int, name: str) -> StepResult:
+        """Student ``i``'s verdict on step ``name``."""
+        found = self.results.get((i, name))
+        if found is not None:
+            return found
+        problem = self.problem
+        fresh = float(self.fresh[name][i])
+        if self.status[name][i] == _CODE[CORRECT]:
+            return StepResult(name, CORRECT, float(self.given[name][i]), problem.rounded[name],
+                              problem.exact[name], expected_from_your_values=fresh,
+                              points=1.0, message="correct")
+        return StepResult(name, MISSING, None, problem.rounded[name], problem.exact[name],
+                          expected_from_your_values=fresh, message="not answered")
+
+    def reports(self) -> list[Report]:
+        """Every student's report, as :func:`judge` writes it."""
+        problem = self.problem
+        asked = [n for n in problem.asked if n in self.status]
+        return [Report(problem.id, problem.decimals, [self.result(i, n) for n in asked],
+                       list(sheet.errors), sheet.student)
+                for i, sheet in enumerate(self.sheets)]
+
+
+_CODE = {status: code for code, status in enumerate(STATUSES)}
+
+
+def class_verdicts(
+    problem: Problem, sheets: Sequence[AnswerSheet], *, carried_credit: float = 1.0,
+    decimals_credit: float = 0.5,
+) -> ClassVerdicts:
+    """The verdicts of :func:`judge` on every sheet, each step judged for the whole class at
+    once wherever that is certain.
 
     Step by step, the step's value from every student's own earlier values is computed in
     float64 over the class. Where the verdict is plain (a right answer, or a skipped step, on
     inputs that imply nothing skipped and start no degenerate chain) and float64 settles it
-    for certain (not within a hair of a rounding tie or a tolerance edge, finite, a plain
-    number), it is recorded from the arrays. Every other (student, step) is judged by
-    :func:`judge`'s own step, in 50 digits, with everything worked out before it.
+    for certain (not within a hair of a rounding tie, a tolerance edge or a jump of a step
+    function, finite, a plain number), it is recorded from the arrays. Every other (student,
+    step) is judged by :func:`judge`'s own step, in 50 digits, with everything worked out
+    before it; the catalogued mistakes of a wrong number are tried for all such students of a
+    step at once, in float64 where that settles them.
     """
+    from chainrule.check.mistakes import class_mistakes, near_jump
     from chainrule.numeric.evaluate import _step_function, round_array
 
     trace = problem.trace
@@ -451,34 +543,29 @@ def judge_class(
     rules = _Rules.of(problem, carried_credit, decimals_credit)
     n, d, u = len(sheets), rules.d, rules.u
     names = trace.names
+    columns = _Columns.of(sheets)
     own = {g: np.full(n, float(problem.givens[g])) for g in trace.givens}
     ok = {g: np.ones(n, dtype=bool) for g in trace.givens}
     plain_chain = {g: np.ones(n, dtype=bool) for g in trace.givens}  # no taint, not implied
     states: list[_State | None] = [None] * n
-    history: list[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
+    synced = [0] * n
+    history = _History(names, n)
+    start = _State.start(problem)
+    verdicts = ClassVerdicts(problem, sheets, {}, {}, {}, {}, {})
     with np.errstate(all="ignore"):
-        for name in names:
+        for k, name in enumerate(names):
             step = trace[name]
             deps = step.dependencies
             fresh = np.broadcast_to(np.asarray(
                 _step_function(trace, name)(*[own[dep] for dep in deps]), dtype=np.float64),
                 (n,))
             fresh_rounded, near_tie = round_array(fresh, d)
-            has = np.zeros(n, dtype=bool)
-            number = np.ones(n, dtype=bool)
-            v = np.zeros(n)
-            if name in rules.asked:
-                # A formula answer, or a number where the step asks for a formula: 50 digits.
-                wants_formula = bool(problem.derivation) and name in problem.formula_key
-                for i, sheet in enumerate(sheets):
-                    answer = sheet.answers.get(name)
-                    if answer is not None:
-                        value = answer.value
-                        if (isinstance(value, float) and math.isfinite(value)
-                                and answer.formula is None and not wants_formula):
-                            has[i], v[i] = True, value
-                        else:
-                            number[i] = False
+            asked = name in rules.asked
+            wants_formula = bool(problem.derivation) and name in problem.formula_key
+            if asked:
+                has, number, v = columns.step(name, wants_formula)
+            else:
+                has, number, v = np.zeros(n, dtype=bool), np.ones(n, dtype=bool), np.zeros(n)
             targets = (problem.rounded[name], _round(problem.exact[name], d))
             near_target = np.zeros(n, dtype=bool)
             fr_near_target = np.zeros(n, dtype=bool)
@@ -498,74 +585,113 @@ def judge_class(
             consistent = gap <= tol
             sure = np.isfinite(fresh) & (np.abs(fresh) <= 1e15) & ~near_tie & number
             sure &= ~has | (np.abs(gap - tol) > 1e-7 * u + 1e-12 * scale)
+            sure &= ~near_jump(trace, name, step.evaluation_formula, own, scale)
             correct = has & (near_target | (inputs_ok & consistent))
             fast = sure & inputs_plain & (correct | ~has)
             step_ok = np.where(has, True, inputs_ok | fr_near_target)
             new_own = np.where(has, v, fresh_rounded)
-            for i in np.flatnonzero(~fast):
+            slow = np.flatnonzero(~fast)
+            found: dict[int, list[Any]] = {}
+            if len(slow) and asked:
+                tried = slow[has[slow] & number[slow] & ~correct[slow]]
+                if len(tried):
+                    found = class_mistakes(trace, name, own, v, tried, d, u)
+            status = np.where(has, _CODE[CORRECT], _CODE[MISSING]).astype(np.int8)
+            points = np.where(has, 1.0, 0.0)
+            plain_now = fast & step_ok | (fast & ~step_ok & has)
+            for i in slow.tolist():
                 state = states[i]
                 if state is None:
-                    state = states[i] = _materialize(problem, sheets[i], history, i)
-                _judge_step(problem, sheets[i], state, name, rules)
+                    state = states[i] = start.copy()
+                _replay(sheets[i], state, history, synced[i], k, i, d)
+                _judge_step(problem, sheets[i], state, name, rules, found.get(i))
+                synced[i] = k + 1
                 new_own[i] = state.own[name]
                 step_ok[i] = state.ok[name]
-            for i in np.flatnonzero(fast):
-                state = states[i]
-                if state is not None:  # judged in 50 digits before: keep its record whole
-                    _record_plain(problem, state, name,
-                                  sheets[i].answers[name] if has[i] else None,
-                                  float(fresh_rounded[i]), bool(step_ok[i]), rules)
-            slow = ~fast
-            chain = np.array([states[i] is None or (
-                states[i].taint.get(name) is None and name not in states[i].implied)
-                for i in np.flatnonzero(slow)], dtype=bool)
-            plain_now = fast & step_ok | (fast & ~step_ok & has)
-            plain_now[slow] = chain
+                plain_now[i] = state.taint.get(name) is None and name not in state.implied
+                if asked:
+                    result = state.results.pop(name)
+                    verdicts.results[(i, name)] = result
+                    status[i], points[i] = _CODE[result.status], result.points
             own[name], ok[name], plain_chain[name] = new_own, step_ok, plain_now
-            history.append((name, has & fast, v, fresh_rounded, step_ok))
-    reports = []
-    for i, sheet in enumerate(sheets):
-        state = states[i]
-        if state is None:
-            state = _materialize(problem, sheet, history, i)
-        reports.append(_report(problem, sheet, state))
-    return reports
+            history.add(k, has & fast, new_own, fresh_rounded, step_ok)
+            if asked:
+                verdicts.status[name], verdicts.points[name] = status, points
+                verdicts.fresh[name], verdicts.given[name] = fresh_rounded, v
+    return verdicts
 
 
-def _record_plain(problem: Problem, state: _State, name: str, answer: Answer | None,
-                  fresh_rounded: float, step_ok: bool, rules: _Rules) -> None:
-    """A plain verdict settled in float64: a right answer, or a skipped step (``None``)."""
-    if answer is not None:
-        v = answer.value
-        result = StepResult(name, CORRECT, v, problem.rounded[name], problem.exact[name],
-                            expected_from_your_values=fresh_rounded)
-        result.points, result.message = 1.0, "correct"
-        state.results[name] = result
-        state.own[name], state.texts[name] = v, _as_written(answer)
-        state.ok[name], state.taint[name] = True, None
+class _Columns:
+    """Each step's answers of a class: numbers as an array, where each is a plain number."""
+
+    def __init__(self, sheets: Sequence[AnswerSheet]) -> None:
+        self.sheets = sheets
+        self.n = len(sheets)
+
+    @classmethod
+    def of(cls, sheets: Sequence[AnswerSheet]) -> Any:
+        """The columns a class reader kept with the sheets, else these."""
+        table = getattr(sheets, "columns", None)
+        return table if table is not None and table.n == len(sheets) else cls(sheets)
+
+    def step(self, name: str, wants_formula: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Where a student gave a plain number, where the answer is anything but a number
+        (a formula, or a number where a formula is asked), and the numbers."""
+        n = self.n
+        has = np.zeros(n, dtype=bool)
+        number = np.ones(n, dtype=bool)
+        v = np.zeros(n)
+        for i, sheet in enumerate(self.sheets):
+            answer = sheet.answers.get(name)
+            if answer is not None:
+                value = answer.value
+                if (isinstance(value, float) and math.isfinite(value)
+                        and answer.formula is None and not wants_formula):
+                    has[i], v[i] = True, value
+                else:
+                    number[i] = False
+        return has, number, v
+
+
+class _History:
+    """What every student's steps settled plainly in float64 left: whether the student's
+    answer was taken, their own value, the step from their values rounded, whether it is a
+    right value (one row per student, one column per step)."""
+
+    def __init__(self, names: Sequence[str], n: int) -> None:
+        self.names = list(names)
+        shape = (n, len(names))
+        self.has = np.zeros(shape, dtype=bool)
+        self.own = np.zeros(shape)
+        self.fresh = np.zeros(shape)
+        self.ok = np.zeros(shape, dtype=bool)
+
+    def add(self, k: int, has: np.ndarray, own: np.ndarray, fresh: np.ndarray,
+            ok: np.ndarray) -> None:
+        self.has[:, k], self.own[:, k], self.fresh[:, k], self.ok[:, k] = has, own, fresh, ok
+
+
+def _replay(sheet: AnswerSheet, state: _State, history: _History, start: int, stop: int,
+            i: int, d: int) -> None:
+    """Bring student ``i``'s ``state`` from step ``start`` to ``stop`` of ``history``, all
+    settled plainly in float64 (a right answer, or a skipped step)."""
+    if start >= stop:
         return
-    state.own[name] = fresh_rounded
-    state.texts[name] = format_rounded(fresh_rounded, rules.d)
-    state.ok[name], state.taint[name] = step_ok, None
-    if not step_ok:
-        state.implied[name] = fresh_rounded
-    if name in rules.asked:
-        result = StepResult(name, MISSING, None, problem.rounded[name], problem.exact[name],
-                            expected_from_your_values=fresh_rounded)
-        result.message = "not answered"
-        state.results[name] = result
+    texts = state.texts
+    assert isinstance(texts, _Texts)
+    span = slice(start, stop)
+    for name, has, own, fresh, ok in zip(
+            history.names[span], history.has[i, span].tolist(), history.own[i, span].tolist(),
+            history.fresh[i, span].tolist(), history.ok[i, span].tolist(), strict=True):
+        state.own[name] = own
+        state.ok[name], state.taint[name] = ok, None
+        if has:
+            texts.later[name] = partial(_written_answer, sheet, name)
+        else:
+            texts.later[name] = partial(format_rounded, fresh, d)
+            if not ok:
+                state.implied[name] = fresh
 
 
-def _materialize(
-    problem: Problem,
-    sheet: AnswerSheet,
-    history: Sequence[tuple[str, np.ndarray, np.ndarray, np.ndarray, np.ndarray]],
-    i: int,
-) -> _State:
-    """Student ``i``'s judging state after the steps of ``history``, all settled plainly."""
-    state = _State.start(problem)
-    rules = _Rules.of(problem, 1.0, 1.0)
-    for name, has, _v, fresh_rounded, step_ok in history:
-        _record_plain(problem, state, name, sheet.answers[name] if has[i] else None,
-                      float(fresh_rounded[i]), bool(step_ok[i]), rules)
-    return state
+def _written_answer(sheet: AnswerSheet, name: str) -> str:
+    return _as_written(sheet.answers[name])

@@ -826,7 +826,7 @@ def mistake_values(
         if (mistake.id, value) in seen:
             return
         seen.add((mistake.id, value))
-        message, hint = mistake.describe(trace, name)
+        message, hint = _described(trace, mistake, name)
         out.append(MistakeValue(mistake, name, formula, text, value, message, hint))
 
     for index, (mistake, alt) in enumerate(mistake_formulas(trace, name)):
@@ -834,7 +834,8 @@ def mistake_values(
         if not resolve(trace, needed, pool, decimals, name):
             continue
         step = _function(trace, name, index, alt)
-        add(mistake, alt, evaluate_formula(step, pool), equation_text(trace, name, alt))
+        add(mistake, alt, evaluate_formula(step, pool),
+            _equation_cached(trace, name, index, alt))
     if rounded_too_early and decimals:
         deps = [d for d in trace[name].dependencies if d not in trace.givens]
         for fewer in range(decimals - 1, max(decimals - 3, 0), -1):
@@ -845,3 +846,200 @@ def mistake_values(
                 add(ROUNDED_TOO_EARLY, None, step_value(trace, name, coarse),
                     equation_text(trace, name))
     return out
+
+
+# -- a whole class at once -------------------------------------------------------------------
+
+_JUMPS = ("step", "Heaviside", "sign", "floor", "ceiling", "frac")
+
+
+def _jump_terms(expr: sp.Expr) -> list[tuple[sp.Expr, bool]]:
+    """Arguments of the functions of ``expr`` that jump: (argument, whether the jumps are at
+    every integer rather than at 0). A condition of a Piecewise jumps where its sides meet."""
+    found: list[tuple[sp.Expr, bool]] = []
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Function) and type(node).__name__ in _JUMPS and node.args:
+            found.append((node.args[0], type(node).__name__ in ("floor", "ceiling", "frac")))
+        elif isinstance(node, sp.Piecewise):
+            for _, cond in node.args:
+                for rel in cond.atoms(sp.core.relational.Relational):
+                    found.append((rel.lhs - rel.rhs, False))
+    return found
+
+
+def _compiled(key: str, trace: Trace, expr: sp.Expr) -> tuple[tuple[str, ...], Callable[..., Any]]:
+    """``expr`` as a float64 function over arrays (names sorted), cached on the trace."""
+    found = trace.cache.get(key)
+    if found is None:
+        from chainrule.numeric.printer import NAMESPACE, to_code
+
+        names = tuple(sorted(s.name for s in expr.free_symbols))
+        source = f"def _f({', '.join(names)}):\n    return {to_code(expr)}\n"
+        namespace = dict(NAMESPACE)
+        exec(compile(source, f"<chainrule {key}>", "exec"), namespace)
+        found = trace.cache[key] = (names, namespace["_f"])
+    return found  # type: ignore[no-any-return]
+
+
+def _array(fn: tuple[tuple[str, ...], Callable[..., Any]], values: Mapping[str, Any],
+           n: int) -> Any:
+    import numpy as np
+
+    names, f = fn
+    return np.broadcast_to(np.asarray(f(*[values[m] for m in names]), dtype=np.float64), (n,))
+
+
+def near_jump(trace: Trace, key: str, expr: sp.Expr, values: Mapping[str, Any],
+              scale: Any) -> Any:
+    """Where a function of ``expr`` that jumps (step, Heaviside, sign, floor, a Piecewise)
+    has its argument, at ``values`` in float64, within a hair of a jump: there float64
+    cannot tell which side 50 digits are on."""
+    import numpy as np
+
+    terms = trace.cache.get(f"jumps:{key}")
+    if terms is None:
+        terms = trace.cache[f"jumps:{key}"] = [
+            (_compiled(f"jump:{key}:{j}", trace, arg), integer)
+            for j, (arg, integer) in enumerate(_jump_terms(expr))]
+    n = len(scale)
+    near = np.zeros(n, dtype=bool)
+    for fn, integer in terms:  # type: ignore[attr-defined]
+        value = _array(fn, values, n)
+        gap = np.abs(value - np.rint(value)) if integer else np.abs(value)
+        near |= ~(gap > 1e-9 * np.maximum(scale, np.abs(value)))
+    return near
+
+
+def _decimal_round(x: Any, fewer: int, most: int) -> tuple[Any, Any]:
+    """``x`` rounded half away from zero to ``fewer`` decimals as :func:`round_half_up` does
+    (the float read as the decimal it prints as), worked in whole numbers; and where that is
+    certain (``x`` is a decimal of at most ``most`` places)."""
+    import numpy as np
+
+    rounded = np.full(len(x), np.nan)
+    sure = np.zeros(len(x), dtype=bool)
+    finite = np.isfinite(x) & (np.abs(x) < 1e6)
+    for places in range(0, most + 1):
+        scale = 10.0**places
+        whole = np.rint(np.where(finite, x, 0.0) * scale)
+        exact = finite & ~sure & (whole / scale == x) & (np.abs(whole) < 2.0**52)
+        if not exact.any():
+            continue
+        if places <= fewer:
+            rounded[exact] = x[exact]
+        else:
+            q = 10**(places - fewer)
+            k = whole[exact].astype(np.int64)
+            r = np.sign(k) * ((np.abs(k) + q // 2) // q)
+            rounded[exact] = r / 10.0**fewer
+        sure |= exact
+    return rounded + 0.0, sure
+
+
+def class_mistakes(
+    trace: Trace, name: str, own: Mapping[str, Any], v: Any, students: Any, decimals: int,
+    u: float,
+) -> dict[int, list[MistakeValue]]:
+    """For each of ``students`` (indices into the class's arrays ``own`` and ``v``), the
+    catalogued mistakes of step ``name`` whose value on the student's own numbers is within
+    half a unit of their number ``v``: what :func:`mistake_values` with ``decimals`` and
+    that filter give, worked in float64 for all at once. Students for whom float64 does
+    not settle it (a value within a hair of a rounding tie or a jump, not finite, a number
+    with more places than float64 keeps sure) are left out, for 50 digits to judge."""
+    import numpy as np
+
+    from chainrule.numeric.evaluate import round_array
+
+    d = decimals
+    idx = np.asarray(students)
+    m = len(idx)
+    pool: dict[str, Any] = {k: np.asarray(a)[idx] for k, a in own.items()}
+    vv = np.asarray(v)[idx]
+    scale = np.maximum(1.0, np.abs(vv))
+    for a in pool.values():
+        scale = np.maximum(scale, np.square(np.where(np.isfinite(a), a, 0.0)))
+    unsure = np.zeros(m, dtype=bool)
+    with np.errstate(all="ignore"):
+        right = _array(_compiled(f"class:{name}", trace, trace[name].evaluation_formula),
+                       pool, m)
+        right_r, tie = round_array(right, d)
+        unsure |= tie | ~np.isfinite(right)
+        unsure |= near_jump(trace, name, trace[name].evaluation_formula, pool, scale)
+        hits: list[tuple[MistakeValue, Any]] = []
+        seen: dict[str, list[tuple[Any, Any]]] = {}
+
+        def add(mistake: Mistake, formula: sp.Expr | None, value: Any, text: str,
+                where: Any = True) -> None:
+            nonlocal unsure
+            rounded, near_tie = round_array(value, d)
+            unsure |= where & (near_tie | ~np.isfinite(value) | (np.abs(value) > 1e12))
+            added = np.isfinite(rounded) & (rounded != right_r) & where
+            for earlier, was in seen.get(mistake.id, []):  # the same value again: once
+                added &= ~(was & (earlier == rounded))
+            seen.setdefault(mistake.id, []).append((rounded, added))
+            keep = added & (
+                np.abs(vv - rounded) <= u / 2 + 1e-9 * np.maximum(1.0, np.abs(rounded)))
+            if keep.any():
+                message, hint = _described(trace, mistake, name)
+                mv = MistakeValue(mistake, name, formula, text, math.nan, message, hint)
+                hits.append((mv, keep))
+
+        def resolve_all(needed: list[str]) -> bool:
+            nonlocal unsure
+            for n_ in needed:
+                if n_ in pool:
+                    continue
+                if n_ not in trace or n_ == name:
+                    return False
+                if not resolve_all(list(trace[n_].dependencies)):
+                    return False
+                value = _array(_compiled(f"class:{n_}", trace, trace[n_].evaluation_formula),
+                               pool, m)
+                rounded, near_tie = round_array(value, d)
+                unsure |= near_tie | ~np.isfinite(value)
+                unsure |= near_jump(trace, n_, trace[n_].evaluation_formula, pool, scale)
+                pool[n_] = rounded
+            return True
+
+        for index, (mistake, alt) in enumerate(mistake_formulas(trace, name)):
+            needed = sorted(s.name for s in alt.free_symbols)
+            if not resolve_all(needed):
+                continue
+            key = f"{name}:alt{index}"
+            value = _array(_compiled(f"class:{key}", trace, alt), pool, m)
+            unsure |= near_jump(trace, key, alt, pool, scale)
+            add(mistake, alt, value, _equation_cached(trace, name, index, alt))
+        deps = [dep for dep in trace[name].dependencies if dep not in trace.givens]
+        if d and deps:
+            step_fn = _compiled(f"class:{name}", trace, trace[name].evaluation_formula)
+            for fewer in range(d - 1, max(d - 3, 0), -1):
+                coarse = dict(pool)
+                changed = np.zeros(m, dtype=bool)
+                for dep in deps:
+                    coarse[dep], exact = _decimal_round(pool[dep], fewer, d + 6)
+                    unsure |= ~exact
+                    changed |= coarse[dep] != pool[dep]
+                value = _array(step_fn, coarse, m)
+                unsure |= changed & near_jump(trace, name, trace[name].evaluation_formula,
+                                              coarse, scale)
+                add(ROUNDED_TOO_EARLY, None, value, equation_text(trace, name), changed)
+    out: dict[int, list[MistakeValue]] = {}
+    for j in np.flatnonzero(~unsure):
+        out[int(idx[j])] = [mv for mv, keep in hits if keep[j]]
+    return out
+
+
+def _described(trace: Trace, mistake: Mistake, name: str) -> tuple[str, str]:
+    key = f"described:{mistake.id}:{name}"
+    found = trace.cache.get(key)
+    if found is None:
+        found = trace.cache[key] = mistake.describe(trace, name)
+    return found  # type: ignore[no-any-return]
+
+
+def _equation_cached(trace: Trace, name: str, index: int, alt: sp.Expr) -> str:
+    key = f"equation_text:{name}:alt{index}"
+    found = trace.cache.get(key)
+    if found is None:
+        found = trace.cache[key] = equation_text(trace, name, alt)
+    return str(found)

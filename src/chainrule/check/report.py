@@ -16,6 +16,7 @@ from chainrule.check.judge import (
     STATUSES,
     TOO_FEW_DECIMALS,
     WRONG,
+    ClassVerdicts,
     Report,
     StepResult,
 )
@@ -107,11 +108,13 @@ def _kinds(step: StepResult) -> list[str]:
     return []
 
 
-def class_summary(reports: Sequence[Report],
+def class_summary(reports: Sequence[Report] | ClassVerdicts,
                   unknown_columns: Sequence[str] = ()) -> dict[str, Any]:
     """Per-student scores; per mistake, how many students made it and at which steps; the
     steps most often wrong; each step's counts of every verdict. The columns that name no
     step and each student's cells that could not be read are reported too."""
+    if isinstance(reports, ClassVerdicts):
+        return _verdicts_summary(reports, unknown_columns)
     first: Counter[str] = Counter()
     per_mistake: dict[str, dict[str, Any]] = {}
     per_step: dict[str, Counter[str]] = {}
@@ -128,11 +131,19 @@ def class_summary(reports: Sequence[Report],
         students.append({"student": r.student, "score": r.score, "first_error": r.first_error,
                          "mistakes": sorted({m for s in r.steps for m in _kinds(s)}),
                          "input_errors": list(r.errors)})
+    return _summary(reports[0].problem_id if reports else None, students, per_mistake,
+                    per_step, first, len(reports), unknown_columns,
+                    sum(len(r.errors) for r in reports))
+
+
+def _summary(problem: str | None, students: list[dict[str, Any]],
+             per_mistake: dict[str, dict[str, Any]], per_step: dict[str, Counter[str]],
+             first: Counter[str], n: int, unknown_columns: Sequence[str],
+             unreadable: int) -> dict[str, Any]:
     mistakes = sorted(
         ({"mistake": m, "students": len(e["students"]), "steps": e["steps"].most_common()}
          for m, e in per_mistake.items()),
         key=lambda e: (-e["students"], e["mistake"]))
-    n = len(reports)
     steps: list[dict[str, Any]] = [
         {"step": name, **{k: c[k] for k in STATUSES},
          "error_rate": round((c[WRONG] + c[TOO_FEW_DECIMALS]) / n, 4) if n else 0.0}
@@ -140,16 +151,71 @@ def class_summary(reports: Sequence[Report],
     most_wrong = sorted((s for s in steps if s[WRONG] + s[TOO_FEW_DECIMALS]),
                         key=lambda s: -(s[WRONG] + s[TOO_FEW_DECIMALS]))[:10]
     return {
-        "problem": reports[0].problem_id if reports else None,
+        "problem": problem,
         "students": students,
         "unknown_columns": list(unknown_columns),
-        "unreadable_cells": sum(len(r.errors) for r in reports),
+        "unreadable_cells": unreadable,
         "mistakes": mistakes,
         "most_wrong_steps": [{"step": s["step"], "students": s[WRONG] + s[TOO_FEW_DECIMALS]}
                              for s in most_wrong],
         "common_first_errors": first.most_common(),
         "steps": steps,
     }
+
+
+def _verdicts_summary(verdicts: ClassVerdicts,
+                      unknown_columns: Sequence[str]) -> dict[str, Any]:
+    """:func:`class_summary` of a class judged at once, from its arrays: the same summary."""
+    import numpy as np
+
+    problem = verdicts.problem
+    sheets = verdicts.sheets
+    n = len(sheets)
+    asked = [name for name in problem.asked if name in verdicts.status]
+    codes = {k: c for c, k in enumerate(STATUSES)}
+    wrongish = (codes[WRONG], codes[TOO_FEW_DECIMALS])
+    status = np.stack([verdicts.status[a] for a in asked], axis=1) if asked and n else (
+        np.zeros((n, len(asked)), dtype=np.int8))
+    total = np.zeros(n)
+    for a in asked:  # in step order, as sum() adds a report's points
+        total = total + verdicts.points[a]
+    counts = {k: (status == codes[k]).sum(axis=1) for k in STATUSES}
+    bad = (status == wrongish[0]) | (status == wrongish[1])
+    first_at = (np.where(bad.any(axis=1), bad.argmax(axis=1), -1) if asked
+                else np.full(n, -1))
+    kinds: dict[int, list[tuple[str, str]]] = {}  # student -> (step, kind), in step order
+    order = {a: k for k, a in enumerate(asked)}
+    for (i, name), result in sorted(verdicts.results.items(),
+                                    key=lambda item: (item[0][0], order.get(item[0][1], -1))):
+        if name in order:
+            kinds.setdefault(i, []).extend((name, m) for m in _kinds(result))
+    first: Counter[str] = Counter()
+    per_mistake: dict[str, dict[str, Any]] = {}
+    students = []
+    length = len(asked)
+    for i, sheet in enumerate(sheets):
+        found = kinds.get(i, [])
+        for name, m in found:
+            entry = per_mistake.setdefault(m, {"students": set(), "steps": Counter()})
+            entry["students"].add(sheet.student)
+            entry["steps"][name] += 1
+        first_error = asked[first_at[i]] if first_at[i] >= 0 else None
+        if first_error:
+            first[first_error] += 1
+        points = round(float(total[i]), 10)
+        score = {"points": points, "max": length,
+                 "percent": round(100 * points / length, 1) if length else 0.0,
+                 **{k: int(counts[k][i]) for k in STATUSES}}
+        students.append({"student": sheet.student, "score": score, "first_error": first_error,
+                         "mistakes": sorted({m for _, m in found}),
+                         "input_errors": list(sheet.errors)})
+    per_step: dict[str, Counter[str]] = {}
+    if n:
+        for k, a in enumerate(asked):
+            column = np.bincount(status[:, k], minlength=len(STATUSES))
+            per_step[a] = Counter({s: int(column[c]) for s, c in codes.items() if column[c]})
+    return _summary(problem.id if n else None, students, per_mistake, per_step, first, n,
+                    unknown_columns, sum(len(s.errors) for s in sheets))
 
 
 def render_class(summary: dict[str, Any], fmt: str) -> str:
