@@ -22,6 +22,7 @@ from chainrule.check.batch import read_class
 from chainrule.check.judge import _round, class_verdicts, judge, judge_class
 from chainrule.check.mistakes import class_mistakes, mistake_values, step_value
 from chainrule.check.report import class_summary
+from chainrule.formulas import Vocabulary
 from chainrule.problems.base import get_family, make_problem
 from chainrule.symbolic.printing import format_rounded
 from chainrule.symbolic.trace import round_half_up
@@ -327,3 +328,32 @@ def test_class_mistakes_leave_a_jump_at_its_edge_to_fifty_digits():
     settled = class_mistakes(trace, "s", arrays, np.array(vs), np.arange(2), 3, 1e-3)
     assert 0 not in settled and 1 in settled
     assert (0.1 + 0.2 - 0.3 > 0) and trace.evaluate_step("s", owns[0]) in (0.0, 1.0)
+
+
+def test_a_formula_is_judged_once_per_problem_and_reads_as_judged_afresh():
+    """A formula many students write is judged once per problem and step; each student's
+    verdict equals judging it afresh (its own value from their numbers, its reading)."""
+    from chainrule.check.formula import judge_formula
+    from chainrule.check.mistakes import mistake_formulas
+    from chainrule.formulas import read_formula
+
+    for pid in ("bp-00000005", "dv-00000005"):
+        problem = api.load_problem(pid)._problem
+        trace = problem.trace
+        vocab = Vocabulary.of([*trace.givens, *trace.names], trace.tex_names)
+        for name in problem.asked[:8]:
+            texts = [str(trace[name].formula), str(trace[name].formula).replace("*", " * ")]
+            texts += [str(alt) for _, alt in mistake_formulas(trace, name)[:3]]
+            for text in texts:
+                reading = read_formula(text, vocab)
+                owns = [dict(problem.rounded), {n: v + 0.01 for n, v in problem.rounded.items()}]
+                for own in owns:
+                    trace.cache.pop("formula-verdicts", None)
+                    fresh = judge_formula(problem, name, reading, own)
+                    judge_formula(problem, name, read_formula(text, vocab),
+                                  {n: v - 0.02 for n, v in own.items()})
+                    cached = judge_formula(problem, name, reading, own)
+                    assert trace.cache["formula-verdicts"]
+                    assert cached.as_json() == fresh.as_json()
+                    assert (cached.own_value, cached.correct, cached.reading) == (
+                        fresh.own_value, fresh.correct, fresh.reading)

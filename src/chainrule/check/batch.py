@@ -10,6 +10,7 @@ import contextlib
 import math
 import os
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -157,15 +158,22 @@ def read_class(
         cells = [row[j].strip() for _, row in rows]
         values, plain = _plain_numbers(cells)
         others: dict[int, Answer] = {}
-        for i in np.flatnonzero(~plain):
-            cell = cells[i]
-            if not cell:
+        read: dict[str, Answer | str] = {}  # a column's formulas are often the same text
+        for i in np.flatnonzero(~plain).tolist():
+            cell = rows[i][1][j]
+            if not cell.strip():
                 continue
             line = rows[i][0]
-            try:
-                others[int(i)] = read_answer(step, rows[i][1][j], line, vocab)
-            except ValueError as exc:
-                errors[i].append(f"{name}: line {line}: {step}: {exc}")
+            answer = read.get(cell)
+            if answer is None:
+                try:
+                    answer = read[cell] = read_answer(step, cell, line, vocab)
+                except ValueError as exc:
+                    answer = read[cell] = str(exc)
+            if isinstance(answer, str):
+                errors[i].append(f"{name}: line {line}: {step}: {answer}")
+            else:
+                others[i] = replace(answer, line=line)
         table.add(step, values, plain, cells, others)
     sheets = ClassSheets(AnswerSheet(_RowAnswers(table, i), errors[i], students[i])
                          for i in range(len(rows)))

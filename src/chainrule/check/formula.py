@@ -8,7 +8,7 @@ for a formula exactly as for a number. Feedback shows both formulas in the notes
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import mpmath
@@ -88,11 +88,26 @@ def judge_formula(
     """
     trace = problem.trace
     assert trace is not None
+    own_value = _own_value(reading, own, problem.rounded)
+    # The verdict depends on the formula and the problem only: judged once per problem,
+    # step and formula (a class writes the same formulas many times).
+    verdicts: dict[tuple[Any, ...], FormulaVerdict] = trace.cache.setdefault(
+        "formula-verdicts", {})
+    key = (problem.id, tuple(sorted(problem.givens.items())), problem.derivation,
+           tuple(sorted(problem.context.get("formula_names", {}).get(name) or ())), name,
+           reading.text, reading.expr)
+    found = verdicts.get(key)
+    if found is None:
+        found = verdicts[key] = _judge(problem, trace, name, reading)
+    return replace(found, reading=reading, own_value=own_value)
+
+
+def _judge(problem: Problem, trace: Trace, name: str, reading: Reading) -> FormulaVerdict:
     index = trace.names.index(name)
     known = {*trace.givens, *trace.names[:index]}
     derivation = problem.derivation
     expected_text, expected_tex = expected_reading(trace, name)
-    own_value = _own_value(reading, own, problem.rounded)
+    own_value = None
 
     def verdict(correct: bool, decided_by: str, message: str, **extra: Any) -> FormulaVerdict:
         return FormulaVerdict(reading, correct, decided_by, message, expected_text,
