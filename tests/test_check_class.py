@@ -357,3 +357,17 @@ def test_a_formula_is_judged_once_per_problem_and_reads_as_judged_afresh():
                     assert cached.as_json() == fresh.as_json()
                     assert (cached.own_value, cached.correct, cached.reading) == (
                         fresh.own_value, fresh.correct, fresh.reading)
+
+
+def test_a_formula_that_becomes_one_over_zero_with_the_numbers_is_judged(tmp_path):
+    """BCE with y = 1: the formula a1*w13 given for L is judged wrong (it was a failure);
+    as a class too."""
+    problem = api.load_problem("bp-00000007")
+    assert problem._problem.givens["y"] == 1.0
+    step = next(s for s in problem.check({"L": "a1*w13"}).steps if s.name == "L")
+    assert step.status == "wrong" and step.formula is not None
+    assert not step.formula.correct
+    path = tmp_path / "class.csv"
+    path.write_text("id,L,z1\ns1,a1*w13,0.5\ns2,,\n", encoding="utf-8")
+    summary = problem.check_class(path)
+    assert [s["score"]["wrong"] for s in summary["students"]] == [2, 0]

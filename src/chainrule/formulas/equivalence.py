@@ -124,7 +124,8 @@ def _value(expr: sp.Expr, values: Mapping[str, Any]) -> Any:
                 result = result.real
             result = mpmath.mpf(result)
             return result if mpmath.isfinite(result) else None
-    except (OverflowError, ValueError, ZeroDivisionError, TypeError, RecursionError):
+    except (OverflowError, ValueError, ZeroDivisionError, TypeError, RecursionError,
+            KeyError):  # KeyError: a value SymPy's printers cannot write (1/0 as zoo)
         return None
 
 
