@@ -15,7 +15,7 @@ from benchstats import machine, median, spread
 
 from chainrule.problems.base import get_family, make_problems
 from chainrule.render.environment import render
-from chainrule.render.walkthrough import walkthrough_context
+from chainrule.render.walkthrough import walkthrough_contexts
 
 TEMPLATE = "md/walkthrough.md.j2"
 
@@ -26,7 +26,7 @@ def pipeline(count: int, offset: int) -> tuple[float, float, float, list[dict]]:
     t0 = time.perf_counter()
     problems = make_problems([(family, offset + s, options, 3, None) for s in range(count)])
     t1 = time.perf_counter()
-    contexts = [walkthrough_context(p) for p in problems]
+    contexts = walkthrough_contexts(problems)
     t2 = time.perf_counter()
     for context in contexts:
         render(TEMPLATE, context)

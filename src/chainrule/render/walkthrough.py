@@ -1,12 +1,19 @@
 """The worked example of one network problem, in the notes' style.
 
-Formulas are printed once per structure (the trace caches them) and numbers are filled in
-per variant, so rendering many variants costs little more than the templates themselves.
+Everything that depends on the structure alone (network, activations, loss and its options)
+is worked out once per trace: formulas printed, the chain-rule factors' texts, the loss
+derivative compiled to exact rational arithmetic. Per variant only numbers are filled in,
+and the forward pass after the update is evaluated for all variants of a structure at once.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any
+
+import numpy as np
 
 from chainrule.problems.base import Problem
 from chainrule.problems.conventions import for_problem
@@ -17,6 +24,7 @@ __all__ = [
     "iterate",
     "render_walkthrough",
     "walkthrough_context",
+    "walkthrough_contexts",
     "walkthrough_json",
 ]
 
@@ -134,13 +142,73 @@ def _static_context(net: Network, trace: Any) -> dict[str, Any]:
         "loss_title": net.loss.info.title,
         "loss_tex": f"L = {trace.formula_tex('L')}",
         "loss_params": dict(net.loss.params),
+        "uses_sigmoid": "sigmoid" in (*(a.key for a in net.hidden), net.output.key),
+        "combined": _combined(net),
+        "out_index": net.neurons[-1][0],
     }
     trace.cache["walkthrough:static"] = found
     return found
 
 
+class _ProblemContext(Mapping[str, Any]):
+    """:func:`~chainrule.render.problemset.problem_context` of a problem, made when a
+    template first reads it: the Markdown walkthrough never does, and its network drawing
+    costs more than all the rest of a walkthrough."""
+
+    __slots__ = ("_made", "_problem")
+
+    def __init__(self, problem: Problem) -> None:
+        self._problem = problem
+        self._made: dict[str, Any] | None = None
+
+    def _context(self) -> dict[str, Any]:
+        if self._made is None:
+            from chainrule.render.problemset import problem_context
+
+            self._made = problem_context(self._problem)
+        return self._made
+
+    def __getitem__(self, key: str) -> Any:
+        return self._context()[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._context())
+
+    def __len__(self) -> int:
+        return len(self._context())
+
+    def __repr__(self) -> str:
+        return repr(self._context())
+
+
+def _conventions(problem: Problem, trace: Any) -> list[str]:
+    """The conventions of a network problem (they depend on its network and decimals only)."""
+    net = problem.context.get("network")
+    if not isinstance(net, dict):
+        return []
+    memo: dict[tuple[int, int], tuple[Any, list[str]]] = trace.cache.setdefault(
+        "walkthrough:conventions", {})
+    key = (id(net), problem.decimals)
+    found = memo.get(key)
+    if found is None or found[0] is not net:  # the network is held, so its id stays its own
+        found = memo[key] = (net, for_problem("backprop", problem.context, problem.decimals))
+    return list(found[1])
+
+
+def walkthrough_contexts(problems: Sequence[Problem], iterations: int = 1) -> list[dict[str, Any]]:
+    """:func:`walkthrough_context` of each problem; the forward pass after the update is
+    evaluated for all problems of one structure together."""
+    afters = _after_rows(problems)
+    return [_context(problem, after, iterations)
+            for problem, after in zip(problems, afters, strict=True)]
+
+
 def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]:
     """Everything the walkthrough templates need, grouped as the notes present it."""
+    return walkthrough_contexts([problem], iterations)[0]
+
+
+def _context(problem: Problem, after: list[dict[str, Any]], iterations: int) -> dict[str, Any]:
     net = _network(problem)
     trace = problem.trace
     static = _static_context(net, trace)
@@ -156,12 +224,9 @@ def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]
         for layer in static["layers"]
     ]
     kinds = static["kinds"]
-    after = iterate(problem, 1)
-    from chainrule.render.problemset import problem_context
-
     return {
         "problem": problem,
-        "p": problem_context(problem),
+        "p": _ProblemContext(problem),
         "id": problem.id,
         "title": problem.title,
         "net": static["net"],
@@ -182,15 +247,50 @@ def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]
         "iterations": iterate(problem, iterations) if iterations > 1 else [],
         "after": after,
         "after_down": problem.rounded["L"] > _loss_after(after),
-        "uses_sigmoid": "sigmoid" in (*(a.key for a in net.hidden), net.output.key),
-        "conventions": for_problem("backprop", problem.context, problem.decimals)
-        if isinstance(problem.context.get("network"), dict) else [],
-        "combined": _combined(net),
-        "out_index": net.neurons[-1][0],
+        "uses_sigmoid": static["uses_sigmoid"],
+        "conventions": _conventions(problem, trace),
+        "combined": static["combined"],
+        "out_index": static["out_index"],
         "chains": chain_examples(problem),
         "records": records,
         "outputs_tex": static["outputs_tex"],
     }
+
+
+def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
+    """:func:`iterate` with one iteration for each problem: the rows before and after the
+    update, the forward pass run for all problems of one structure and decimals at once
+    (the rounded chain in float64, ties settled exactly, as :meth:`Trace.evaluate` does)."""
+    from chainrule.numeric.evaluate import evaluate_rounded
+
+    groups: dict[tuple[int, int], list[int]] = {}
+    nets = [_network(p) for p in problems]
+    for i, (problem, net) in enumerate(zip(problems, nets, strict=True)):
+        groups.setdefault((id(net.forward_trace), problem.decimals), []).append(i)
+    found: list[list[dict[str, Any]]] = [[] for _ in problems]
+    for (_, d), members in groups.items():
+        net = nets[members[0]]
+        forward = net.forward_trace
+        values = []
+        for i in members:
+            problem = problems[i]
+            start = {g: problem.givens[g] for g in (*net.inputs, *net.targets, "eta")}
+            start.update({p: problem.rounded[f"{p}_new"] for p in net.parameters})
+            values.append(start)
+        batch = {g: np.array([v[g] for v in values], dtype=np.float64) for g in forward.givens}
+        chain = evaluate_rounded(forward, batch, d)
+        losses = chain["L"].tolist()
+        outputs = np.array([chain[o] for o in net.outputs]).T.tolist()
+        for k, i in enumerate(members):
+            problem = problems[i]
+            found[i] = [
+                {"iteration": 1, "loss": format_rounded(problem.rounded["L"], d),
+                 "outputs": [format_rounded(problem.rounded[o], d) for o in net.outputs]},
+                {"iteration": "after", "loss": format_rounded(losses[k], d),
+                 "outputs": [format_rounded(v, d) for v in outputs[k]],
+                 "parameters": {p: format_number(values[k][p]) for p in net.parameters}},
+            ]
+    return found
 
 
 def walkthrough_json(problem: Problem, iterations: int = 1) -> dict[str, Any]:
@@ -243,25 +343,129 @@ def render_walkthrough(
 
 def round_half_up_float(value: float, decimals: int) -> float:
     """``value`` rounded half away from zero, as a calculator does."""
-    from decimal import ROUND_HALF_UP, Decimal
+    return float(Decimal(repr(value)).quantize(_QUANTA[decimals], ROUND_HALF_UP))
 
-    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), ROUND_HALF_UP))
+
+_QUANTA = [Decimal(1).scaleb(-d) for d in range(9)]
 
 
 def _decimal_text(value: float, decimals: int) -> str:
     return format_rounded(value, decimals)
 
 
-def chain_examples(problem: Problem) -> list[dict[str, Any]]:
-    """For one weight per layer (the first into the layer's first neuron): dL/dw as the
-    chain-rule factors dL/da . da/dz . dz/dw, each computed from the rounded values, and
-    their product, which is the key's gradient."""
+class _Inexact(Exception):
+    """A loss derivative with parts exact rational arithmetic does not cover."""
+
+
+def _fraction_code(expr: Any, names: dict[Any, str], constants: list[Fraction]) -> str:
+    """Python source evaluating ``expr`` exactly over Fractions (``_Inexact`` if it cannot)."""
     import sympy as sp
 
-    net = _network(problem)
-    trace = problem.trace
-    assert trace is not None
-    d, r = problem.decimals, problem.rounded
+    from chainrule.symbolic.functions import step
+
+    def code(e: Any) -> str:
+        if e.is_Symbol:
+            if e not in names:
+                raise _Inexact(str(e))
+            return names[e]
+        if e.is_Rational:
+            constants.append(Fraction(int(e.p), int(e.q)))
+            return f"_c[{len(constants) - 1}]"
+        if isinstance(e, sp.Piecewise):
+            text = "_none()"
+            for value, condition in reversed(e.args):
+                text = f"({code(value)} if {code(condition)} else {text})"
+            return text
+        args = [code(a) for a in e.args]
+        if e.is_Add:
+            return "(" + " + ".join(args) + ")"
+        if e.is_Mul:
+            return "(" + " * ".join(args) + ")"
+        if e.is_Pow and e.exp.is_Integer:
+            return f"({args[0]} ** {int(e.exp)})"
+        simple = {sp.Abs: "abs", sp.sign: "_sign", step: "_step", sp.Max: "max", sp.Min: "min",
+                  sp.And: "_all", sp.Or: "_any"}
+        for kind, name in simple.items():
+            if isinstance(e, kind):
+                return f"{name}({', '.join(args)})" if name not in ("_all", "_any") else (
+                    f"{name}(({', '.join(args)},))")
+        operators = {sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">",
+                     sp.GreaterThan: ">=", sp.Eq: "==", sp.Ne: "!="}
+        for kind, op in operators.items():
+            if isinstance(e, kind):
+                return f"({args[0]} {op} {args[1]})"
+        if isinstance(e, sp.Not):
+            return f"(not {args[0]})"
+        if e is sp.true or e is sp.false:
+            return "True" if e is sp.true else "False"
+        raise _Inexact(type(e).__name__)
+
+    return code(expr)
+
+
+def _none() -> Fraction:
+    raise _Inexact("no piece applies")
+
+
+def _sign(x: Fraction) -> int:
+    return (x > 0) - (x < 0)
+
+
+def _step(x: Fraction) -> int:
+    return 1 if x > 0 else 0
+
+
+def _loss_derivative(net: Network) -> Callable[[float, float], float] | None:
+    """dL/dyhat of a one-output network as a function of (y, yhat), exact in rational
+    arithmetic and rounded to float once, as SymPy's substitution evaluated to 30 digits
+    gives it. None where the derivative needs more than + - * / and whole powers, |x|,
+    sign, step, max, min and pieces."""
+    import sympy as sp
+
+    y, yhat = sp.Symbol("y", real=True), sp.Symbol("yhat", real=True)
+    dl = net.loss.derivative([y], [yhat])[0]
+    names = {y: "y", yhat: "yhat"}
+    fixed: dict[str, Fraction] = {}
+    for k, (name, value) in enumerate(net.loss.params.items()):
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            names[sp.Symbol(name)] = f"_p{k}"
+            fixed[f"_p{k}"] = Fraction(repr(float(value)))
+    constants: list[Fraction] = []
+    try:
+        body = _fraction_code(dl, names, constants)
+    except _Inexact:
+        return None
+    namespace: dict[str, Any] = {
+        "_c": constants, "_sign": _sign, "_step": _step, "_none": _none, "_all": all,
+        "_any": any, **fixed}
+    exec(compile(f"def _dl(y, yhat):\n    return {body}\n", "<dL/dyhat>", "exec"), namespace)
+    exact = namespace["_dl"]
+
+    def evaluate(target: float, output: float) -> float:
+        return float(Fraction(exact(Fraction(repr(target)), Fraction(repr(output)))))
+
+    return evaluate
+
+
+def _loss_derivative_sympy(net: Network, target: float, output: float) -> float:
+    """dL/dyhat at (y, yhat) by SymPy's substitution at 30 digits."""
+    import sympy as sp
+
+    # Real symbols: |y - yhat| then differentiates to a sign, not to re/im parts.
+    y, yhat = sp.Symbol("y", real=True), sp.Symbol("yhat", real=True)
+    dl = net.loss.derivative([y], [yhat])[0]
+    subs = {y: sp.Rational(repr(target)), yhat: sp.Rational(repr(output))}
+    for name, value in net.loss.params.items():
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            subs[sp.Symbol(name)] = sp.Rational(repr(float(value)))
+    return float(dl.subs(subs).evalf(30))
+
+
+def _chain_statics(net: Network, trace: Any) -> list[dict[str, Any]]:
+    """Per layer, output first, the chain-rule example's names and texts (cached per trace)."""
+    found = trace.cache.get("walkthrough:chains")
+    if found is not None:
+        return found  # type: ignore[no-any-return]
     last = len(net.layers) - 1
     found = []
     for layer in range(last, 0, -1):
@@ -271,55 +475,88 @@ def chain_examples(problem: Problem) -> list[dict[str, Any]]:
         out = net.outputs[0] if layer == last else f"a{j}"
         out_tex = trace.tex(out)
         z_tex = trace.tex(f"z{j}")
-        source_value = r[source] if source in r else problem.givens[source]
-        factors = []
+        entry: dict[str, Any] = {
+            "j": j, "out": out, "source": source, "weight": weight.name,
+            "weight_tex": trace.tex(weight.name),
+            "layer": "output" if layer == last else "hidden",
+            "source_tex": (rf"\frac{{\partial {z_tex}}}{{\partial {trace.tex(weight.name)}}} = "
+                           f"{trace.tex(source)}"),
+            "fprime_tex": rf"\frac{{\partial {out_tex}}}{{\partial {z_tex}}}",
+        }
         if layer == last and not net.output.vector and len(net.outputs) == 1:
-            # Real symbols: |y - yhat| then differentiates to a sign, not to re/im parts.
-            y, yhat = sp.Symbol("y", real=True), sp.Symbol("yhat", real=True)
-            dl = net.loss.derivative([y], [yhat])[0]
-            subs = {y: sp.Rational(repr(problem.givens[net.targets[0]])),
-                    yhat: sp.Rational(repr(r[out]))}
-            for name, value in net.loss.params.items():
-                if isinstance(value, (int, float)) and not isinstance(value, bool):
-                    subs[sp.Symbol(name)] = sp.Rational(repr(float(value)))
-            dl_value = round_half_up_float(float(dl.subs(subs).evalf(30)), d)
+            entry["kind"] = "loss"
+            entry["target"] = net.targets[0]
+            entry["dl_tex"] = rf"\frac{{\partial L}}{{\partial {out_tex}}}"
+            entry["dl"] = _loss_derivative(net)
+            entry["output_key"] = net.output.key
+        elif layer == last:
+            entry["kind"] = "delta"
+            entry["delta_tex"] = rf"\frac{{\partial L}}{{\partial {z_tex}}} = \delta_{{{j}}}"
+        else:
+            downstream = [w for w in net.weights if w.source == f"a{j}"]
+            entry["kind"] = "hidden"
+            entry["downstream"] = [(w.name, f"delta{w.target}") for w in downstream]
+            entry["upstream_tex"] = (
+                rf"\frac{{\partial L}}{{\partial {out_tex}}} = "
+                + " + ".join(rf"{trace.tex(w.name)} \delta_{{{w.target}}}" for w in downstream))
+        found.append(entry)
+    trace.cache["walkthrough:chains"] = found
+    return found
+
+
+def chain_examples(problem: Problem) -> list[dict[str, Any]]:
+    """For one weight per layer (the first into the layer's first neuron): dL/dw as the
+    chain-rule factors dL/da . da/dz . dz/dw, each computed from the rounded values, and
+    their product, which is the key's gradient."""
+    net = _network(problem)
+    trace = problem.trace
+    assert trace is not None
+    d, r, givens = problem.decimals, problem.rounded, problem.givens
+    texts = problem.number_texts()
+    found = []
+    for entry in _chain_statics(net, trace):
+        j, out, source = entry["j"], entry["out"], entry["source"]
+        source_value = r[source] if source in r else givens[source]
+        if entry["kind"] == "loss":
+            target, output = givens[entry["target"]], r[out]
+            dl = entry["dl"]
+            try:
+                exact = dl(target, output) if dl is not None else None
+            except (_Inexact, ArithmeticError, TypeError, ValueError):
+                exact = None
+            if exact is None:
+                exact = _loss_derivative_sympy(net, target, output)
+            dl_value = round_half_up_float(exact, d)
             fprime = r.get(f"fprime{j}")
             if fprime is None:  # no step of its own (sigmoid + BCE): f' from the output
                 a = r[out]
-                fprime = {"sigmoid": a * (1 - a), "tanh": 1 - a * a}.get(net.output.key, 1.0)
+                fprime = {"sigmoid": a * (1 - a), "tanh": 1 - a * a}.get(
+                    entry["output_key"], 1.0)
                 fprime = round_half_up_float(fprime, d)
-            factors = [
-                (rf"\frac{{\partial L}}{{\partial {out_tex}}}", _decimal_text(dl_value, d)),
-                (rf"\frac{{\partial {out_tex}}}{{\partial {z_tex}}}", _decimal_text(fprime, d)),
-            ]
+            factors = [(entry["dl_tex"], _decimal_text(dl_value, d)),
+                       (entry["fprime_tex"], _decimal_text(fprime, d))]
             product = round_half_up_float(dl_value * fprime, d)
-        elif layer == last:
-            factors = [(rf"\frac{{\partial L}}{{\partial {z_tex}}} = \delta_{{{j}}}",
-                        _decimal_text(r[f"delta{j}"], d))]
+        elif entry["kind"] == "delta":
+            factors = [(entry["delta_tex"], _decimal_text(r[f"delta{j}"], d))]
             product = r[f"delta{j}"]
         else:
-            downstream = [w for w in net.weights if w.source == f"a{j}"]
-            upstream = sum(r[w.name] * r[f"delta{w.target}"] for w in downstream) if all(
-                w.name in r for w in downstream) else sum(
-                problem.givens[w.name] * r[f"delta{w.target}"] for w in downstream)
+            downstream = entry["downstream"]
+            upstream = sum(r[w] * r[delta] for w, delta in downstream) if all(
+                w in r for w, _ in downstream) else sum(
+                givens[w] * r[delta] for w, delta in downstream)
             fprime = r.get(f"fprime{j}", 1.0)
-            factors = [
-                (rf"\frac{{\partial L}}{{\partial {out_tex}}} = "
-                 + " + ".join(rf"{trace.tex(w.name)} \delta_{{{w.target}}}" for w in downstream),
-                 _decimal_text(upstream, d)),
-                (rf"\frac{{\partial {out_tex}}}{{\partial {z_tex}}}", _decimal_text(fprime, d)),
-            ]
+            factors = [(entry["upstream_tex"], _decimal_text(upstream, d)),
+                       (entry["fprime_tex"], _decimal_text(fprime, d))]
             upstream = round_half_up_float(upstream, d)
             product = round_half_up_float(upstream * fprime, d)
-        factors.append((rf"\frac{{\partial {z_tex}}}{{\partial {trace.tex(weight.name)}}} = "
-                        f"{trace.tex(source)}", format_number(source_value)
-                        if source in problem.givens else _decimal_text(source_value, d)))
+        factors.append((entry["source_tex"], format_number(source_value)
+                        if source in givens else _decimal_text(source_value, d)))
         found.append({
-            "weight": weight.name,
-            "weight_tex": trace.tex(weight.name),
-            "layer": "output" if layer == last else "hidden",
+            "weight": entry["weight"],
+            "weight_tex": entry["weight_tex"],
+            "layer": entry["layer"],
             "factors": [{"tex": t, "value": v} for t, v in factors],
             "product": _decimal_text(product * source_value, d),
-            "key": problem.number_texts()[f"dL_d{weight.name}"],
+            "key": texts[f"dL_d{entry['weight']}"],
         })
     return found
