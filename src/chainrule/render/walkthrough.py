@@ -440,9 +440,16 @@ def _loss_derivative(net: Network) -> Callable[[float, float], float] | None:
         "_any": any, **fixed}
     exec(compile(f"def _dl(y, yhat):\n    return {body}\n", "<dL/dyhat>", "exec"), namespace)
     exact = namespace["_dl"]
+    memo: dict[tuple[float, float], float] = {}  # drawn targets and outputs repeat
 
     def evaluate(target: float, output: float) -> float:
-        return float(Fraction(exact(Fraction(repr(target)), Fraction(repr(output)))))
+        found = memo.get((target, output))
+        if found is None:
+            found = float(Fraction(exact(Fraction(repr(target)), Fraction(repr(output)))))
+            if len(memo) >= 100_000:
+                memo.clear()
+            memo[(target, output)] = found
+        return found
 
     return evaluate
 
