@@ -27,7 +27,10 @@ alike, and each ratio is the median of the ratios of turns taken side by side. N
 pre-warms the allocator: the figures are what a fresh process gets. Run by hand, not in the
 test suite::
 
-    python3 bench/derive.py [--sweep]   # --sweep: only the batch-size table
+    python3 bench/derive.py [--sweep] [--cpu]
+
+``--sweep``: only the batch-size table; ``--cpu``: time its blocks by the process's CPU time
+(on a machine shared with other work: the time others take the core away is left out).
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ from collections.abc import Callable
 
 import numpy as np
 from benchstats import machine, median
-from handnumpy import TunedKernel, paired_blocks
+from handnumpy import TunedKernel, paired_blocks, use_cpu_clock
 from sympy.core.cache import clear_cache
 
 from chainrule.numeric import kernels, layers
@@ -259,6 +262,7 @@ def main() -> None:
     print(f"batch {BATCH}; times in ms, median (min–max) of N runs (~{BUDGET} s per "
           f"measurement); {machine()}\n")
     rng = np.random.default_rng(0)
+    print(f"batch-size table timed by {use_cpu_clock('--cpu' in sys.argv[1:])}")
     if "--sweep" in sys.argv[1:]:
         sweep(rng)
         return

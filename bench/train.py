@@ -30,6 +30,7 @@ hand-written loop that logs the full-dataset loss and accuracy after every epoch
 turns; target within 1.1x. Run by hand::
 
     python3 bench/train.py [--budget SECONDS] [--repeat R] [--no-steps] [--no-runs] [--no-torch]
+                           [--cpu]
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ import time
 
 import numpy as np
 from benchstats import machine, median
-from handnumpy import ADAM, TunedStep, paired_blocks
+from handnumpy import ADAM, TunedStep, paired_blocks, use_cpu_clock
 
 from chainrule.numeric.layers import compile_layers
 from chainrule.numeric.optimizers import update_kernel
@@ -268,9 +269,13 @@ def main() -> None:
     parser.add_argument("--no-steps", action="store_true", help="only the whole runs")
     parser.add_argument("--no-runs", action="store_true", help="only the steps")
     parser.add_argument("--no-torch", action="store_true", help="no torch column")
+    parser.add_argument("--cpu", action="store_true",
+                        help="time steps by the process's CPU time, not wall time (a machine "
+                             "shared with other work)")
     args = parser.parse_args()
     threads = blas_threads()
     print(f"numpy {np.__version__}, BLAS threads {threads}; {machine()}")
+    print(f"steps timed by {use_cpu_clock(args.cpu)}")
     if args.no_torch:
         global torch
         torch = None
