@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,7 @@ from chainrule.io.inputs import TemplateLoader
 from chainrule.symbolic.printing import format_number
 
 __all__ = ["MarkdownMath", "builtin_templates", "environment", "github_math", "render",
-           "render_pieces", "tex_escape", "tex_text"]
+           "render_pieces", "template_errors", "tex_escape", "tex_text"]
 
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 
@@ -245,16 +246,32 @@ def render(name: str, context: dict[str, Any], templates_dir: str | Path | None 
 
 
 def render_pieces(
-    name: str, context: dict[str, Any], templates_dir: str | Path | None = None
+    name: str, context: dict[str, Any], templates_dir: str | Path | None = None, *,
+    fill: bool = False,
 ) -> Iterator[str]:
     """The template's text piece by piece, as it produces it (for streaming), before any
-    rewrite of Markdown's math (see :class:`MarkdownMath`)."""
+    rewrite of Markdown's math (see :class:`MarkdownMath`). With ``fill``, rendered in a
+    :func:`~chainrule.render.fill.fill_environment`: the family macros of problem contexts
+    made :class:`~chainrule.render.fill.ProblemContext` are filled by structure."""
     fmt = name.split("/", 1)[0]
     if templates_dir is not None:
         templates_dir = str(Path(templates_dir).resolve())
-    try:
-        template = environment(fmt, templates_dir).get_template(name)
+    with template_errors(name):
+        if fill:
+            from chainrule.render.fill import fill_environment
+
+            env = fill_environment(fmt, templates_dir)
+        else:
+            env = environment(fmt, templates_dir)
+        template = env.get_template(name)
         yield from template.generate(**context)
+
+
+@contextmanager
+def template_errors(name: str) -> Iterator[None]:
+    """Any error of rendering template ``name`` as one ChainruleError naming it."""
+    try:
+        yield
     except jinja2.TemplateNotFound as exc:
         raise ChainruleError(f"template not found: {exc.name}") from None
     except jinja2.UndefinedError as exc:

@@ -24,6 +24,7 @@ from chainrule.io.outputs import Output
 from chainrule.problems.base import make_problems
 from chainrule.problems.spec import LETTERS, SetSpec, finish_problems, set_requests
 from chainrule.render.environment import MarkdownMath, render_pieces
+from chainrule.render.fill import ProblemContext
 from chainrule.render.problemset import problem_context
 
 __all__ = ["CHUNK", "NotStreamable", "stream_set"]
@@ -191,7 +192,7 @@ def _stream_set(
                         template = f"{fmt}/{kind}.{fmt}.j2"
                         start(f"{kind}{suffix}.{fmt}",
                               lambda t=template, d=data: render_pieces(  # type: ignore[misc]
-                                  t, d, templates_dir),
+                                  t, d, templates_dir, fill=True),
                               [feeds[version]])
             key_streams = []
             key_feeds = []
@@ -224,7 +225,8 @@ def _stream_set(
                 finish_problems(spec, problems, marks[start_at:start_at + chunk])
                 by_version: dict[str | None, list[dict[str, Any]]] = {}
                 for problem in problems:
-                    by_version.setdefault(problem.version, []).append(problem_context(problem))
+                    by_version.setdefault(problem.version, []).append(
+                        ProblemContext(problem_context(problem)))
                     key_json.write((",\n" if done else "") + _key_entry(problem.key()))
                     done += 1
                 for version, contexts in by_version.items():

@@ -1,0 +1,743 @@
+"""Rendering by structure, then numbers: a template is run once per structure and the
+numbers of each problem are filled into what it wrote.
+
+The numbers of a context (its *holes*: every float, and the texts of numbers, ids and
+drawings, see :class:`Holes`) are replaced by stand-ins and the template is run once
+(a *trace*). Everything a template does with a stand-in is recorded:
+
+* written out (``{{ x }}``): a hole in the text, filled per problem;
+* joined (``~``), passed to a filter, a test, a macro or a method, computed on (``+``,
+  ``x[i]``, ``x.attr``): a new stand-in that remembers how it was made;
+* branched on (``if``, ``==``, ``<``, ``in``, ``not``): a *guard*, its outcome recorded.
+
+Anything else (iterating over a number, hashing it, handing it to Python code that reads
+it) ends the trace, and that structure is rendered problem by problem as before. A
+problem is filled from a trace only when the rest of its context (everything but the holes)
+is equal to the traced one and every guard has the same outcome with its numbers: the
+template then takes the same path, so the text is the same, byte for byte, as rendering it.
+Up to :data:`MAX_VARIANTS` traces are kept per structure (one per set of outcomes, e.g. which
+steps are ``=`` and which ``≈``).
+
+Templates are assumed to be functions of what they are given (Jinja macros imported
+without context are): a macro that keeps state between calls in a namespace of its module
+is not supported.
+
+Use :func:`fill_environment` (the strict environment of
+:func:`~chainrule.render.environment.environment` with the recording hooks) and
+:meth:`Filler.render` / :meth:`Filler.call`; in a fill environment, a set document's
+``fam.question(p)`` and ``fam.solution(p)`` for a :class:`ProblemContext` ``p`` are filled
+automatically.
+"""
+
+from __future__ import annotations
+
+import operator
+import secrets
+import threading
+from collections.abc import Callable, Hashable, Mapping
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, NoReturn, cast
+
+import jinja2
+import jinja2.compiler
+import jinja2.nodes
+import jinja2.runtime
+import jinja2.sandbox
+
+__all__ = [
+    "MAX_VARIANTS",
+    "NUMBER_HOLES",
+    "Filler",
+    "Holes",
+    "ProblemContext",
+    "fill_environment",
+    "filler_of",
+    "forget",
+    "render_filled",
+]
+
+#: Traces kept per structure; past this, its problems are rendered one by one.
+MAX_VARIANTS = 48
+#: Dictionary keys whose text is a number (or an id) that changes from problem to problem.
+NUMBER_KEYS = frozenset({"id", "code", "value", "rounded_text", "substituted_tex",
+                         "substituted_text", "numbers_tex", "approx"})
+
+_NONCE = secrets.token_hex(6)
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_local = threading.local()
+
+
+class ProblemContext(dict):  # type: ignore[type-arg]
+    """A problem's template context (a plain dict to templates) whose family macros a fill
+    environment fills. Its structure key is worked out once (so do not change it after
+    the first render)."""
+
+    _split: tuple[Holes, tuple[tuple[Any, ...], list[Any]]] | None = None
+
+
+def _split_once(context: Any, holes: Holes) -> tuple[tuple[Any, ...], list[Any]]:
+    if isinstance(context, ProblemContext):
+        cached = context._split
+        if cached is not None and cached[0] is holes:
+            return cached[1]
+        found = _split(context, holes)
+        context._split = (holes, found)
+        return found
+    return _split(context, holes)
+
+
+class Holes:
+    """Which leaves of a context are holes: every float (``floats``), and texts and truth
+    values under a dictionary key in ``keys`` or anywhere under a top-level key in
+    ``under``. Everything else is structure (a trace is reused only where it is equal)."""
+
+    __slots__ = ("floats", "keys", "under")
+
+    def __init__(self, keys: frozenset[str] | set[str] = NUMBER_KEYS,
+                 under: frozenset[str] | set[str] = frozenset({"drawing"}),
+                 floats: bool = True) -> None:
+        self.keys, self.under, self.floats = frozenset(keys), frozenset(under), floats
+
+    def __call__(self, top: Any, last: Any, value: Any) -> bool:
+        if type(value) is float:
+            return self.floats
+        if type(value) not in (str, bool):
+            return False
+        return top in self.under or last in self.keys
+
+
+#: The holes of a problem context: numbers, their texts, ids and the network drawing.
+NUMBER_HOLES = Holes()
+
+
+class _Taint(BaseException):
+    """A stand-in was used in a way a trace cannot follow."""
+
+
+class _Trace:
+    def __init__(self) -> None:
+        self.guards: list[tuple[_Sym, Any]] = []
+        self.emitted: list[_Sym] = []
+
+    def token(self, sym: _Sym) -> str:
+        self.emitted.append(sym)
+        return f"{_OPEN}{_NONCE}:{len(self.emitted) - 1}{_CLOSE}"
+
+    def text(self, text: str) -> _Sym:
+        """A text that holds tokens, as a stand-in."""
+        parts: list[Any] = []
+        rest = text
+        while True:
+            start = rest.find(_OPEN)
+            if start < 0:
+                parts.append(rest)
+                break
+            end = rest.find(_CLOSE, start)
+            nonce, _, index = rest[start + 1:end].partition(":")
+            if end < 0 or nonce != _NONCE or not index.isdigit() or \
+                    int(index) >= len(self.emitted):
+                _taint()
+            parts.append(rest[:start])
+            parts.append(self.emitted[int(index)])
+            rest = rest[end + 1:]
+        return _Sym(_join_parts, tuple(parts), {})
+
+
+def _taint() -> NoReturn:
+    trace = getattr(_local, "trace", None)
+    if trace is not None:
+        trace.tainted = True
+    raise _Taint
+
+
+def _join_parts(*parts: Any) -> str:
+    return "".join(p if isinstance(p, str) else str(p) for p in parts)
+
+
+def _value(item: Any) -> Any:
+    if isinstance(item, _Sym):
+        return item.value
+    if type(item) is list:
+        return [_value(x) for x in item]
+    if type(item) is tuple:
+        return tuple(_value(x) for x in item)
+    return item
+
+
+def _symish(item: Any) -> bool:
+    if isinstance(item, _Sym):
+        return True
+    if isinstance(item, str):
+        return _OPEN in item
+    if type(item) in (list, tuple):
+        return any(_symish(x) for x in item)
+    return False
+
+
+def _concrete(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    """``fn`` on values (no stand-ins: the hooks let it run as without them)."""
+    return fn(*args, **kwargs)
+
+
+class _Sym:
+    """A stand-in: a hole (``fn`` None, ``args`` its index) or a value made from others."""
+
+    __slots__ = ("args", "fn", "kwargs", "value")
+
+    def __init__(self, fn: Callable[..., Any] | None, args: Any, kwargs: dict[str, Any],
+                 value: Any = None) -> None:
+        self.fn, self.args, self.kwargs = fn, args, kwargs
+        if fn is None:
+            self.value = value
+        else:
+            self.value = _concrete(fn, tuple(_value(a) for a in args),
+                                   {k: _value(v) for k, v in kwargs.items()})
+
+    def _guard(self, fn: Callable[..., Any], *others: Any) -> Any:
+        made = _Sym(fn, (self, *others), {})
+        trace = getattr(_local, "trace", None)
+        if trace is None:
+            _taint()
+        trace.guards.append((made, made.value))
+        return made.value
+
+    def __bool__(self) -> bool:
+        return bool(self._guard(bool))
+
+    def __eq__(self, other: object) -> Any:  # type: ignore[override]
+        return _Sym(operator.eq, (self, other), {})
+
+    def __ne__(self, other: object) -> Any:  # type: ignore[override]
+        return _Sym(operator.ne, (self, other), {})
+
+    def __lt__(self, other: object) -> Any:
+        return _Sym(operator.lt, (self, other), {})
+
+    def __le__(self, other: object) -> Any:
+        return _Sym(operator.le, (self, other), {})
+
+    def __gt__(self, other: object) -> Any:
+        return _Sym(operator.gt, (self, other), {})
+
+    def __ge__(self, other: object) -> Any:
+        return _Sym(operator.ge, (self, other), {})
+
+    def __contains__(self, item: object) -> bool:
+        return bool(self._guard(operator.contains, item))
+
+    def __hash__(self) -> int:
+        _taint()
+
+    def __str__(self) -> str:
+        _taint()
+
+    __repr__ = __str__
+
+    def __format__(self, spec: str) -> str:
+        _taint()
+
+    def __len__(self) -> int:
+        _taint()
+
+    def __iter__(self) -> Any:
+        _taint()
+
+    def __float__(self) -> float:
+        _taint()
+
+    def __int__(self) -> int:
+        _taint()
+
+    __index__ = __int__
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        _taint()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        _taint()
+
+
+def _arith(fn: Callable[..., Any], reflected: bool = False) -> Callable[..., Any]:
+    if reflected:
+        return lambda self, other: _Sym(fn, (other, self), {})
+    return lambda self, other: _Sym(fn, (self, other), {})
+
+
+_BINARY: list[tuple[str, Callable[..., Any]]] = [
+    ("add", operator.add), ("sub", operator.sub), ("mul", operator.mul),
+    ("truediv", operator.truediv), ("floordiv", operator.floordiv), ("mod", operator.mod),
+    ("pow", operator.pow)]
+_UNARY: list[tuple[str, Callable[..., Any]]] = [
+    ("neg", operator.neg), ("pos", operator.pos), ("abs", abs), ("invert", operator.invert)]
+for _name, _fn in _BINARY:
+    setattr(_Sym, f"__{_name}__", _arith(_fn))
+    setattr(_Sym, f"__r{_name}__", _arith(_fn, reflected=True))
+for _name, _fn in _UNARY:
+    setattr(_Sym, f"__{_name}__", (lambda f: lambda self: _Sym(f, (self,), {}))(_fn))
+
+
+def _evaluate(sym: Any, values: list[Any], memo: dict[int, Any]) -> Any:
+    """``sym`` with the numbers ``values`` in its holes."""
+    if not isinstance(sym, _Sym):
+        if type(sym) is list:
+            return [_evaluate(x, values, memo) for x in sym]
+        if type(sym) is tuple:
+            return tuple(_evaluate(x, values, memo) for x in sym)
+        return sym
+    key = id(sym)
+    if key in memo:
+        return memo[key]
+    if sym.fn is None:
+        result = values[sym.args]
+    elif sym.kwargs:
+        result = sym.fn(*[_evaluate(a, values, memo) for a in sym.args],
+                        **{k: _evaluate(v, values, memo) for k, v in sym.kwargs.items()})
+    else:
+        result = sym.fn(*[_evaluate(a, values, memo) for a in sym.args])
+    memo[key] = result
+    return result
+
+
+_TRACES = [0]  # traces running, in any thread: none is the fast path
+_TRACES_LOCK = threading.Lock()
+
+
+def _in_trace() -> _Trace | None:
+    if not _TRACES[0]:
+        return None
+    return getattr(_local, "trace", None)  # type: ignore[no-any-return]
+
+
+# -- the environment's hooks ------------------------------------------------------------
+
+
+def _finalize(value: Any) -> Any:
+    if not _TRACES[0]:
+        return value
+    trace = _in_trace()
+    if trace is None or not isinstance(value, _Sym):
+        return value
+    return trace.token(value)
+
+
+def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A filter or test that records itself when given a stand-in."""
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if _TRACES[0] and _in_trace() is not None and \
+                (_symish(args) or _symish(tuple(kwargs.values()))):
+            return _made(fn, args, kwargs)
+        return fn(*args, **kwargs)
+
+    for attribute in ("jinja_pass_arg", "__name__", "__doc__"):
+        if hasattr(fn, attribute):
+            setattr(wrapped, attribute, getattr(fn, attribute))
+    return wrapped
+
+
+def _made(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> _Sym:
+    trace = _in_trace()
+    assert trace is not None
+    args = tuple(trace.text(a) if isinstance(a, str) and _OPEN in a else a for a in args)
+    kwargs = {k: trace.text(v) if isinstance(v, str) and _OPEN in v else v
+              for k, v in kwargs.items()}
+    return _Sym(fn, args, kwargs)
+
+
+def _join(items: tuple[Any, ...]) -> Any:
+    """``a ~ b``."""
+    if _in_trace() is not None and _symish(items):
+        return _made(_str_join, items, {})
+    return "".join([str(x) for x in items])
+
+
+def _str_join(*items: Any) -> str:
+    return "".join([str(x) for x in items])
+
+
+def _block(text: Any) -> Any:
+    """``{% set x %}...{% endset %}``: a captured text that holds tokens is a stand-in."""
+    trace = _in_trace()
+    if trace is not None and isinstance(text, str) and _OPEN in text:
+        return trace.text(text)
+    return text
+
+
+def _if(test: Any, then: Callable[[], Any], otherwise: Callable[[], Any]) -> Any:
+    """``a if test else b``: on a stand-in, both sides computed and chosen per problem."""
+    if not isinstance(test, _Sym) or _in_trace() is None:
+        return then() if test else otherwise()
+    try:
+        first, second = then(), otherwise()
+    except (_Taint, Exception):  # only the side taken is computed, as Jinja does
+        return then() if test else otherwise()
+    return _made(_choose, (test, first, second), {})
+
+
+def _choose(test: Any, first: Any, second: Any) -> Any:
+    return first if test else second
+
+
+class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    def visit_CondExpr(self, node: jinja2.nodes.CondExpr, frame: Any) -> None:
+        frame = frame.soft()
+        self.write("environment.fill_if(")
+        self.visit(node.test, frame)
+        self.write(", lambda: ")
+        self.visit(node.expr1, frame)
+        self.write(", lambda: ")
+        if node.expr2 is not None:
+            self.visit(node.expr2, frame)
+        else:
+            message = ("the inline if-expression on"
+                       f" {self.position(node)} evaluated to false and"
+                       " no else section was defined.")
+            self.write(f"cond_expr_undefined({message!r})")
+        self.write(")")
+
+    def visit_Concat(self, node: jinja2.nodes.Concat, frame: Any) -> None:
+        self.write("environment.fill_join((")
+        for arg in node.nodes:
+            self.visit(arg, frame)
+            self.write(", ")
+        self.write("))")
+
+    def visit_AssignBlock(self, node: jinja2.nodes.AssignBlock, frame: Any) -> None:
+        self.push_assign_tracking()
+        block_frame = frame.inner()
+        block_frame.require_output_check = False
+        block_frame.symbols.analyze_node(node)
+        self.enter_frame(block_frame)
+        self.buffer(block_frame)
+        self.blockvisit(node.body, block_frame)
+        self.newline(node)
+        self.visit(node.target, frame)
+        self.write(" = (Markup if context.eval_ctx.autoescape else identity)("
+                   "environment.fill_block(")
+        if node.filter is not None:
+            self.visit_Filter(node.filter, block_frame)
+        else:
+            self.write(f"concat({block_frame.buffer})")
+        self.write("))")
+        self.pop_assign_tracking(frame)
+        self.leave_frame(block_frame)
+
+
+class _FilledMacro:
+    """A family template's question or solution macro, filled for problem contexts."""
+
+    def __init__(self, macro: jinja2.runtime.Macro, key: Hashable) -> None:
+        self.macro, self.key = macro, key
+
+
+def _hooks(base: type[jinja2.sandbox.SandboxedEnvironment]) -> type:
+    class FillEnvironment(base):  # type: ignore[valid-type,misc]
+        code_generator_class = _CodeGenerator
+        fill_join = staticmethod(_join)
+        fill_block = staticmethod(_block)
+        fill_if = staticmethod(_if)
+
+        def getattr(self, obj: Any, attribute: str) -> Any:
+            if _in_trace() is not None and (isinstance(obj, _Sym) or _symish(attribute)):
+                return _made(super().getattr, (obj, attribute), {})
+            value = super().getattr(obj, attribute)
+            if attribute in ("question", "solution") and \
+                    isinstance(obj, jinja2.environment.TemplateModule) and \
+                    isinstance(value, jinja2.runtime.Macro):
+                template = self.get_template(obj.__name__)
+                if obj is template._module:  # imported without context
+                    return _FilledMacro(value, (id(self), obj.__name__, attribute))
+            return value
+
+        def getitem(self, obj: Any, argument: Any) -> Any:
+            if _in_trace() is not None and (isinstance(obj, _Sym) or _symish(argument)):
+                return _made(super().getitem, (obj, argument), {})
+            return super().getitem(obj, argument)
+
+        def call(__self, __context: Any, __obj: Any, *args: Any,
+                 **kwargs: Any) -> Any:
+            trace = _in_trace()
+            if isinstance(__obj, _FilledMacro):
+                if trace is None and len(args) == 1 and \
+                        not kwargs.keys() - {"_loop_vars", "_block_vars"} and \
+                        isinstance(args[0], ProblemContext):
+                    macro = __obj.macro
+                    return _filler(__self).render(
+                        lambda ctx: jinja2.sandbox.SandboxedEnvironment.call(
+                            __self, __context, macro, ctx),
+                        args[0], key=__obj.key)
+                __obj = __obj.macro
+            if trace is None:
+                return super().call(__context, __obj, *args, **kwargs)
+            if isinstance(__obj, _Sym) or _symish(args) or _symish(tuple(kwargs.values())):
+                call = jinja2.sandbox.SandboxedEnvironment.call
+                return _made(lambda o, *a, **k: call(__self, __context, o, *a, **k),
+                             (__obj, *args), kwargs)
+            result = super().call(__context, __obj, *args, **kwargs)
+            if isinstance(result, str) and _OPEN in result:
+                return trace.text(result)
+            return result
+
+    return FillEnvironment
+
+
+_FILLERS: dict[int, Filler] = {}
+_FILLERS_LOCK = threading.Lock()
+
+
+def filler_of(env: jinja2.Environment) -> Filler:
+    """The traces kept for a fill environment's set documents (and their counts)."""
+    return _filler(env)
+
+
+def forget() -> None:
+    """Drop every trace kept (each structure is traced again when next met)."""
+    with _FILLERS_LOCK:
+        _FILLERS.clear()
+
+
+def _filler(env: Any) -> Filler:
+    with _FILLERS_LOCK:
+        found = _FILLERS.get(id(env))
+        if found is None:
+            found = _FILLERS[id(env)] = Filler()
+        return found
+
+
+def fill_environment(fmt: str, templates_dir: str | None = None) -> jinja2.Environment:
+    """The environment of :func:`~chainrule.render.environment.environment` (same loader,
+    filters, delimiters and sandbox) with the hooks that trace and fill; one per folder."""
+    return _fill_environment(fmt, templates_dir)
+
+
+@lru_cache(maxsize=16)
+def _fill_environment(fmt: str, templates_dir: str | None) -> jinja2.Environment:
+    from chainrule.render.environment import environment
+
+    plain = environment(fmt, templates_dir)
+    env = _hooks(cast(type[jinja2.sandbox.SandboxedEnvironment], type(plain)))(**{
+        "loader": plain.loader, "undefined": plain.undefined, "autoescape": plain.autoescape,
+        "keep_trailing_newline": plain.keep_trailing_newline, "trim_blocks": plain.trim_blocks,
+        "lstrip_blocks": plain.lstrip_blocks, "finalize": _finalize,
+        "block_start_string": plain.block_start_string,
+        "block_end_string": plain.block_end_string,
+        "variable_start_string": plain.variable_start_string,
+        "variable_end_string": plain.variable_end_string,
+        "comment_start_string": plain.comment_start_string,
+        "comment_end_string": plain.comment_end_string,
+    })
+    env.filters.update({k: _wrap(cast(Callable[..., Any], f))
+                        for k, f in plain.filters.items()})
+    env.tests.update({k: _wrap(cast(Callable[..., Any], f)) for k, f in plain.tests.items()})
+    env.globals.update(plain.globals)
+    return env
+
+
+# -- traces and fills --------------------------------------------------------------------
+
+
+class _Variant:
+    __slots__ = ("guards", "parts")
+
+    def __init__(self, guards: list[tuple[_Sym, Any]], parts: list[Any]) -> None:
+        self.guards, self.parts = guards, parts
+
+    def fill(self, values: list[Any]) -> str | None:
+        """The text for ``values``, or None when a guard comes out otherwise."""
+        memo: dict[int, Any] = {}
+        for sym, outcome in self.guards:
+            got = _evaluate(sym, values, memo)
+            if type(got) is not type(outcome) or got != outcome:
+                return None
+        return "".join(p if isinstance(p, str) else str(_evaluate(p, values, memo))
+                       for p in self.parts)
+
+
+class _Hollow(Exception):
+    """A context with a value a structure key cannot hold."""
+
+
+_HOLE = object()  # the mark of a hole in a structure key
+_SCALARS = (str, int, bool, type(None))
+
+
+def _split(context: Any, holes: Holes) -> tuple[tuple[Any, ...], list[Any]]:
+    """(structure key, hole values) of ``context``, in one walk. A dict or list met again
+    (the same object) is a reference to where it was first met, in the key too."""
+    key: list[Any] = []
+    values: list[Any] = []
+    seen: dict[int, int] = {}
+    append, hole = key.append, values.append
+    floats, names, under = holes.floats, holes.keys, holes.under
+    containers = (dict, list, tuple, ProblemContext)
+
+    def walk(item: Any, top: Any, last: Any) -> None:
+        kind = type(item)
+        ref = seen.get(id(item))
+        if ref is not None:
+            append((_Hollow, ref))
+            return
+        seen[id(item)] = len(seen)
+        append((kind, len(item)))
+        if kind is list or kind is tuple:
+            pairs: Any = ((last, v) for v in item)
+        else:
+            pairs = item.items()
+        for k, v in pairs:
+            if kind is not list and kind is not tuple:
+                append(k if type(k) is str else (type(k), k))
+            vkind = type(v)
+            if vkind is str or vkind is bool:
+                if (top if top is not None else k) in under or k in names:
+                    append(_HOLE)
+                    hole(v)
+                else:
+                    append(v if vkind is str else (bool, v))
+            elif vkind is float:
+                if floats:
+                    append(_HOLE)
+                    hole(v)
+                else:
+                    append((float, v))
+            elif vkind is int or v is None:
+                append((vkind, v))
+            elif vkind in containers:
+                walk(v, k if top is None else top, k)
+            else:
+                raise _Hollow
+
+    if type(context) not in containers:
+        raise _Hollow
+    walk(context, None, None)
+    return tuple(key), values
+
+
+def _hollowed(context: Any, holes: Holes) -> Any:
+    """``context`` with a stand-in in each hole, numbered and shared as :func:`_split`
+    walks them."""
+    count = [0]
+    seen: dict[int, Any] = {}
+
+    def walk(item: Any, top: Any, last: Any) -> Any:
+        kind = type(item)
+        if kind is dict or kind is list or kind is tuple or kind is ProblemContext:
+            if id(item) in seen:
+                return seen[id(item)]
+            if kind is list:
+                made: Any = []
+                seen[id(item)] = made
+                made.extend(walk(v, top, last) for v in item)
+                return made
+            if kind is tuple:
+                made = tuple(walk(v, top, last) for v in item)
+                seen[id(item)] = made
+                return made
+            made = kind()
+            seen[id(item)] = made
+            for k, v in item.items():
+                made[k] = walk(v, k if top is None else top, k)
+            return made
+        if holes(top, last, item):
+            count[0] += 1
+            return _Sym(None, count[0] - 1, {}, item)
+        return item
+
+    return walk(context, None, None)
+
+
+class Filler:
+    """Traces per structure, shared by the threads that render (one per environment)."""
+
+    def __init__(self) -> None:
+        self._variants: dict[Hashable, list[_Variant] | None] = {}
+        self._lock = threading.Lock()
+        #: Counts: problems filled, traced and rendered plainly (a structure no trace can
+        #: follow, too many variants, or a value no key holds).
+        self.filled = self.traced = self.plain = 0
+
+    def render(self, render: Callable[[Any], str], context: Any, *, key: Hashable = None,
+               holes: Holes = NUMBER_HOLES) -> str:
+        """``render(context)``, the same text, from a trace of its structure when there
+        is one. ``render`` must render in a :func:`fill_environment` and depend on nothing
+        but ``context`` (``key`` names what it renders)."""
+        try:
+            structure, values = _split_once(context, holes)
+        except _Hollow:
+            self.plain += 1
+            return render(context)
+        full = (key, structure)
+        with self._lock:
+            variants = self._variants.get(full, [])
+        if variants is None:
+            self.plain += 1
+            return render(context)
+        for variant in variants:
+            try:
+                text = variant.fill(values)
+            except Exception:  # the plain render says what is wrong, as before
+                text = None
+                break
+            if text is not None:
+                self.filled += 1
+                return text
+        if len(variants) >= MAX_VARIANTS:
+            with self._lock:
+                self._variants[full] = None
+            self.plain += 1
+            return render(context)
+        made = self._trace(render, context, holes)
+        expected = render(context)
+        if made is None or made.fill(values) != expected:
+            with self._lock:
+                self._variants[full] = None
+            self.plain += 1
+            return expected
+        with self._lock:
+            found = self._variants.setdefault(full, [])
+            if found is not None:
+                found.append(made)
+        self.traced += 1
+        return expected
+
+    def _trace(self, render: Callable[[Any], str], context: Any,
+               holes: Holes) -> _Variant | None:
+        trace = _Trace()
+        hollow = _hollowed(context, holes)
+        saved = getattr(_local, "trace", None)
+        _local.trace = trace
+        with _TRACES_LOCK:
+            _TRACES[0] += 1
+        try:
+            text = render(hollow)
+            parts = trace.text(text).args if isinstance(text, str) else None
+        except (_Taint, Exception):
+            return None
+        finally:
+            _local.trace = saved
+            with _TRACES_LOCK:
+                _TRACES[0] -= 1
+        if parts is None:
+            return None
+        return _Variant(trace.guards, [p for p in parts if not (isinstance(p, str) and not p)])
+
+
+def render_filled(name: str, context: Mapping[str, Any], filler: Filler,
+                  templates_dir: str | Path | None = None, *,
+                  holes: Holes = NUMBER_HOLES) -> str:
+    """Template ``name`` rendered with ``context`` as
+    :func:`~chainrule.render.environment.render` does (Markdown's math rewritten), from a
+    trace of its structure when ``filler`` has one."""
+    from chainrule.render.environment import github_math, template_errors
+
+    fmt = name.split("/", 1)[0]
+    if templates_dir is not None:
+        templates_dir = str(Path(templates_dir).resolve())
+    env = fill_environment(fmt, templates_dir)
+    with template_errors(name):
+        template = env.get_template(name)
+        text = filler.render(lambda ctx: template.render(**ctx), dict(context),
+                             key=(id(env), name), holes=holes)
+    return github_math(text) if fmt == "md" else text
