@@ -108,6 +108,23 @@ OPAQUE = (
 )
 
 
+# Templates that change things as they go: lists, namespaces, joiners, inline ifs.
+MUTATING = (
+    '{% macro add(ns, v) %}{% set ns.total = ns.total + v %}{% endmacro %}\n'
+    '{% macro question(p) -%}\n'
+    '{% set xs = [] %}{% set ns = namespace(total=0) %}\n'
+    '{% for s in p.steps %}{% set _ = xs.append(s.value) %}{{ add(ns, s.value) }}'
+    '{{ s.name }} {% endfor %}\n'
+    '{{ xs | length }} {{ "%.3f" | format(xs | sum) }} {{ "%.3f" | format(ns.total) }}\n'
+    '{%- endmacro %}\n'
+    '{% macro solution(p) -%}\n'
+    '{% set xs = [] %}{% set j = joiner(", ") %}{% set s = p.steps[0] %}\n'
+    '{{ xs.append(1) if s.value > 100 else "" }}{{ j() if s.rounded_text > "z" else "" }}'
+    '{{ xs | length }}{{ j() }}\n'
+    '{%- endmacro %}\n'
+)
+
+
 def user_templates(tmp_path, body):
     user = tmp_path / "templates"
     (user / "md" / "families").mkdir(parents=True)
@@ -115,7 +132,8 @@ def user_templates(tmp_path, body):
     return str(user)
 
 
-@pytest.mark.parametrize("body", [BRANCHING, OPAQUE], ids=["branching", "opaque"])
+@pytest.mark.parametrize("body", [BRANCHING, OPAQUE, MUTATING],
+                         ids=["branching", "opaque", "mutating"])
 def test_user_templates_that_branch_on_numbers(tmp_path, body):
     user = user_templates(tmp_path, body)
     spec = spec_from_options(["forward", "backprop"], 30, 0, 3, 1, "Mine", {})

@@ -34,6 +34,7 @@ from __future__ import annotations
 import operator
 import secrets
 import threading
+import weakref
 from collections.abc import Callable, Hashable, Mapping
 from functools import lru_cache
 from pathlib import Path
@@ -70,21 +71,28 @@ _local = threading.local()
 
 class ProblemContext(dict):  # type: ignore[type-arg]
     """A problem's template context (a plain dict to templates) whose family macros a fill
-    environment fills. Its structure key is worked out once (so do not change it after
-    the first render)."""
+    environment fills. Its structure key is worked out once, when first rendered (so do
+    not change it after that)."""
 
-    _split: tuple[Holes, tuple[tuple[Any, ...], list[Any]]] | None = None
+
+_SPLITS: dict[int, tuple[Any, Holes, tuple[tuple[Any, ...], list[Any]]]] = {}
+_SPLITS_LOCK = threading.Lock()
 
 
 def _split_once(context: Any, holes: Holes) -> tuple[tuple[Any, ...], list[Any]]:
-    if isinstance(context, ProblemContext):
-        cached = context._split
-        if cached is not None and cached[0] is holes:
-            return cached[1]
-        found = _split(context, holes)
-        context._split = (holes, found)
-        return found
-    return _split(context, holes)
+    """:func:`_split`, kept while a :class:`ProblemContext` lives (its documents share it)."""
+    if type(context) is not ProblemContext:
+        return _split(context, holes)
+    key = id(context)
+    with _SPLITS_LOCK:
+        cached = _SPLITS.get(key)
+    if cached is not None and cached[1] is holes:
+        return cached[2]
+    found = _split(context, holes)
+    gone = weakref.ref(context, lambda _: _SPLITS.pop(key, None))
+    with _SPLITS_LOCK:
+        _SPLITS[key] = (gone, holes, found)
+    return found
 
 
 class Holes:
@@ -119,6 +127,7 @@ class _Trace:
     def __init__(self) -> None:
         self.guards: list[tuple[_Sym, Any]] = []
         self.emitted: list[_Sym] = []
+        self.pure = 0  # inside a side of an inline if: no call may change anything
 
     def token(self, sym: _Sym) -> str:
         self.emitted.append(sym)
@@ -367,14 +376,41 @@ def _block(text: Any) -> Any:
 
 
 def _if(test: Any, then: Callable[[], Any], otherwise: Callable[[], Any]) -> Any:
-    """``a if test else b``: on a stand-in, both sides computed and chosen per problem."""
-    if not isinstance(test, _Sym) or _in_trace() is None:
+    """``a if test else b``: on a stand-in, both sides computed (where that calls nothing
+    that could change anything) and chosen per problem; else a guard."""
+    trace = _in_trace()
+    if not isinstance(test, _Sym) or trace is None:
         return then() if test else otherwise()
+    trace.pure += 1
     try:
         first, second = then(), otherwise()
     except (_Taint, Exception):  # only the side taken is computed, as Jinja does
+        first = second = _Trace
+    finally:
+        trace.pure -= 1
+    if first is _Trace:
         return then() if test else otherwise()
     return _made(_choose, (test, first, second), {})
+
+
+_IMMUTABLE = (str, int, float, bool, tuple, type(None))
+_CALL_KEYS = frozenset({"_loop_vars", "_block_vars"})
+
+
+def _macro(trace: _Trace, call: Callable[..., Any], args: tuple[Any, ...],
+           kwargs: dict[str, Any]) -> Any:
+    """A macro given stand-ins: run on them (traced through); where that cannot be done and
+    it is given only numbers and texts, computed whole per problem."""
+    if not (_symish(args) or _symish(tuple(kwargs.values()))):
+        return call(*args, **kwargs)
+    try:
+        return call(*args, **kwargs)
+    except (_Taint, Exception):
+        plain = {k: v for k, v in kwargs.items() if k not in _CALL_KEYS}
+        if not all(isinstance(a, _Sym) or type(a) in _IMMUTABLE
+                   for a in (*args, *plain.values())):
+            _taint()
+        return _made(call, args, plain)
 
 
 def _choose(test: Any, first: Any, second: Any) -> Any:
@@ -472,11 +508,17 @@ def _hooks(base: type[jinja2.sandbox.SandboxedEnvironment]) -> type:
                 __obj = __obj.macro
             if trace is None:
                 return super().call(__context, __obj, *args, **kwargs)
-            if isinstance(__obj, _Sym) or _symish(args) or _symish(tuple(kwargs.values())):
-                call = jinja2.sandbox.SandboxedEnvironment.call
+            call = jinja2.sandbox.SandboxedEnvironment.call
+            if isinstance(__obj, _Sym):  # a method of a number or text: computed per problem
+                if type(getattr(__obj.value, "__self__", None)) not in _IMMUTABLE:
+                    _taint()
                 return _made(lambda o, *a, **k: call(__self, __context, o, *a, **k),
                              (__obj, *args), kwargs)
-            result = super().call(__context, __obj, *args, **kwargs)
+            if trace.pure:  # a side of an inline if that may not be taken
+                _taint()
+            result = super().call(__context, __obj, *args, **kwargs) \
+                if not isinstance(__obj, jinja2.runtime.Macro) else _macro(
+                    trace, lambda *a, **k: call(__self, __context, __obj, *a, **k), args, kwargs)
             if isinstance(result, str) and _OPEN in result:
                 return trace.text(result)
             return result
@@ -540,20 +582,68 @@ def _fill_environment(fmt: str, templates_dir: str | None) -> jinja2.Environment
 
 
 class _Variant:
-    __slots__ = ("guards", "parts")
+    """One trace: its guards (each with its outcome) and its text (literals and holes),
+    compiled into one Python function of the hole values."""
+
+    __slots__ = ("fill", "guards", "parts")
 
     def __init__(self, guards: list[tuple[_Sym, Any]], parts: list[Any]) -> None:
         self.guards, self.parts = guards, parts
+        self.fill: Callable[[list[Any]], str | None] = _compile(guards, parts)
 
-    def fill(self, values: list[Any]) -> str | None:
-        """The text for ``values``, or None when a guard comes out otherwise."""
-        memo: dict[int, Any] = {}
-        for sym, outcome in self.guards:
-            got = _evaluate(sym, values, memo)
-            if type(got) is not type(outcome) or got != outcome:
-                return None
-        return "".join(p if isinstance(p, str) else str(_evaluate(p, values, memo))
-                       for p in self.parts)
+
+def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any]
+             ) -> Callable[[list[Any]], str | None]:
+    """``fill(values)``: the text for ``values``, or None when a guard comes out otherwise.
+    Each stand-in is computed once, in the order the trace made them, by generated code
+    (the same calls as :func:`_evaluate`, without walking the trees)."""
+    consts: list[Any] = []
+    names: dict[int, str] = {}
+    lines = ["def fill(values):"]
+
+    def const(value: Any) -> str:
+        consts.append(value)
+        return f"k[{len(consts) - 1}]"
+
+    def expr(item: Any) -> str:
+        if isinstance(item, _Sym):
+            return node(item)
+        if type(item) is list and _has_sym(item):
+            return "[" + "".join(expr(x) + ", " for x in item) + "]"
+        if type(item) is tuple and _has_sym(item):
+            return "(" + "".join(expr(x) + ", " for x in item) + ")"
+        return const(item)
+
+    def node(sym: _Sym) -> str:
+        found = names.get(id(sym))
+        if found is not None:
+            return found
+        if sym.fn is None:
+            name = f"values[{sym.args}]"
+        else:
+            args = [expr(a) for a in sym.args]
+            if sym.kwargs:
+                pairs = ", ".join(f"{const(k)}: {expr(v)}" for k, v in sym.kwargs.items())
+                args.append(f"**{{{pairs}}}")
+            name = f"v{len(names)}"
+            lines.append(f"    {name} = {const(sym.fn)}({', '.join(args)})")
+        names[id(sym)] = name
+        return name
+
+    for sym, outcome in guards:
+        got = node(sym)
+        lines.append(f"    if type({got}) is not {const(type(outcome))} or "
+                     f"{got} != {const(outcome)}: return None")
+    pieces = [const(p) if isinstance(p, str) else f"str({node(p)})" for p in parts]
+    lines.append(f"    return ''.join(({''.join(p + ', ' for p in pieces)}))")
+    namespace: dict[str, Any] = {"k": consts}
+    exec(compile("\n".join(lines), "<chainrule fill>", "exec"), namespace)
+    return namespace["fill"]  # type: ignore[no-any-return]
+
+
+def _has_sym(items: Any) -> bool:
+    return any(isinstance(x, _Sym) or (type(x) in (list, tuple) and _has_sym(x))
+               for x in items)
 
 
 class _Hollow(Exception):
