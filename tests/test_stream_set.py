@@ -138,3 +138,23 @@ def test_markdown_math_settles_text_as_it_comes():
     out = [math.feed(line) for _ in range(100)]
     assert sum(len(o) for o in out) > 0.9 * len(line) * 100 - 200
     assert "".join(out) + math.finish() == github_math(line * 100)
+
+
+def test_markdown_math_holds_a_bounded_part_of_a_long_document():
+    """A solutions-like document of 3,000 problems: what is held back never grows."""
+    block = ("## Problem {i}\n\nA network; given $x_1 = 0.5$:\n\n1. compute $L$;\n"
+             "2. compute $\\delta_j$.\n\n**Forward pass.**\n\n"
+             + "$$\nz_{1} = w_{11} x_{1} = (0.2)(0.5) = 0.1\n\n$$\n\n" * 40)
+    math = MarkdownMath()
+    fed = emitted = held = 0
+    pieces = []
+    for i in range(3000):
+        text = block.replace("{i}", str(i))
+        fed += len(text)
+        out = math.feed(text)
+        emitted += len(out)
+        pieces.append(out)
+        held = max(held, fed - emitted)
+    assert held < 300_000  # the whole document is 3000 * 2 KB
+    whole = "".join(block.replace("{i}", str(i)) for i in range(3000))
+    assert "".join(pieces) + math.finish() == github_math(whole)

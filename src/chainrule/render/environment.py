@@ -61,7 +61,7 @@ class MarkdownMath:
     def __init__(self, hold: int = 1 << 16) -> None:
         self._parts: list[str] = []
         self._size = 0
-        self._hold = hold
+        self._hold = self._start = hold
 
     def feed(self, piece: str) -> str:
         """Take ``piece``; return the rewritten text that is now settled (often "")."""
@@ -76,6 +76,7 @@ class MarkdownMath:
             return ""
         self._parts = [text[cut:]]
         self._size = len(text) - cut
+        self._hold = self._size + self._start
         return github_math(text[:cut])
 
     def finish(self) -> str:
@@ -89,13 +90,15 @@ def _settled(text: str) -> int:
     """The last position (0 if none) where ``github_math(text[:p]) +
     github_math(text[p:]) == github_math(text)`` is sure whatever follows ``text``."""
     cut = len(text)
-    for _ in range(64):  # the last lines only; else wait for more text
+    tries = 8  # places that may do, looked at closely; else wait for more text
+    while tries:
         cut = text.rfind("\n", 0, cut - 1) + 1  # a line start strictly inside text
         if cut <= 1:
             return 0
         before, after = text[cut - 2], text[cut:cut + 1]
         if before in "\n$" or after in ("", "\n", "$", "`"):
             continue
+        tries -= 1
         head = text[:cut]
         last = 0  # display math: none left open (a failed $$ has no match after it)
         for match in _DISPLAY_MATH.finditer(head):
