@@ -31,9 +31,8 @@ KINDS = 16
 
 
 def _json(reports) -> list[str]:
-    """Reports as JSON text (NaN, where a student's numbers leave a step undefined, compares
-    equal to itself there)."""
-    return [json.dumps(r.as_json(), sort_keys=True) for r in reports]
+    """Reports as strict JSON text (a value the student's numbers leave undefined is null)."""
+    return [json.dumps(r.as_json(), sort_keys=True, allow_nan=False) for r in reports]
 
 
 def _text(value: float, d: int) -> str:
@@ -207,6 +206,9 @@ def test_a_step_left_undefined_by_the_students_numbers_is_judged():
     assert steps["vhat1_1"].status == "carried"
     assert steps["theta1_1"].status == "correct"  # the key's value
     assert math.isnan(steps["theta1_1"].expected_from_your_values)
+    strict = json.loads(json.dumps(report.to_dict(), allow_nan=False))
+    [theta] = [s for s in strict["steps"] if s["name"] == "theta1_1"]
+    assert theta["expected_from_your_values"] is None
     assert steps["theta2_1"].status == "wrong"
     sheet = parse_answers([(n, repr(v), None) for n, v in answers.items()],
                           [*inner.trace.givens, *names], {}, "answers")

@@ -107,17 +107,22 @@ class StepResult:
             "given": self.given,
             "expected": self.expected,
             "exact": self.exact,
-            "expected_from_your_values": self.expected_from_your_values,
+            "expected_from_your_values": _json_number(self.expected_from_your_values),
             "mistake": self.mistake,
             "mistakes": list(self.mistakes),
             "message": self.message,
             "hint": self.hint,
             "points": self.points,
-            "implied": dict(self.implied),
+            "implied": {k: _json_number(v) for k, v in self.implied.items()},
             "degenerate_from": self.degenerate_from,
             "mistake_formula": self.mistake_formula,
             **extra,
         }
+
+
+def _json_number(value: float | None) -> float | None:
+    """A number as JSON allows it: a value the student's numbers leave undefined is null."""
+    return value if value is None or math.isfinite(value) else None
 
 
 @dataclass

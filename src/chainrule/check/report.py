@@ -4,6 +4,7 @@ and a plot of the class's error rate per step."""
 from __future__ import annotations
 
 import json
+import math
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -69,8 +70,11 @@ def _text(report: Report, colour: bool) -> str:
         if s.mistake_formula:
             lines.append(f"  {'':{width}}      You computed {s.mistake_formula}.")
         if s.status == MISSING and s.expected_from_your_values not in (None, s.expected):
-            shown = format_number(s.expected_from_your_values, report.decimals)
-            lines.append(f"  {'':{width}}      from your values it would be {shown}")
+            if math.isfinite(s.expected_from_your_values):
+                shown = format_number(s.expected_from_your_values, report.decimals)
+                lines.append(f"  {'':{width}}      from your values it would be {shown}")
+            else:
+                lines.append(f"  {'':{width}}      from your values it has no real value")
         if s.status in (WRONG, TOO_FEW_DECIMALS) and s.hint:
             lines.append(f"  {'':{width}}      {s.hint}")
     score = report.score
