@@ -21,29 +21,15 @@ _LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def network_drawing(problem: Problem) -> dict[str, Any] | None:
-    """Where a network problem's drawing puts its units and weight labels (None otherwise)."""
+    """Where a network problem's drawing puts its units and weight labels, and the tables of
+    the gaps too dense to label (None when the problem has no network)."""
     net = problem.context.get("network")
     if not isinstance(net, Mapping):
         return None
-    from chainrule.render.drawing import layout
+    from chainrule.render.drawing import network_drawing as drawing_of
 
-    units = [list(net["inputs"])] + [[f"n{j}" for j in ids] for ids in net["neurons"][1:]]
-    edges = [(w["name"], w["source"] if w["layer"] == 1 else f"n{w['source'][1:]}",
-              f"n{w['target']}", w["layer"]) for w in net["weights"]]
-    values = problem.number_texts()
-    layers = net["layers"]
-    # Gaps of more than six edges show values only (the question names every weight).
-    named = {w["name"]: layers[w["layer"] - 1] * layers[w["layer"]] <= 6 for w in net["weights"]}
-    lengths = {w["name"]: (len(w["name"]) + 3 if named[w["name"]] else 0)
-               + len(values.get(w["name"], "?")) for w in net["weights"]}
-    found = layout(net["layers"], units, edges, lengths)
-    return {
-        "xs": [f"{x:.2f}" for x in found.xs],
-        "units": {n: (f"{x:.2f}", f"{y:.3f}") for n, (x, y) in found.units.items()},
-        "labels": {w: {"pos": f"{v['pos']:.2f}", "side": v["side"], "named": named[w]}
-                   for w, v in found.labels.items()},
-        "top": f"{max(y for _, y in found.units.values()) + 1.0:.3f}",
-    }
+    texs = {g["name"]: g["tex"] for g in problem.givens_records()}
+    return drawing_of(net, problem.number_texts(), texs)
 
 
 def problem_context(problem: Problem) -> dict[str, Any]:
