@@ -203,6 +203,12 @@ def check(spec: str, value: str) -> dict[str, int]:
             if segments_meet(a, b, box[0], box[1]) or segments_meet(a, b, box[2], box[3]):
                 assert segments_meet(a, b, box[0], box[1]) and segments_meet(
                     a, b, box[2], box[3]), (spec, w, other)
+    for j, note in notes.items():
+        for name, centre in units.items():
+            assert not circle_meets(note, centre, RADIUS), (spec, j, name)
+        for k, other in notes.items():
+            if k < j:
+                assert not polygons_meet(note, other), (spec, j, k)
     crossed = sum(any(polygons_meet(note, [a, b, a]) for a, b in edges.values())
                   for note in notes.values())
     return {"labels": len(boxes), "tables": len(found["tables"]), "crossed_notes": crossed}
@@ -300,3 +306,35 @@ def test_label_widths_bound_what_pdflatex_sets(tmp_path):
     for (name, value), points in zip(LABELS, widths, strict=True):
         box = (points + 2.0) * drawing.PT  # the text and the inner sep on both sides
         assert box <= label_width(name, value) <= box + 0.25, (name, value, points)
+
+
+def givens_yaml(spec: str) -> str:
+    """A hand-worked givens file for ``spec``: every weight and bias a distinct small value."""
+    net, _, _ = net_of(spec, "0")
+    lines = [f"net: {spec}", "hidden: sigmoid", "output: sigmoid", "loss: mse",
+             "x: [" + ", ".join(f"0.{k + 1}" for k in range(net["layers"][0])) + "]",
+             "y: [" + ", ".join("0.5" for _ in range(net["layers"][-1])) + "]", "eta: 0.1"]
+    for k, w in enumerate(net["weights"]):
+        lines.append(f"{w['name']}: {(k * 7 % 19 - 9) / 10}")
+    for ids in net["neurons"][1:]:
+        lines.extend(f"b{j}: {(j * 5 % 9 - 4) / 10}" for j in ids)
+    return "\n".join(lines) + "\n"
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="needs pdflatex")
+@pytest.mark.parametrize("spec", ["5-5-5-5", "4-4-4-1"])
+def test_the_largest_walkthroughs_compile_with_their_tables(tmp_path, spec):
+    from click.testing import CliRunner
+
+    from chainrule.cli import main
+
+    (tmp_path / "g.yaml").write_text(givens_yaml(spec))
+    result = CliRunner().invoke(main, ["walkthrough", "--givens", str(tmp_path / "g.yaml"),
+                                       "--format", "tex"])
+    assert result.exit_code == 0, result.output
+    assert "weights in table 1" in result.output and r"\textbf{Table 2.}" in result.output
+    (tmp_path / "w.tex").write_text(result.output)
+    run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "w.tex"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stdout[-2000:]

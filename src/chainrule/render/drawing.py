@@ -5,11 +5,14 @@ A weight's label (``w_{13} = 0.7``) is set on its own edge, turned along it, in 
 that interrupts the line: the edge leaves the box at both short ends, so the label cannot be
 read as another edge's. Another edge may pass under a label only across it (in at one long
 side, out at the other, clear of the ends, at an angle), never along it; labels touch no
-other label, unit or bias note. Positions are searched along each edge; a gap between two
-layers is widened (and the layers spaced out) until every label finds a place. A gap whose
-labels do not fit within :data:`MAX_GAP` (or within the page, :data:`MAX_WIDTH`) is drawn
-without labels and its weights are printed in a table below the drawing, each as
-``w_{ij} = value``, which the drawing names under the gap.
+other label, unit or bias note. Each label's places along its edge are ranked (fewest edges
+under it, then nearest the middle) and a depth-first search picks one per edge; a gap
+between two layers is widened (and the layers spaced out) until every label finds a place.
+A gap of more than :data:`DENSE` edges, or whose labels do not fit within :data:`MAX_GAP`
+(or the page, :data:`MAX_WIDTH`), is drawn without labels, named "weights in table k" under
+it, and its weights and its neurons' biases are printed in table k below the drawing, each
+as ``w_{ij} = value``. Other bias notes stand above or below their neuron, where no edge
+passes when there is such a place.
 
 Lengths are centimetres. Label boxes are the size TikZ gives them: the node's text height,
 depth and inner sep are fixed in the template, and its width is an upper bound of the
@@ -31,8 +34,9 @@ RADIUS = 0.375          # a unit's circle (minimum size 7.5 mm)
 #: A label's box: text height 4.6pt + depth 2.2pt + inner sep 1pt above and below.
 LABEL_HEIGHT = 8.8 * PT
 LABEL_SEP = 1.0 * PT    # the label node's inner sep
-CLEAR = 0.05            # white kept between a label and an edge or another label
-UNIT_CLEAR = 0.15       # length of line seen between a label and a unit
+CLEAR = 0.05            # white kept between a label and an edge
+LABEL_CLEAR = 0.08      # white kept between two labels
+UNIT_CLEAR = 0.2        # length of line seen between a label and a unit (past its arrow tip)
 NOTE_CLEAR = 0.1        # white kept between a label and a bias note
 END = 0.12              # an edge crossing under a label stays this far from its ends
 MIN_CROSSING = math.radians(18)  # and crosses it at least this steeply
@@ -41,6 +45,7 @@ MAX_GAP = 6.0           # the widest gap labelled on its edges
 MAX_WIDTH = 10.5        # the most the gaps may add up to (the rest of the line is text)
 DENSE = 8               # a gap with more edges is always tabulated (none fits MAX_GAP)
 _STEP = 0.5
+_SEARCH = 600          # placements tried in one gap before it is widened
 _LIFTS = (0.04, 0.2, 0.4, 0.6)  # how far a bias note may stand off its neuron
 _POSITIONS = tuple(sorted((round(0.1 + 0.025 * k, 3) for k in range(33)),
                           key=lambda p: (abs(p - 0.5), p)))
@@ -242,11 +247,11 @@ def _place_gap(sources: Sequence[tuple[str, float]], targets: Sequence[tuple[str
     # Both places a bias note may take (above or below its neuron) are kept free.
     obstacles = [bias_box(units[n], biases[n], side).grown(NOTE_CLEAR)
                  for n in units if n in biases for side in ("above", "below")]
-    # The steepest edges have the least room: place them first.
-    order = sorted(edges, key=lambda e: (-abs(units[e[1]][1] - units[e[2]][1]), e[0]))
-    placed: dict[str, tuple[float, Box]] = {}
-    for weight, source, target in order:
-        best: tuple[tuple[int, float], float, Box] | None = None
+    # Each label's places on its own edge that clear the units, the notes and other edges,
+    # fewest edges passing under it first, then nearest the middle.
+    options: dict[str, list[tuple[float, Box]]] = {}
+    for weight, source, target in edges:
+        ranked = []
         for pos in _POSITIONS:
             box = label_box(units[source], units[target], pos, widths[weight])
             xs = [x for x, _ in box.corners()]
@@ -256,29 +261,39 @@ def _place_gap(sources: Sequence[tuple[str, float]], targets: Sequence[tuple[str
                 continue
             if any(overlaps(box, o) for o in obstacles):
                 continue
-            if any(overlaps(box.grown(CLEAR), other) for _, other in placed.values()):
+            hows = [crossing(box, *seg) for other, seg in segments.items() if other != weight]
+            if "along" in hows:
                 continue
-            crossings = 0
-            bad = False
-            for other, seg in segments.items():
-                if other == weight:
-                    continue
-                how = crossing(box, *seg)
-                if how == "along":
-                    bad = True
-                    break
-                crossings += how == "across"
-            if bad:
-                continue
-            rank = (crossings, abs(pos - 0.5))
-            if best is None or rank < best[0]:
-                best = (rank, pos, box)
-                if crossings == 0:
-                    break  # positions come nearest the middle first
-        if best is None:
+            ranked.append(((hows.count("across"), abs(pos - 0.5), pos), pos, box))
+        if not ranked:
             return None
-        placed[weight] = (best[1], best[2])
-    return placed
+        options[weight] = [(pos, box) for _, pos, box in sorted(ranked, key=lambda r: r[0])]
+    # Then a depth-first search for labels clear of each other, the edge with the fewest
+    # places first; it gives up after _SEARCH tries (the gap is widened instead).
+    order = sorted(options, key=lambda w: (len(options[w]), w))
+    chosen: list[tuple[float, Box]] = []
+    tries = 0
+
+    def search(k: int) -> bool:
+        nonlocal tries
+        if k == len(order):
+            return True
+        for pos, box in options[order[k]]:
+            tries += 1
+            if tries > _SEARCH:
+                return False
+            grown = box.grown(LABEL_CLEAR)
+            if any(overlaps(grown, other) for _, other in chosen):
+                continue
+            chosen.append((pos, box))
+            if search(k + 1):
+                return True
+            chosen.pop()
+        return False
+
+    if not search(0):
+        return None
+    return dict(zip(order, chosen, strict=True))
 
 
 @lru_cache(maxsize=4096)
@@ -298,6 +313,9 @@ def _gap_labels(sources: tuple[float, ...], targets: tuple[float, ...],
     if found is None:
         return None
     return tuple(found[e[0]] for e in edges)
+
+
+Placed = tuple[float, tuple[tuple[float, Box], ...]]  # a gap's width, each label's place
 
 
 def layout(layers: Sequence[int], unit_names: Sequence[Sequence[str]],
@@ -320,7 +338,7 @@ def layout(layers: Sequence[int], unit_names: Sequence[Sequence[str]],
         n = len(names)
         return tuple(((n - 1) / 2 - k) * dy for k in range(n))
 
-    def attempt(gap: int, dy: float) -> tuple[float, tuple[tuple[float, Box], ...]] | None:
+    def attempt(gap: int, dy: float) -> Placed | None:
         left, right = unit_names[gap - 1], unit_names[gap]
         index = {(s, t): w for w, s, t in by_gap[gap]}
         key_widths = tuple(tuple(round(widths[index[(s, t)]], 3) for s in left) for t in right)
@@ -336,16 +354,16 @@ def layout(layers: Sequence[int], unit_names: Sequence[Sequence[str]],
         return None
 
     tabulated = set(range(1, n_gaps + 1)) - set(candidates)
-    dys = [round(base_dy + 0.2 * k, 2) for k in range(4)]
+    dys = [round(base_dy + 0.2 * k, 2) for k in range(5)]
     while True:
         labelled = [g for g in range(1, n_gaps + 1) if g not in tabulated]
-        chosen: tuple[float, dict[int, Any]] | None = None
+        chosen: tuple[float, dict[int, Placed]] | None = None
         failing: set[int] = set()
         for dy in dys:
-            results = {g: attempt(g, dy) for g in labelled}
-            failing = {g for g, r in results.items() if r is None}
+            tried = {g: attempt(g, dy) for g in labelled}
+            failing = {g for g, r in tried.items() if r is None}
             if not failing:
-                chosen = (dy, results)
+                chosen = (dy, {g: r for g, r in tried.items() if r is not None})
                 break
         if chosen is None:
             tabulated |= failing
@@ -385,12 +403,15 @@ def layout(layers: Sequence[int], unit_names: Sequence[Sequence[str]],
             sides = ["below", "above"] if k > (len(names) - 1) / 2 else ["above", "below"]
             sides += [f"{v} {h}" for h in ("right", "left") for v in sides]
             places = [(side, lift) for lift in _LIFTS for side in sides]
-            free = [(side, lift) for side, lift in places if not any(
-                _clip(bias_box(units[name], bias_widths[name], side, lift).grown(CLEAR), *seg)
-                for seg in segments) and not any(
+            clear = [(side, lift) for side, lift in places if not any(
+                circle_distance(bias_box(units[name], bias_widths[name], side, lift), c)
+                < RADIUS + CLEAR for c in units.values()) and not any(
                 overlaps(bias_box(units[name], bias_widths[name], side, lift).grown(NOTE_CLEAR),
                          b) for b in boxes.values())]
-            notes[name] = (free or places)[0]
+            free = [(side, lift) for side, lift in clear if not any(
+                _clip(bias_box(units[name], bias_widths[name], side, lift).grown(CLEAR), *seg)
+                for seg in segments)]
+            notes[name] = (free or clear or places)[0]
             boxes[f"bias:{name}"] = bias_box(units[name], bias_widths[name], *notes[name])
     return Layout(dy, xs, units, labels, boxes, sorted(tabulated), notes)
 
@@ -412,7 +433,7 @@ def network_drawing(net: Mapping[str, Any], values: Mapping[str, str],
     into: dict[tuple[int, int], list[str]] = {}
     for w in net["weights"]:
         into.setdefault((w["layer"], w["target"]), []).append(w["name"])  # in source order
-    tables = []
+    tables: list[dict[str, Any]] = []
     for g in found.tabulated:
         rows = [{"source": texs.get(s, s) if g == 1 else s[1:],
                  "cells": [text[into[(g, t)][k]] for t in net["neurons"][g]]}
