@@ -46,7 +46,7 @@ MAX_WIDTH = 10.5        # the most the gaps may add up to (the rest of the line 
 DENSE = 8               # a gap with more edges is always tabulated (none fits MAX_GAP)
 _STEP = 0.5
 _SEARCH = 600          # placements tried in one gap before it is widened
-_LIFTS = (0.04, 0.2, 0.4, 0.6)  # how far a bias note may stand off its neuron
+_LIFTS = (0.04, 0.2, 0.4, 0.6, 0.8, 1.0)  # how far a bias note may stand off its neuron
 _POSITIONS = tuple(sorted((round(0.1 + 0.025 * k, 3) for k in range(33)),
                           key=lambda p: (abs(p - 0.5), p)))
 
@@ -239,14 +239,20 @@ def _units(unit_names: Sequence[Sequence[str]], xs: Sequence[float],
 
 def _place_gap(sources: Sequence[tuple[str, float]], targets: Sequence[tuple[str, float]],
                edges: Sequence[tuple[str, str, str]], widths: Mapping[str, float],
-               biases: Mapping[str, float], gap: float) -> dict[str, tuple[float, Box]] | None:
+               biases: Mapping[str, float], gap: float,
+               reserve: bool = False) -> dict[str, tuple[float, Box]] | None:
     """Each edge's label position in one gap (sources at x = 0, targets at x = gap), or
-    None when some label has no place."""
+    None when some label has no place. With ``reserve`` the places left of the targets'
+    tops and bottoms are kept free too (for their bias notes when the next gap's edges
+    fill the places above and below them)."""
     units = {name: (0.0, y) for name, y in sources} | {name: (gap, y) for name, y in targets}
     segments = {w: _edge_ends(units[s], units[t]) for w, s, t in edges}
     # Both places a bias note may take (above or below its neuron) are kept free.
     obstacles = [bias_box(units[n], biases[n], side).grown(NOTE_CLEAR)
                  for n in units if n in biases for side in ("above", "below")]
+    if reserve:
+        obstacles += [bias_box(units[n], biases[n], side).grown(NOTE_CLEAR)
+                      for n, _ in targets if n in biases for side in ("above left", "below left")]
     # Each label's places on its own edge that clear the units, the notes and other edges,
     # fewest edges passing under it first, then nearest the middle.
     options: dict[str, list[tuple[float, Box]]] = {}
@@ -299,7 +305,7 @@ def _place_gap(sources: Sequence[tuple[str, float]], targets: Sequence[tuple[str
 @lru_cache(maxsize=4096)
 def _gap_labels(sources: tuple[float, ...], targets: tuple[float, ...],
                 widths: tuple[tuple[float, ...], ...], bias_left: tuple[float, ...],
-                bias_right: tuple[float, ...], gap: float,
+                bias_right: tuple[float, ...], gap: float, reserve: bool = False,
                 ) -> tuple[tuple[float, Box], ...] | None:
     src = [(f"s{i}", y) for i, y in enumerate(sources)]
     tgt = [(f"t{j}", y) for j, y in enumerate(targets)]
@@ -309,7 +315,7 @@ def _gap_labels(sources: tuple[float, ...], targets: tuple[float, ...],
                 for i in range(len(sources))}
     biases = {f"s{i}": w for i, w in enumerate(bias_left) if w > 0}
     biases |= {f"t{j}": w for j, w in enumerate(bias_right) if w > 0}
-    found = _place_gap(src, tgt, edges, width_of, biases, gap)
+    found = _place_gap(src, tgt, edges, width_of, biases, gap, reserve)
     if found is None:
         return None
     return tuple(found[e[0]] for e in edges)
@@ -347,7 +353,8 @@ def layout(layers: Sequence[int], unit_names: Sequence[Sequence[str]],
         br = tuple(round(bias_widths.get(n, 0.0), 3) for n in right)
         width = BASE_GAP
         while width <= MAX_GAP + 1e-9:
-            found = _gap_labels(ys(left, dy), ys(right, dy), key_widths, bl, br, width)
+            found = _gap_labels(ys(left, dy), ys(right, dy), key_widths, bl, br, width,
+                                gap + 1 in tabulated)
             if found is not None:
                 return width, found
             width += _STEP
