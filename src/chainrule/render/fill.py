@@ -329,6 +329,8 @@ def _finalize(value: Any) -> Any:
     trace = _in_trace()
     if trace is None or not isinstance(value, _Sym):
         return value
+    if value.fn is _join_parts:  # a text with stand-ins in it (a macro's): written as it is
+        return "".join(p if isinstance(p, str) else _finalize(p) for p in value.args)
     return trace.token(value)
 
 

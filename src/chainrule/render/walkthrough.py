@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -21,8 +23,10 @@ from chainrule.symbolic.network import Network
 from chainrule.symbolic.printing import format_number, format_rounded
 
 __all__ = [
+    "fill_walkthroughs",
     "iterate",
     "render_walkthrough",
+    "render_walkthroughs",
     "walkthrough_context",
     "walkthrough_contexts",
     "walkthrough_json",
@@ -339,6 +343,113 @@ def render_walkthrough(
     ext = {"md": "md", "tex": "tex"}[fmt]
     return render(f"{fmt}/walkthrough.{ext}.j2", walkthrough_context(problem, iterations),
                   templates_dir)
+
+
+def render_walkthroughs(
+    problems: Sequence[Problem], fmt: str, *, iterations: int = 1,
+    templates_dir: str | None = None,
+) -> list[str]:
+    """:func:`render_walkthrough` of each problem, the same text: the contexts of backprop
+    problems are built together (:func:`walkthrough_contexts`) and rendered by structure
+    (:func:`fill_walkthroughs`)."""
+    if fmt == "json" or any(p.family != "backprop" for p in problems):
+        return [render_walkthrough(p, fmt, iterations=iterations, templates_dir=templates_dir)
+                for p in problems]
+    return fill_walkthroughs(walkthrough_contexts(problems, iterations), fmt, templates_dir)
+
+
+def fill_walkthroughs(contexts: Sequence[Mapping[str, Any]], fmt: str,
+                      templates_dir: str | None = None) -> list[str]:
+    """The walkthrough template (md or tex) rendered with each context, the same text as
+    rendering it context by context: the template is traced once per structure and each
+    context's numbers are filled into the trace (:mod:`chainrule.render.fill`). Markdown's
+    math is rewritten for GitHub in the trace, once: numbers (no ``$``, backtick, ``|``,
+    line break, outer space or final backslash) rewrite as the stand-ins they replace.
+    A template that reads the problem object itself is rendered context by context."""
+    from chainrule.render.environment import github_math, render
+    from chainrule.render.fill import Filler, fill_environment
+
+    ext = {"md": "md", "tex": "tex"}[fmt]
+    name = f"{fmt}/walkthrough.{ext}.j2"
+    folder = None if templates_dir is None else str(Path(templates_dir).resolve())
+    read = _names_read(name, fmt, folder)
+    if read is None or "problem" in read:
+        return [render(name, dict(c), folder) for c in contexts]
+    env = fill_environment(fmt, folder)
+    filler = Filler()
+    texts = []
+    try:
+        template = env.get_template(name)
+    except Exception:  # rendering plainly says what is wrong
+        return [render(name, dict(c), folder) for c in contexts]
+
+    def plain(ctx: dict[str, Any]) -> str:
+        text = template.render(**ctx)
+        return github_math(text) if fmt == "md" else text
+
+    for context in contexts:
+        slim = {k: v for k, v in context.items() if k in read}
+        if "p" in slim:
+            slim["p"] = dict(slim["p"])
+        try:
+            texts.append(filler.render(plain, slim, key=(id(env), name), holes=_holes()))
+        except Exception:  # rendering plainly says what is wrong, as one error
+            texts.append(render(name, dict(context), folder))
+    return texts
+
+
+@lru_cache(maxsize=1)
+def _holes() -> Any:
+    """The numbers of a walkthrough context: those of a problem context, the learning rate,
+    the chain-rule products and keys, the rows after the update and whether the loss went
+    down, and everything of the problem context (its drawing is placed by label lengths)."""
+    from chainrule.render.fill import NUMBER_KEYS, Holes
+
+    return Holes(keys=NUMBER_KEYS | {"product", "key"},
+                 under={"after", "after_down", "iterations", "eta"})
+
+
+def _names_read(name: str, fmt: str, templates_dir: str | None) -> frozenset[str] | None:
+    """The context names template ``name`` (and what it includes) reads, or None when it
+    may read any (it extends a template, or includes one whose name is computed)."""
+    import jinja2
+    import jinja2.meta
+
+    from chainrule.render.environment import environment
+
+    key = (name, fmt, templates_dir)
+    if key in _READ:
+        return _READ[key]
+    env = environment(fmt, templates_dir)
+    found: set[str] = set()
+    seen: set[str] = set()
+    todo = [name]
+    result: frozenset[str] | None = None
+    try:
+        while todo:
+            current = todo.pop()
+            if current in seen:
+                continue
+            seen.add(current)
+            tree = env.parse(env.loader.get_source(env, current)[0])  # type: ignore[union-attr]
+            found |= jinja2.meta.find_undeclared_variables(tree)
+            for node in tree.find_all((jinja2.nodes.Extends, jinja2.nodes.Include,
+                                       jinja2.nodes.Import, jinja2.nodes.FromImport)):
+                if isinstance(node, (jinja2.nodes.Import, jinja2.nodes.FromImport)) and \
+                        not node.with_context:
+                    continue  # macros without the context see only their arguments
+                if isinstance(node, jinja2.nodes.Extends) or \
+                        not isinstance(node.template, jinja2.nodes.Const):
+                    raise LookupError(current)
+                todo.append(node.template.value)
+        result = frozenset(found)
+    except (jinja2.TemplateError, LookupError):
+        result = None  # read as it may; rendering says what is wrong, if anything
+    _READ[key] = result
+    return result
+
+
+_READ: dict[tuple[str, str, str | None], frozenset[str] | None] = {}
 
 
 def round_half_up_float(value: float, decimals: int) -> float:
