@@ -23,7 +23,13 @@ import pytest
 from chainrule.problems.base import make_problem
 from chainrule.problems.families.network import MAX_HIDDEN_LAYERS, MAX_PARAMETERS, MAX_WIDTH
 from chainrule.render import drawing
-from chainrule.render.drawing import LABEL_HEIGHT, RADIUS, label_width, network_drawing
+from chainrule.render.drawing import (
+    LABEL_HEIGHT,
+    RADIUS,
+    label_width,
+    laid_width,
+    network_drawing,
+)
 from chainrule.symbolic.network import MAX_HAND_LAYERS, MAX_HAND_WIDTH
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -220,7 +226,7 @@ COMMON = ["2-2-1", "2-3-1", "3-4-1", "4-4-1", "2-4-1", "3-3-3-1", "4-4-2", "1-1"
 
 @pytest.mark.parametrize("spec", COMMON)
 def test_labels_are_named_and_touch_nothing_but_their_own_edge(spec):
-    for value in ("-0.6", "-0.125"):
+    for value in ("-0.6", "-0.125", "1"):  # "1" sits in a box laid out wider than itself
         check(spec, value)
 
 
@@ -234,7 +240,7 @@ def test_small_nets_are_labelled_on_their_edges_and_dense_gaps_tabulated():
 @pytest.mark.slow
 def test_every_family_net_draws_without_overlaps():
     for spec in family_nets():
-        for value in ("-0.6", "-0.125"):
+        for value in ("-0.6", "-0.125", "1"):
             result = check(spec, value)
             if not result["tables"]:  # bias notes stand clear of every edge
                 assert result["crossed_notes"] == 0, (spec, value)
@@ -340,3 +346,15 @@ def test_the_largest_walkthroughs_compile_with_their_tables(tmp_path, spec):
     run = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", "w.tex"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:]
+
+
+def test_problems_of_one_net_share_a_layout_wide_enough_for_each():
+    """Labels are laid out at least as wide as one valued -0.0, so nets drawn with values of
+    one decimal share one layout (each label's own box inside it: the check above with
+    value 1), and a wider value gets a layout of its own."""
+    short = [network_drawing(*net_of("2-3-1", v)) for v in ("1", "-0.6", "0.3")]
+    assert all(d["units"] == short[0]["units"] and
+               {w: lab["pos"] for w, lab in d["labels"].items()} ==
+               {w: lab["pos"] for w, lab in short[0]["labels"].items()} for d in short)
+    assert laid_width("w_{13}", "1") == laid_width("w_{13}", "-0.6") == label_width(
+        "w_{13}", "-0.6") < laid_width("w_{13}", "-0.125") == label_width("w_{13}", "-0.125")

@@ -423,6 +423,25 @@ def layout(layers: Sequence[int], unit_names: Sequence[Sequence[str]],
     return Layout(dy, xs, units, labels, boxes, sorted(tabulated), notes)
 
 
+#: Every label is laid out at least as wide as one with this value (a sign, a digit, a point
+#: and a digit: the widest value a drawn net's weights take), so the problems of one net share
+#: a layout; a narrower label sits inside the box laid out for it.
+LAID_VALUE = "-0.0"
+
+
+def laid_width(name_tex: str, value: str) -> float:
+    """The width a label is laid out at: its own, or that of :data:`LAID_VALUE` if wider."""
+    return max(label_width(name_tex, value), label_width(name_tex, LAID_VALUE))
+
+
+@lru_cache(maxsize=256)
+def _layout_of(layers: tuple[int, ...], unit_names: tuple[tuple[str, ...], ...],
+               edges: tuple[tuple[str, str, str, int], ...],
+               widths: tuple[tuple[str, float], ...],
+               bias_widths: tuple[tuple[str, float], ...]) -> Layout:
+    return layout(layers, unit_names, edges, dict(widths), dict(bias_widths))
+
+
 def network_drawing(net: Mapping[str, Any], values: Mapping[str, str],
                     texs: Mapping[str, str]) -> dict[str, Any]:
     """What the TikZ template needs to draw a problem's network: unit places, each
@@ -432,11 +451,13 @@ def network_drawing(net: Mapping[str, Any], values: Mapping[str, str],
               f"n{w['target']}", w["layer"]) for w in net["weights"]]
     text = {w["name"]: f"{texs.get(w['name'], w['tex'])} = {values.get(w['name'], '?')}"
             for w in net["weights"]}
-    widths = {w["name"]: label_width(texs.get(w["name"], w["tex"]), values.get(w["name"], "?"))
-              for w in net["weights"]}
-    bias_widths = {f"n{j}": label_width(f"b_{{{j}}}", values.get(f"b{j}", "?"))
-                   for ids in net["neurons"][1:] for j in ids}
-    found = layout(net["layers"], units, edges, widths, bias_widths)
+    widths = tuple((w["name"], laid_width(texs.get(w["name"], w["tex"]),
+                                          values.get(w["name"], "?")))
+                   for w in net["weights"])
+    bias_widths = tuple((f"n{j}", laid_width(f"b_{{{j}}}", values.get(f"b{j}", "?")))
+                        for ids in net["neurons"][1:] for j in ids)
+    found = _layout_of(tuple(net["layers"]), tuple(map(tuple, units)), tuple(edges), widths,
+                       bias_widths)
     into: dict[tuple[int, int], list[str]] = {}
     for w in net["weights"]:
         into.setdefault((w["layer"], w["target"]), []).append(w["name"])  # in source order
