@@ -165,13 +165,22 @@ def check(spec: str, value: str) -> dict[str, int]:
                                    for w in net["weights"]), spec
     gaps = [float(b) - float(a) for a, b in itertools.pairwise(found["xs"])]
     assert sum(gaps) <= drawing.MAX_WIDTH + 1e-9, (spec, gaps)
-    # Each bias once: as a note by its neuron or in the table of the gap into it.
-    tabled = {cell for t in found["tables"] for cell in t["biases"]}
+    # Each bias once: as a note by its neuron, in the last row of the table of the gap into
+    # it, or in the bias column of the table of the gap out of it (beside its own row).
+    tabled = [cell for t in found["tables"] for cell in t["biases"]]
+    for t in found["tables"]:
+        for row in t["rows"]:
+            if t["source_biases"]:
+                assert row["bias"] == f"b_{{{row['source']}}} = {values['b' + row['source']]}"
+                tabled.append(row["bias"])
+            else:
+                assert row["bias"] is None
+    everywhere = [f"b_{{{j}}} = {values[f'b{j}']}" for ids in net["neurons"][1:] for j in ids]
+    assert sorted(tabled + [f"b_{{{j}}} = {values[f'b{j}']}" for j in map(int, found["notes"])]
+                  ) == sorted(everywhere), spec
     notes = {}
     for ids in net["neurons"][1:]:
         for j in ids:
-            text = f"b_{{{j}}} = {values[f'b{j}']}"
-            assert (str(j) in found["notes"]) != (text in tabled), (spec, j)
             if str(j) in found["notes"]:
                 x, y = units[f"n{j}"]
                 where = found["notes"][str(j)]["side"]
@@ -237,21 +246,28 @@ def test_small_nets_are_labelled_on_their_edges_and_dense_gaps_tabulated():
     assert result["labels"] == 4 and result["tables"] == 1  # 12 edges: a table
 
 
+@pytest.mark.parametrize("spec", ["1-4-4", "2-3-3", "1-3-4"])
+def test_a_note_with_no_place_clear_of_the_edges_goes_into_the_next_table(spec):
+    result = check(spec, "-0.125")  # every bias once, no note crossed by an edge
+    assert result["crossed_notes"] == 0 and result["tables"] == 1
+    net, values, texs = net_of(spec, "-0.125")
+    (table,) = network_drawing(net, values, texs)["tables"]
+    assert table["layer"] == 2 and table["source_biases"]
+    assert [r["bias"] for r in table["rows"]] == [f"b_{{{j}}} = -0.125"
+                                                  for j in net["neurons"][1]]
+
+
 @pytest.mark.slow
 def test_every_family_net_draws_without_overlaps():
     for spec in family_nets():
         for value in ("-0.6", "-0.125", "1"):
-            result = check(spec, value)
-            if not result["tables"]:  # bias notes stand clear of every edge
-                assert result["crossed_notes"] == 0, (spec, value)
+            assert check(spec, value)["crossed_notes"] == 0, (spec, value)
 
 
 @pytest.mark.slow
 def test_every_hand_net_draws_without_overlaps():
     for spec in hand_nets():
-        result = check(spec, "-0.125")
-        if not result["tables"]:
-            assert result["crossed_notes"] == 0, spec
+        assert check(spec, "-0.125")["crossed_notes"] == 0, spec
 
 
 def test_problems_draw_what_their_givens_state():
@@ -279,6 +295,13 @@ def test_drawing_names_biases_and_shows_the_target():
     dense = render_set([make_problem("backprop", 4, {"net": "3-4-1"})], "questions", "tex",
                        title="t")
     assert "weights in table 1" in dense and r"\textbf{Table 1.}" in dense
+    crowded = render_set([make_problem("forward", 4, {"net": "1-4-4"})], "questions", "tex",
+                         title="t")
+    table = crowded[crowded.index(r"\textbf{Table 1.}"):]
+    assert r"\text{bias } b_i" in table
+    drawn = crowded[crowded.index(r"\begin{tikzpicture}"):crowded.index(r"\end{tabular}")]
+    for j in range(1, 9):  # each bias once: by its neuron or in the table
+        assert drawn.count(f"b_{{{j}}} = ") == 1, j
 
 
 def test_label_boxes_are_set_at_the_size_the_layout_assumes():

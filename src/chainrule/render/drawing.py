@@ -12,7 +12,8 @@ A gap of more than :data:`DENSE` edges, or whose labels do not fit within :data:
 (or the page, :data:`MAX_WIDTH`), is drawn without labels, named "weights in table k" under
 it, and its weights and its neurons' biases are printed in table k below the drawing, each
 as ``w_{ij} = value``. Other bias notes stand above or below their neuron, where no edge
-passes when there is such a place.
+passes; when some neuron of a layer has no such place and the gap after the layer is
+tabulated, that layer's biases are listed in its table too, beside their neurons' rows.
 
 Lengths are centimetres. Label boxes are the size TikZ gives them: the node's text height,
 depth and inner sep are fixed in the template, and its width is an upper bound of the
@@ -194,6 +195,8 @@ class Layout:
     boxes: dict[str, Box]
     tabulated: list[int] = field(default_factory=list)
     notes: dict[str, tuple[str, float]] = field(default_factory=dict)
+    #: The tabulated gaps whose tables also list their from-neurons' biases.
+    source_biases: list[int] = field(default_factory=list)
 
 
 def _edge_ends(a: tuple[float, float], b: tuple[float, float]) -> tuple[tuple[float, float],
@@ -398,12 +401,15 @@ def layout(layers: Sequence[int], unit_names: Sequence[Sequence[str]],
             boxes[weight] = moved
     # A bias note goes above its neuron or below it, where no edge passes (the neurons of
     # the lower half try below first); a tabulated gap's targets have their biases in its
-    # table.
+    # table. When some neuron of a layer whose next gap is tabulated has no such place, the
+    # whole layer's biases go into that table instead (a column beside its from-neurons).
     segments = [_edge_ends(units[s], units[t]) for _, s, t, _ in edges]
     notes: dict[str, tuple[str, float]] = {}
+    source_biases: list[int] = []
     for layer, names in enumerate(unit_names):
         if not layer or layer in tabulated:
             continue
+        crossed = False
         for k, name in enumerate(names):
             if name not in bias_widths:
                 continue
@@ -418,9 +424,15 @@ def layout(layers: Sequence[int], unit_names: Sequence[Sequence[str]],
             free = [(side, lift) for side, lift in clear if not any(
                 _clip(bias_box(units[name], bias_widths[name], side, lift).grown(CLEAR), *seg)
                 for seg in segments)]
+            crossed = crossed or not free
             notes[name] = (free or clear or places)[0]
             boxes[f"bias:{name}"] = bias_box(units[name], bias_widths[name], *notes[name])
-    return Layout(dy, xs, units, labels, boxes, sorted(tabulated), notes)
+        if crossed and layer + 1 in tabulated:
+            source_biases.append(layer + 1)
+            for name in names:
+                notes.pop(name, None)
+                boxes.pop(f"bias:{name}", None)
+    return Layout(dy, xs, units, labels, boxes, sorted(tabulated), notes, source_biases)
 
 
 #: Every label is laid out at least as wide as one with this value (a sign, a digit, a point
@@ -464,12 +476,14 @@ def network_drawing(net: Mapping[str, Any], values: Mapping[str, str],
     tables: list[dict[str, Any]] = []
     for g in found.tabulated:
         rows = [{"source": texs.get(s, s) if g == 1 else s[1:],
-                 "cells": [text[into[(g, t)][k]] for t in net["neurons"][g]]}
+                 "cells": [text[into[(g, t)][k]] for t in net["neurons"][g]],
+                 "bias": f"b_{{{s[1:]}}} = {values.get(f'b{s[1:]}', '?')}"
+                 if g in found.source_biases else None}
                 for k, s in enumerate(units[g - 1])]
         biases = [f"b_{{{t}}} = {values.get(f'b{t}', '?')}" for t in net["neurons"][g]]
         tables.append({"layer": g, "number": len(tables) + 1, "first": g == 1,
                        "targets": [str(t) for t in net["neurons"][g]], "rows": rows,
-                       "biases": biases,
+                       "biases": biases, "source_biases": g in found.source_biases,
                        "x": f"{(found.xs[g - 1] + found.xs[g]) / 2:.2f}"})
     corners = [p for box in found.boxes.values() for p in box.corners()]
     tops = [y + RADIUS for _, y in found.units.values()] + [y for _, y in corners]
