@@ -438,10 +438,11 @@ def _names_read(name: str, fmt: str, templates_dir: str | None) -> frozenset[str
                 if isinstance(node, (jinja2.nodes.Import, jinja2.nodes.FromImport)) and \
                         not node.with_context:
                     continue  # macros without the context see only their arguments
+                template = getattr(node, "template", None)
                 if isinstance(node, jinja2.nodes.Extends) or \
-                        not isinstance(node.template, jinja2.nodes.Const):
+                        not isinstance(template, jinja2.nodes.Const):
                     raise LookupError(current)
-                todo.append(node.template.value)
+                todo.append(template.value)
         result = frozenset(found)
     except (jinja2.TemplateError, LookupError):
         result = None  # read as it may; rendering says what is wrong, if anything
