@@ -26,7 +26,8 @@ Use :func:`fill_environment` (the strict environment of
 :func:`~chainrule.render.environment.environment` with the recording hooks) and
 :meth:`Filler.render` / :meth:`Filler.call`; in a fill environment, a set document's
 ``fam.question(p)`` and ``fam.solution(p)`` for a :class:`ProblemContext` ``p`` are filled
-automatically.
+automatically, and so is any macro of a template imported without context given a problem
+context first (and after it only texts, integers, truth values or none: they are structure).
 """
 
 from __future__ import annotations
@@ -75,20 +76,21 @@ class ProblemContext(dict):  # type: ignore[type-arg]
     not change it after that)."""
 
 
-_SPLITS: dict[int, tuple[Any, Holes, tuple[tuple[Any, ...], list[Any]]]] = {}
+_SPLITS: dict[int, tuple[Any, Holes, tuple[_Key, list[Any]]]] = {}
 _SPLITS_LOCK = threading.Lock()
 
 
-def _split_once(context: Any, holes: Holes) -> tuple[tuple[Any, ...], list[Any]]:
-    """:func:`_split`, kept while a :class:`ProblemContext` lives (its documents share it)."""
+def _split_once(context: Any, holes: Holes) -> tuple[_Key, list[Any]]:
+    """:func:`_split_fast`, kept while a :class:`ProblemContext` lives (its documents share
+    it)."""
     if type(context) is not ProblemContext:
-        return _split(context, holes)
+        return _split_fast(context, holes)
     key = id(context)
     with _SPLITS_LOCK:
         cached = _SPLITS.get(key)
     if cached is not None and cached[1] is holes:
         return cached[2]
-    found = _split(context, holes)
+    found = _split_fast(context, holes)
     gone = weakref.ref(context, lambda _: _SPLITS.pop(key, None))
     with _SPLITS_LOCK:
         _SPLITS[key] = (gone, holes, found)
@@ -464,8 +466,14 @@ class _CodeGenerator(jinja2.compiler.CodeGenerator):
         self.leave_frame(block_frame)
 
 
+#: What a filled macro may be given after its problem context (each part of its key).
+_PLAIN = (str, int, bool, type(None))
+
+
 class _FilledMacro:
-    """A family template's question or solution macro, filled for problem contexts."""
+    """A macro of a template imported without context (a family template's question or
+    solution, a row of the key), filled when given a problem context (and texts, integers,
+    truth values or none after it, each a part of its structure)."""
 
     def __init__(self, macro: jinja2.runtime.Macro, key: Hashable) -> None:
         self.macro, self.key = macro, key
@@ -482,9 +490,8 @@ def _hooks(base: type[jinja2.sandbox.SandboxedEnvironment]) -> type:
             if _in_trace() is not None and (isinstance(obj, _Sym) or _symish(attribute)):
                 return _made(super().getattr, (obj, attribute), {})
             value = super().getattr(obj, attribute)
-            if attribute in ("question", "solution") and \
-                    isinstance(obj, jinja2.environment.TemplateModule) and \
-                    isinstance(value, jinja2.runtime.Macro):
+            if type(value) is jinja2.runtime.Macro and \
+                    isinstance(obj, jinja2.environment.TemplateModule):
                 template = self.get_template(obj.__name__)
                 if obj is template._module:  # imported without context
                     return _FilledMacro(value, (id(self), obj.__name__, attribute))
@@ -498,15 +505,16 @@ def _hooks(base: type[jinja2.sandbox.SandboxedEnvironment]) -> type:
         def call(__self, __context: Any, __obj: Any, *args: Any,
                  **kwargs: Any) -> Any:
             trace = _in_trace()
-            if isinstance(__obj, _FilledMacro):
-                if trace is None and len(args) == 1 and \
+            if type(__obj) is _FilledMacro:
+                if trace is None and args and type(args[0]) is ProblemContext and \
                         not kwargs.keys() - {"_loop_vars", "_block_vars"} and \
-                        isinstance(args[0], ProblemContext):
-                    macro = __obj.macro
+                        all(type(a) in _PLAIN for a in args[1:]) and \
+                        not getattr(_local, "plain", False):
+                    macro, rest = __obj.macro, args[1:]
                     return _filler(__self).render(
                         lambda ctx: jinja2.sandbox.SandboxedEnvironment.call(
-                            __self, __context, macro, ctx),
-                        args[0], key=__obj.key)
+                            __self, __context, macro, ctx, *rest),
+                        args[0], key=(__obj.key, *[(type(a), a) for a in rest]))
                 __obj = __obj.macro
             if trace is None:
                 return super().call(__context, __obj, *args, **kwargs)
@@ -538,9 +546,14 @@ def filler_of(env: jinja2.Environment) -> Filler:
 
 
 def forget() -> None:
-    """Drop every trace kept (each structure is traced again when next met)."""
+    """Drop every trace kept (each structure is traced again when next met), and every
+    structure key and splitter worked out."""
     with _FILLERS_LOCK:
         _FILLERS.clear()
+    with _SPLITS_LOCK:
+        _SPLITS.clear()
+        _SPLITTERS.clear()
+        _SEEN.clear()
 
 
 def _filler(env: Any) -> Filler:
@@ -707,6 +720,177 @@ def _split(context: Any, holes: Holes) -> tuple[tuple[Any, ...], list[Any]]:
     return tuple(key), values
 
 
+class _Key:
+    """A structure key (:func:`_split`'s tuple) with its hash worked out once."""
+
+    __slots__ = ("hash", "key")
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key, self.hash = key, hash(key)
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __eq__(self, other: object) -> bool:
+        return self is other or (type(other) is _Key and self.hash == other.hash
+                                 and self.key == other.key)
+
+
+#: Splitters kept per :class:`Holes` (the last that matched first), and how often each
+#: structure was met by the generic walk (a splitter is made for one met twice).
+MAX_SPLITTERS = 8
+_SPLITTERS: dict[Holes, list[tuple[Callable[[Any], list[Any] | None], _Key]]] = {}
+_SEEN: dict[tuple[Holes, _Key], int] = {}
+
+
+def _split_fast(context: Any, holes: Holes) -> tuple[_Key, list[Any]]:
+    """:func:`_split` of ``context``, by the splitter of a structure met before when it
+    matches (see :func:`_splitter`), else by the generic walk."""
+    kept = _SPLITTERS.get(holes)
+    if kept:
+        for i, (split, structure) in enumerate(kept):
+            values = split(context)
+            if values is not None:
+                if i:  # tried first from now on
+                    with _SPLITS_LOCK:
+                        if (split, structure) in kept:
+                            kept.remove((split, structure))
+                            kept.insert(0, (split, structure))
+                return structure, values
+    key, values = _split(context, holes)
+    structure = _Key(key)
+    with _SPLITS_LOCK:
+        if len(_SEEN) > 4096:
+            _SEEN.clear()
+        met = _SEEN[holes, structure] = _SEEN.get((holes, structure), 0) + 1
+    if met == 2:
+        split = _splitter(key, holes)
+        with _SPLITS_LOCK:
+            if holes not in _SPLITTERS and len(_SPLITTERS) >= 64:
+                _SPLITTERS.clear()
+            found = _SPLITTERS.setdefault(holes, [])
+            found.insert(0, (split, structure))
+            del found[MAX_SPLITTERS:]
+    return structure, values
+
+
+def _splitter(key: tuple[Any, ...], holes: Holes) -> Callable[[Any], list[Any] | None]:
+    """``split(context)``: the hole values of ``context`` when :func:`_split` would give it
+    the structure ``key``, else None. Generated straight-line code: each container's type
+    checked, then unpacked (so its length and, for a dict, its keys in order); every other
+    leaf and key compared at once with the traced ones (type and value); holes checked for
+    the types a hole may have there; the containers met again (the same object) checked to
+    be the same and all others distinct, as the walk records."""
+    lines = ["def split(c):"]
+    consts: list[Any] = []  # what the generated code refers to: k[i]
+    fixed: list[str] = []  # locals of keys and leaves that are structure
+    fixed_values: list[Any] = []
+    fixed_types: list[type] = []
+    named: list[str] = []  # holes that may be texts, truth values (or floats)
+    floating: list[str] = []  # holes that are floats
+    order: list[str] = []  # every hole, in the walk's order
+    firsts: list[str] = []  # containers met first
+    refs: list[tuple[str, int]] = []
+    names, under, floats = holes.keys, holes.under, holes.floats
+    position = [0]
+    count = [0]
+
+    def const(value: Any) -> str:
+        consts.append(value)
+        return f"k[{len(consts) - 1}]"
+
+    def local() -> str:
+        count[0] += 1
+        return f"x{count[0]}"
+
+    def structure_leaf(var: str, value: Any, kind: type) -> None:
+        fixed.append(var)
+        fixed_values.append(value)
+        fixed_types.append(kind)
+
+    def container(var: str, top: Any, last: Any) -> None:
+        entry = key[position[0]]
+        position[0] += 1
+        if entry[0] is _Hollow:
+            refs.append((var, entry[1]))
+            return
+        kind, size = entry
+        firsts.append(var)
+        lines.append(f"    if type({var}) is not {const(kind)}: return None")
+        if kind is list or kind is tuple:
+            items = [local() for _ in range(size)]
+            if size:
+                lines.append(f"    {''.join(x + ', ' for x in items)}= {var}")
+            else:
+                lines.append(f"    if {var}: return None")
+            for item in items:
+                value(item, top if top is not None else last, last)
+            return
+        pairs = [(local(), local()) for _ in range(size)]
+        if size:
+            lines.append(f"    {''.join(f'({k}, {v}), ' for k, v in pairs)}= {var}.items()")
+        else:
+            lines.append(f"    if {var}: return None")
+        for k_var, v_var in pairs:
+            name = key[position[0]]
+            position[0] += 1
+            if type(name) is str:
+                structure_leaf(k_var, name, str)
+            else:
+                structure_leaf(k_var, name[1], name[0])
+                name = name[1]
+            value(v_var, name if top is None else top, name)
+
+    def value(var: str, top: Any, last: Any) -> None:
+        # a container's item: ``top`` the key it is under at the top, ``last`` its own
+        entry = key[position[0]]
+        if entry is _HOLE:
+            position[0] += 1
+            if top in under or last in names:
+                named.append(var)
+            else:
+                floating.append(var)
+            order.append(var)
+        elif type(entry) is str:
+            position[0] += 1
+            structure_leaf(var, entry, str)
+        elif entry[0] is _Hollow or entry[0] in (dict, list, tuple, ProblemContext):
+            container(var, top, last)
+        else:
+            position[0] += 1
+            structure_leaf(var, entry[1], entry[0])
+
+    container("c", None, None)
+    if position[0] != len(key):
+        raise ValueError("not a structure key")
+
+    def tuple_of(names: list[str]) -> str:
+        return "(" + "".join(x + ", " for x in names) + ")"
+
+    if fixed:
+        lines.append(f"    f = {tuple_of(fixed)}")
+        lines.append(f"    if tuple(map(type, f)) != {const(tuple(fixed_types))} or "
+                     f"f != {const(tuple(fixed_values))}: return None")
+    if len(firsts) > 1:
+        lines.append(f"    if len(set(map(id, {tuple_of(firsts)}))) != {len(firsts)}: "
+                     "return None")
+    for var, ref in refs:
+        lines.append(f"    if {var} is not {firsts[ref]}: return None")
+    allowed = {str, bool, float} if floats else {str, bool}
+    if named:
+        lines.append(f"    if not set(map(type, {tuple_of(named)})) <= {const(allowed)}: "
+                     "return None")
+    if floating:
+        lines.append(f"    if set(map(type, {tuple_of(floating)})) != {const({float})}: "
+                     "return None")
+    lines.append(f"    return [{', '.join(order)}]")
+    body = ["    try:"] + ["    " + line for line in lines[1:]] + [
+        "    except ValueError:", "        return None"]
+    namespace: dict[str, Any] = {"k": consts}
+    exec(compile("\n".join([lines[0], *body]), "<chainrule split>", "exec"), namespace)
+    return namespace["split"]  # type: ignore[no-any-return]
+
+
 def _hollowed(context: Any, holes: Holes) -> Any:
     """``context`` with a stand-in in each hole, numbered and shared as :func:`_split`
     walks them."""
@@ -759,13 +943,13 @@ class Filler:
             structure, values = _split_once(context, holes)
         except _Hollow:
             self.plain += 1
-            return render(context)
+            return _plainly(render, context)
         full = (key, structure)
         with self._lock:
             variants = self._variants.get(full, [])
         if variants is None:
             self.plain += 1
-            return render(context)
+            return _plainly(render, context)
         for variant in variants:
             try:
                 text = variant.fill(values)
@@ -779,9 +963,9 @@ class Filler:
             with self._lock:
                 self._variants[full] = None
             self.plain += 1
-            return render(context)
+            return _plainly(render, context)
         made = self._trace(render, context, holes)
-        expected = render(context)
+        expected = _plainly(render, context)
         if made is None or made.fill(values) != expected:
             with self._lock:
                 self._variants[full] = None
@@ -814,6 +998,16 @@ class Filler:
         if parts is None:
             return None
         return _Variant(trace.guards, [p for p in parts if not (isinstance(p, str) and not p)])
+
+
+def _plainly(render: Callable[[Any], str], context: Any) -> str:
+    """``render(context)`` with no macro in it filled (it is one problem's text)."""
+    saved = getattr(_local, "plain", False)
+    _local.plain = True
+    try:
+        return render(context)
+    finally:
+        _local.plain = saved
 
 
 def render_filled(name: str, context: Mapping[str, Any], filler: Filler,
