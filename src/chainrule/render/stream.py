@@ -206,7 +206,8 @@ def _stream_set(
             handle = out.open("key.tex")
             handles.append(handle)
             key_document = _Document("key.tex", handle,
-                                     lambda: render_pieces("tex/key.tex.j2", key, templates_dir))
+                                     lambda: render_pieces("tex/key.tex.j2", key, templates_dir,
+                                                           fill=True))
             documents.append(key_document)
             for feed in key_feeds:
                 feed.reader.append(key_document)
