@@ -138,14 +138,14 @@ def _agree(split, traced, context):
 @pytest.mark.parametrize(("label", "context"), mutations(), ids=lambda x: x
                          if isinstance(x, str) else "")
 def test_splitter_accepts_exactly_the_contexts_of_its_structure(label, context):
-    traced, _ = fill._split(base(), HOLES)
-    split = fill._splitter(traced, HOLES)
+    traced, values = fill._split(base(), HOLES)
+    split = fill._splitter(traced, HOLES, values)
     _agree(split, traced, context)
 
 
 def test_the_mutations_cover_both_outcomes():
-    traced, _ = fill._split(base(), HOLES)
-    split = fill._splitter(traced, HOLES)
+    traced, values = fill._split(base(), HOLES)
+    split = fill._splitter(traced, HOLES, values)
     outcomes = [split(c) is not None for _, c in mutations()]
     assert sum(outcomes) >= 10 and len(outcomes) - sum(outcomes) >= 100
 
@@ -219,8 +219,8 @@ contexts = st.dictionaries(names, tree, min_size=1, max_size=4)
 @settings(max_examples=150, deadline=None)
 @given(contexts, st.randoms(use_true_random=False))
 def test_random_contexts_and_changes_agree_with_the_walk(context, rng):
-    traced, _ = fill._split(context, HOLES)
-    split = fill._splitter(traced, HOLES)
+    traced, values = fill._split(context, HOLES)
+    split = fill._splitter(traced, HOLES, values)
     assert split(context) == fill._split(context, HOLES)[1]
     for _ in range(8):
         changed = copy.deepcopy(context)

@@ -43,6 +43,7 @@ from typing import Any, NoReturn, cast
 
 import jinja2
 import jinja2.compiler
+import jinja2.filters
 import jinja2.nodes
 import jinja2.runtime
 import jinja2.sandbox
@@ -629,31 +630,71 @@ def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any]
             return "(" + "".join(expr(x) + ", " for x in item) + ")"
         return const(item)
 
+    def text(item: Any) -> str:
+        """``str(item)``, as code."""
+        if type(item) is str:
+            return repr(item)
+        return f"str({expr(item)})"
+
     def node(sym: _Sym) -> str:
         found = names.get(id(sym))
         if found is not None:
             return found
-        if sym.fn is None:
+        fn = sym.fn
+        if fn is None:
             name = f"values[{sym.args}]"
         else:
             args = [expr(a) for a in sym.args]
+            name = f"v{len(names)}"
             if sym.kwargs:
                 pairs = ", ".join(f"{const(k)}: {expr(v)}" for k, v in sym.kwargs.items())
                 args.append(f"**{{{pairs}}}")
-            name = f"v{len(names)}"
-            lines.append(f"    {name} = {const(sym.fn)}({', '.join(args)})")
+                made = f"{const(fn)}({', '.join(args)})"
+            else:
+                made = _inline(fn, sym.args, args, text) or f"{const(fn)}({', '.join(args)})"
+            lines.append(f"    {name} = {made}")
         names[id(sym)] = name
         return name
 
     for sym, outcome in guards:
         got = node(sym)
-        lines.append(f"    if type({got}) is not {const(type(outcome))} or "
-                     f"{got} != {const(outcome)}: return None")
-    pieces = [const(p) if isinstance(p, str) else f"str({node(p)})" for p in parts]
+        if type(outcome) is bool:  # the same as its type and value
+            lines.append(f"    if {got} is not {outcome}: return None")
+        else:
+            lines.append(f"    if type({got}) is not {const(type(outcome))} or "
+                         f"{got} != {const(outcome)}: return None")
+    pieces = [text(p) for p in parts]
     lines.append(f"    return ''.join(({''.join(p + ', ' for p in pieces)}))")
-    namespace: dict[str, Any] = {"k": consts}
+    namespace: dict[str, Any] = {"k": consts, _REPLACE_NAME: _REPLACE}
     exec(compile("\n".join(lines), "<chainrule fill>", "exec"), namespace)
     return namespace["fill"]  # type: ignore[no-any-return]
+
+
+_OPERATORS = {operator.eq: "==", operator.ne: "!=", operator.lt: "<", operator.le: "<=",
+              operator.gt: ">", operator.ge: ">="}
+
+
+def _inline(fn: Callable[..., Any], given: tuple[Any, ...], args: list[str],
+            text: Callable[[Any], str]) -> str | None:
+    """Code that does what ``fn(*args)`` does, without the call, for the commonest steps
+    (``given`` what the trace gave it, ``args`` as code); None for a call."""
+    if fn in _OPERATORS and len(args) == 2:
+        return f"{args[0]} {_OPERATORS[fn]} {args[1]}"
+    if fn is bool and len(args) == 1:
+        return f"True if {args[0]} else False"
+    if fn is _choose and len(args) == 3:
+        return f"{args[1]} if {args[0]} else {args[2]}"
+    if fn is _str_join:
+        return f"''.join(({''.join(text(a) + ', ' for a in given)}))"
+    if fn is _REPLACE and len(given) == 4 and type(given[2]) is str and \
+            type(given[3]) is str:  # as jinja2's replace filter does it, outside autoescape
+        return (f"str({args[1]}).replace({given[2]!r}, {given[3]!r}) if not "
+                f"{args[0]}.autoescape else {_REPLACE_NAME}({', '.join(args)})")
+    return None
+
+
+_REPLACE = jinja2.filters.do_replace
+_REPLACE_NAME = "replace"
 
 
 def _has_sym(items: Any) -> bool:
@@ -764,7 +805,7 @@ def _split_fast(context: Any, holes: Holes) -> tuple[_Key, list[Any]]:
             _SEEN.clear()
         met = _SEEN[holes, structure] = _SEEN.get((holes, structure), 0) + 1
     if met == 2:
-        split = _splitter(key, holes)
+        split = _splitter(key, holes, values)
         with _SPLITS_LOCK:
             if holes not in _SPLITTERS and len(_SPLITTERS) >= 64:
                 _SPLITTERS.clear()
@@ -774,18 +815,19 @@ def _split_fast(context: Any, holes: Holes) -> tuple[_Key, list[Any]]:
     return structure, values
 
 
-def _splitter(key: tuple[Any, ...], holes: Holes) -> Callable[[Any], list[Any] | None]:
+def _splitter(key: tuple[Any, ...], holes: Holes, first: list[Any]
+              ) -> Callable[[Any], list[Any] | None]:
     """``split(context)``: the hole values of ``context`` when :func:`_split` would give it
     the structure ``key``, else None. Generated straight-line code: each container's type
     checked, then unpacked (so its length and, for a dict, its keys in order); every other
     leaf and key compared at once with the traced ones (type and value); holes checked for
     the types a hole may have there; the containers met again (the same object) checked to
-    be the same and all others distinct, as the walk records."""
+    be the same and all others distinct, as the walk records. ``first``: the hole values
+    of a context of this structure (their types are checked first)."""
     lines = ["def split(c):"]
     consts: list[Any] = []  # what the generated code refers to: k[i]
-    fixed: list[str] = []  # locals of keys and leaves that are structure
-    fixed_values: list[Any] = []
-    fixed_types: list[type] = []
+    # structure: (a leaf's local, [its value], [its type]) or ("*" a dict, its keys, types)
+    fixed: list[tuple[str, list[Any], list[type]]] = []
     named: list[str] = []  # holes that may be texts, truth values (or floats)
     floating: list[str] = []  # holes that are floats
     order: list[str] = []  # every hole, in the walk's order
@@ -804,9 +846,7 @@ def _splitter(key: tuple[Any, ...], holes: Holes) -> Callable[[Any], list[Any] |
         return f"x{count[0]}"
 
     def structure_leaf(var: str, value: Any, kind: type) -> None:
-        fixed.append(var)
-        fixed_values.append(value)
-        fixed_types.append(kind)
+        fixed.append((var, [value], [kind]))
 
     def container(var: str, top: Any, last: Any) -> None:
         entry = key[position[0]]
@@ -826,20 +866,25 @@ def _splitter(key: tuple[Any, ...], holes: Holes) -> Callable[[Any], list[Any] |
             for item in items:
                 value(item, top if top is not None else last, last)
             return
-        pairs = [(local(), local()) for _ in range(size)]
-        if size:
-            lines.append(f"    {''.join(f'({k}, {v}), ' for k, v in pairs)}= {var}.items()")
+        items = [local() for _ in range(size)]
+        key_values: list[Any] = []
+        key_types: list[type] = []
+        if size:  # its keys are compared with the other structure, all at once
+            lines.append(f"    {''.join(x + ', ' for x in items)}= {var}.values()")
+            fixed.append((f"*{var}", key_values, key_types))
         else:
             lines.append(f"    if {var}: return None")
-        for k_var, v_var in pairs:
+        for item in items:
             name = key[position[0]]
             position[0] += 1
             if type(name) is str:
-                structure_leaf(k_var, name, str)
+                key_values.append(name)
+                key_types.append(str)
             else:
-                structure_leaf(k_var, name[1], name[0])
+                key_values.append(name[1])
+                key_types.append(name[0])
                 name = name[1]
-            value(v_var, name if top is None else top, name)
+            value(item, name if top is None else top, name)
 
     def value(var: str, top: Any, last: Any) -> None:
         # a container's item: ``top`` the key it is under at the top, ``last`` its own
@@ -868,22 +913,27 @@ def _splitter(key: tuple[Any, ...], holes: Holes) -> Callable[[Any], list[Any] |
         return "(" + "".join(x + ", " for x in names) + ")"
 
     if fixed:
-        lines.append(f"    f = {tuple_of(fixed)}")
-        lines.append(f"    if tuple(map(type, f)) != {const(tuple(fixed_types))} or "
-                     f"f != {const(tuple(fixed_values))}: return None")
+        lines.append(f"    f = {tuple_of([var for var, _, _ in fixed])}")
+        types = tuple(t for _, _, kinds in fixed for t in kinds)
+        values = tuple(v for _, found, _ in fixed for v in found)
+        lines.append(f"    if tuple(map(type, f)) != {const(types)} or "
+                     f"f != {const(values)}: return None")
     if len(firsts) > 1:
         lines.append(f"    if len(set(map(id, {tuple_of(firsts)}))) != {len(firsts)}: "
                      "return None")
     for var, ref in refs:
         lines.append(f"    if {var} is not {firsts[ref]}: return None")
     allowed = {str, bool, float} if floats else {str, bool}
-    if named:
-        lines.append(f"    if not set(map(type, {tuple_of(named)})) <= {const(allowed)}: "
-                     "return None")
-    if floating:
-        lines.append(f"    if set(map(type, {tuple_of(floating)})) != {const({float})}: "
-                     "return None")
-    lines.append(f"    return [{', '.join(order)}]")
+    lines.append(f"    h = [{', '.join(order)}]")
+    if order:  # the hole types of the first context met, else each as the walk allows
+        lines.append(f"    if tuple(map(type, h)) != {const(tuple(map(type, first)))}:")
+        if named:
+            lines.append(f"        if not set(map(type, {tuple_of(named)})) <= "
+                         f"{const(allowed)}: return None")
+        if floating:
+            lines.append(f"        if set(map(type, {tuple_of(floating)})) != "
+                         f"{const({float})}: return None")
+    lines.append("    return h")
     body = ["    try:"] + ["    " + line for line in lines[1:]] + [
         "    except ValueError:", "        return None"]
     namespace: dict[str, Any] = {"k": consts}
