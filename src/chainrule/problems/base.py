@@ -415,6 +415,38 @@ class _Drawn:
 DRAW_COUNTS: dict[str, list[int]] = {}
 
 
+def _draw_batched(
+    requests: Sequence[tuple[Family, int, Mapping[str, Any], int, str | None]],
+    done: list[_Drawn | None],
+) -> list[int]:
+    """Draw what families can draw many seeds at a time (``draw_many``: the same variants
+    as one draw at a time) into ``done``; the indices of the requests left."""
+    groups: dict[tuple[int, str, int], list[int]] = {}
+    keys: dict[int, str] = {}
+    left = []
+    for i, (family, _, options, decimals, _) in enumerate(requests):
+        if getattr(family, "draw_many", None) is None:
+            left.append(i)
+            continue
+        text = keys.get(id(options))
+        if text is None:
+            text = keys[id(options)] = repr(sorted(options.items()))
+        groups.setdefault((id(family), text, decimals), []).append(i)
+    for (_, _, decimals), members in groups.items():
+        family, _, options, _, _ = requests[members[0]]
+        found = family.draw_many(  # type: ignore[attr-defined]
+            [requests[i][1] for i in members], options, decimals)
+        if found is None:
+            left += members
+            continue
+        for i, item in zip(members, found, strict=True):
+            if item is None:
+                left.append(i)
+            else:
+                done[i] = item
+    return sorted(left)
+
+
 def _draw_all(
     requests: Sequence[tuple[Family, int, Mapping[str, Any], int, str | None]],
     progress: Callable[[int], None] | None,
@@ -425,9 +457,11 @@ def _draw_all(
     from chainrule.numeric.evaluate import evaluate_rounded
     from chainrule.numeric.kernels import compile_trace
 
-    rngs = [np.random.default_rng(seed) for _, seed, _, _, _ in requests]
     done: list[_Drawn | None] = [None] * len(requests)
-    pending = list(range(len(requests)))
+    pending = _draw_batched(requests, done)
+    if progress is not None and len(pending) < len(requests):
+        progress(len(requests) - len(pending))
+    rngs = {i: np.random.default_rng(requests[i][1]) for i in pending}
     for _ in range(MAX_TRIES):
         if not pending:
             break
@@ -507,11 +541,16 @@ def make_problems(
     ]
     drawn = _draw_all(requests, progress)
     problems = []
+    # The ID's option text, once per family, options and decimals (options are not changed).
+    id_texts: dict[tuple[int, int, int], dict[str, str]] = {}
     for (family, seed, options, decimals, version), item in zip(requests, drawn, strict=True):
         draft = item.draft
-        id_options = family.id_options(options)
-        if decimals != DEFAULT_DECIMALS:
-            id_options["decimals"] = str(decimals)
+        key = (id(family), id(options), decimals)
+        id_options = id_texts.get(key)
+        if id_options is None:
+            id_options = id_texts[key] = family.id_options(options)
+            if decimals != DEFAULT_DECIMALS:
+                id_options["decimals"] = str(decimals)
         problems.append(Problem(
             id=encode_id(family.code, seed, id_options),
             family=family.name,

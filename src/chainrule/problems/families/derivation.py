@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-import numpy as np
 
 from chainrule.errors import ChainruleError
 from chainrule.problems.base import Draft, Option, register
@@ -51,11 +50,9 @@ class DerivationFamily(NetworkFamily):
         trace.meta["network"] = net
         return trace
 
-    def draw(self, rng: np.random.Generator, options: Mapping[str, Any]) -> Draft:
-        net = self.network(options)
-        draft = super().draw(rng, options)
-        trace = draft.trace
-        assert trace is not None
+    def draft_for(self, net: Network, trace: Any, givens: dict[str, float],
+                  options: Mapping[str, Any]) -> Draft:
+        """The draft of drawn ``givens``: the formulas asked and their key."""
         weight = options.get("weight") or net.weights[0].name
         first_layer = [w.name for w in net.weights if w.layer == 1]
         if weight not in first_layer:
@@ -80,4 +77,4 @@ class DerivationFamily(NetworkFamily):
             "weight": weight,
             "chain_tex": net.chain_rule_tex(weight),
         }
-        return Draft(trace, draft.givens, asked, f"{self.title}: {net.spec} network", context)
+        return Draft(trace, givens, asked, f"{self.title}: {net.spec} network", context)

@@ -167,7 +167,11 @@ class NetworkFamily(Family):
         if "eta" in trace.givens:
             eta = options["eta"]
             givens["eta"] = float(eta if eta is not None else rng.choice(_ETAS))
-        givens = {g: givens[g] for g in trace.givens}
+        return self.draft_for(net, trace, {g: givens[g] for g in trace.givens}, options)
+
+    def draft_for(self, net: Network, trace: Any, givens: dict[str, float],
+                  options: Mapping[str, Any]) -> Draft:
+        """The draft of drawn ``givens`` (in the trace's order)."""
         asked = trace.cache.get(f"asked:{self.name}")
         if asked is None:
             asked = trace.cache[f"asked:{self.name}"] = tuple(
@@ -175,8 +179,18 @@ class NetworkFamily(Family):
         context = {"network": _described(net), "zero_input": bool(options.get("zero_input"))}
         return Draft(trace, givens, asked, self.title_for(net), context)
 
+    def draw_many(self, seeds: list[int], options: Mapping[str, Any],
+                  decimals: int) -> list[Any] | None:
+        """The accepted variants of many seeds at once (see :mod:`.network_batch`): each is
+        what :meth:`draw`, :meth:`accept` and :meth:`accept_chain` give, redrawing from the
+        seed's generator until accepted; None where a seed is left to that path (or all of
+        them, for targets this path does not draw)."""
+        from chainrule.problems.families.network_batch import draw_batch
+
+        return draw_batch(self, seeds, options, decimals)
+
     def title_for(self, net: Network) -> str:
-        return f"{self.title}: {net.spec} network"
+        return _title(self.title, net)
 
     def accept(self, draft: Draft, exact: Mapping[str, float]) -> bool:
         if not super().accept(draft, exact):
@@ -251,6 +265,11 @@ class NetworkFamily(Family):
             if loss == "huber" and abs(abs(y - p) - float(net.loss.params["delta"])) < 0.05:
                 return False
         return True
+
+
+@lru_cache(maxsize=256)
+def _title(title: str, net: Network) -> str:
+    return f"{title}: {net.spec} network"
 
 
 @lru_cache(maxsize=64)
