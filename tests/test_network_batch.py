@@ -107,6 +107,7 @@ CONFIGS = [
     ("forward", {"net": "3-4-1", "hidden": "relu", "zero_input": True}, 4, 40),
     ("forward", {"net": "2-2-2-1", "hidden": "tanh", "loss": "mse"}, 3, 30),
     ("derivation", {"net": "2-3-2", "loss": "cce", "weight": "w21"}, 3, 15),
+    ("derivation", {"net": "2-2-1", "hidden": "tanh", "zero_input": True}, 3, 30),
 ]
 
 

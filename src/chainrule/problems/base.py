@@ -535,8 +535,17 @@ def make_problems(
     Drafts that share a trace are evaluated together, vectorized, exactly and in the
     student's rounded chain.
     """
+    fewest: dict[tuple[int, int], int] = {}
+
+    def at_least(family: Family, options: Mapping[str, Any], decimals: int) -> int:
+        key = (id(family), id(options))
+        least = fewest.get(key)
+        if least is None:
+            least = fewest[key] = family.min_decimals(options)
+        return max(decimals, least)
+
     requests = [
-        (family, seed, options, max(decimals, family.min_decimals(options)), version)
+        (family, seed, options, at_least(family, options, decimals), version)
         for family, seed, options, decimals, version in requests
     ]
     drawn = _draw_all(requests, progress)

@@ -13,7 +13,7 @@ Only well-posed pairs of loss and output activation are drawn: BCE needs an outp
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import lru_cache
 from itertools import pairwise
 from typing import Any
@@ -172,12 +172,21 @@ class NetworkFamily(Family):
     def draft_for(self, net: Network, trace: Any, givens: dict[str, float],
                   options: Mapping[str, Any]) -> Draft:
         """The draft of drawn ``givens`` (in the trace's order)."""
+        return self.draft_maker(net, trace, options)(givens)
+
+    def draft_maker(self, net: Network, trace: Any,
+                    options: Mapping[str, Any]) -> Callable[[dict[str, float]], Draft]:
+        """:meth:`draft_for` of one network and options, as a function of the givens."""
+        if type(self).draft_for is not NetworkFamily.draft_for:
+            return lambda givens: self.draft_for(net, trace, givens, options)
         asked = trace.cache.get(f"asked:{self.name}")
         if asked is None:
             asked = trace.cache[f"asked:{self.name}"] = tuple(
                 s.name for s in trace.steps if s.kind in self.kinds)
-        context = {"network": _described(net), "zero_input": bool(options.get("zero_input"))}
-        return Draft(trace, givens, asked, self.title_for(net), context)
+        described, title = _described(net), self.title_for(net)
+        zero_input = bool(options.get("zero_input"))
+        return lambda givens: Draft(trace, givens, asked, title,
+                                    {"network": described, "zero_input": zero_input})
 
     def draw_many(self, seeds: list[int], options: Mapping[str, Any],
                   decimals: int) -> list[Any] | None:

@@ -315,6 +315,7 @@ class _Config:
         self.plan = stream_plan(self.ops)
         self.zero_input = bool(options.get("zero_input"))
         self.eta = options.get("eta")
+        self.zero_input_context = self.zero_input
 
 
 def _givens(config: _Config, numbers: list[np.ndarray]) -> dict[str, np.ndarray]:
@@ -364,6 +365,10 @@ def draw_batch(family: NetworkFamily, seeds: list[int], options: Mapping[str, An
     first, block = 0, FIRST_BLOCK
     drawn_count = 0
     exactly_sets: dict[bytes, frozenset[str]] = {}
+    make_draft = family.draft_maker(net, trace, options)
+    # As accept_chain reads it: from the draft's context (a derivation's has none).
+    config.zero_input_context = bool(make_draft(
+        dict.fromkeys(trace.givens, 0.5)).context.get("zero_input"))
     while len(pending) and first < MAX_TRIES:
         last = min(first + block, MAX_TRIES)
         need = plan.words_for(last)
@@ -383,7 +388,7 @@ def draw_batch(family: NetworkFamily, seeds: list[int], options: Mapping[str, An
         sub_givens = {g: a[rows] for g, a in givens.items()}
         sub_exact = {n: a[rows] for n, a in steps.items()}
         good, hair, chain, raw = _chain(family, net, trace, sub_givens, sub_exact, decimals,
-                                        config.zero_input)
+                                        config.zero_input_context)
         passed = np.zeros(len(ok), dtype=bool)
         passed[rows[good]] = True
         flagged = np.zeros(len(ok), dtype=bool)
@@ -417,7 +422,7 @@ def draw_batch(family: NetworkFamily, seeds: list[int], options: Mapping[str, An
                 exactly = exactly_sets[flags[k]] = frozenset(
                     compress(step_names, same_all[k].tolist()))
             result[p] = _Drawn(
-                family.draft_for(net, trace, dict(zip(given_names, given_all[k])), options),
+                make_draft(dict(zip(given_names, given_all[k]))),
                 dict(zip(names, values_all[k])), dict(zip(names, table_rows[k])), exactly)
         left = ~any_pass & ~unsure
         pending = pending[left]
