@@ -44,7 +44,7 @@ def test_generators_continue_default_rng():
 def test_stream_plan_reads_what_generator_calls_return(ops):
     """Decoded numbers equal rng.random / rng.integers / rng.choice called in order."""
     plan = network_batch.stream_plan(ops)
-    seeds = list(range(40)) + [2**33 + 1]
+    seeds = [*range(40), 2**33 + 1]
     candidates = 9
     words = np.stack([np.random.default_rng(s).bit_generator.random_raw(
         plan.words_for(candidates)) for s in seeds])
@@ -131,7 +131,7 @@ def test_mixed_batch_keeps_order_and_counts():
     """Several families, options and decimals in one call; a group the batched path leaves
     (KL targets) and a family without it are drawn one at a time, in the same order."""
     requests = []
-    for k, (family, raw, decimals, _) in enumerate(CONFIGS[:8] + [CONFIGS[9]]):
+    for k, (family, raw, decimals, _) in enumerate([*CONFIGS[:8], CONFIGS[9]]):
         fam = get_family(family)
         requests += [(fam, 1000 + k * 10 + s, fam.parse_options(raw), decimals, None)
                      for s in range(4)]

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
-
 from chainrule.errors import ChainruleError
 from chainrule.problems.base import Draft, Option, register
 from chainrule.problems.families.network import NETWORK_OPTIONS, NetworkFamily, _described

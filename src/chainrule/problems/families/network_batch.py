@@ -102,12 +102,12 @@ def seed_states(seeds: np.ndarray) -> np.ndarray:
     """``SeedSequence(seed).generate_state(4, np.uint64)`` of seeds in [0, 2**64), at once."""
     u32 = np.uint32
 
-    def hashmix(value: np.ndarray, k: int) -> np.ndarray:
+    def hashmix(value: Any, k: int) -> Any:
         const = _MIXING[k]
         value = (value ^ u32(const)) * u32(const * _MULT_A & _M32)
         return value ^ (value >> u32(16))
 
-    def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    def mix(x: Any, y: Any) -> Any:
         result = u32(_MIX_L) * x - u32(_MIX_R) * y
         return result ^ (result >> u32(16))
 
@@ -146,8 +146,11 @@ def generators(seeds: list[int]) -> list[np.random.PCG64]:
     plain = [type(s) is int and 0 <= s < 2**64 for s in seeds]
     states = seed_states(np.array([s if ok else 0 for s, ok in zip(seeds, plain, strict=True)],
                                   dtype=np.uint64))
-    return [np.random.PCG64(_Seeded(state)) if ok else np.random.PCG64(seed)
-            for seed, ok, state in zip(seeds, plain, states, strict=True)]
+    made = []
+    for seed, ok, state in zip(seeds, plain, states, strict=True):
+        source: Any = _Seeded(state) if ok else seed
+        made.append(np.random.PCG64(source))
+    return made
 
 
 def stream_plan(ops: list[tuple[str, int, int]]) -> _Plan:
@@ -389,12 +392,12 @@ def draw_batch(family: NetworkFamily, seeds: list[int], options: Mapping[str, An
         sub_exact = {n: a[rows] for n, a in steps.items()}
         good, hair, chain, raw = _chain(family, net, trace, sub_givens, sub_exact, decimals,
                                         config.zero_input_context)
-        passed = np.zeros(len(ok), dtype=bool)
-        passed[rows[good]] = True
-        flagged = np.zeros(len(ok), dtype=bool)
-        flagged[rows[hair]] = True
-        passed = passed.reshape(len(pending), count)
-        flagged = flagged.reshape(len(pending), count)
+        passed_flat = np.zeros(len(ok), dtype=bool)
+        passed_flat[rows[good]] = True
+        flagged_flat = np.zeros(len(ok), dtype=bool)
+        flagged_flat[rows[hair]] = True
+        passed = passed_flat.reshape(len(pending), count)
+        flagged = flagged_flat.reshape(len(pending), count)
         any_pass = passed.any(axis=1)
         chosen = passed.argmax(axis=1)
         # A candidate before the chosen one that needs exact arithmetic: leave the seed.
@@ -422,8 +425,9 @@ def draw_batch(family: NetworkFamily, seeds: list[int], options: Mapping[str, An
                 exactly = exactly_sets[flags[k]] = frozenset(
                     compress(step_names, same_all[k].tolist()))
             result[p] = _Drawn(
-                make_draft(dict(zip(given_names, given_all[k]))),
-                dict(zip(names, values_all[k])), dict(zip(names, table_rows[k])), exactly)
+                make_draft(dict(zip(given_names, given_all[k], strict=True))),
+                dict(zip(names, values_all[k], strict=True)),
+                dict(zip(names, table_rows[k], strict=True)), exactly)
         left = ~any_pass & ~unsure
         pending = pending[left]
         words = words[left]
