@@ -4,7 +4,9 @@ rendering each problem through its template (the renderer before, still the refe
 The problems are drawn and their template contexts made before timing (drawing them is
 not rendering); each repeat renders questions and solutions (Markdown, LaTeX) and the key
 both ways, in alternating order, with no trace kept from one repeat to the next (each
-structure is traced again), and checks the texts are the same. Run by hand:
+structure is traced again, each problem's structure key worked out again), and checks the
+texts are the same; wall-clock and CPU time (the process's own, steadier under load). Run by
+hand:
 ``python3 bench/fill.py [--count 1000] [--families backprop] [--repeat 5]``.
 """
 
@@ -32,21 +34,21 @@ def data(name: str, fmt: str, contexts: list) -> dict:
             "problems": contexts}
 
 
-def plain(contexts: list) -> tuple[float, list[str]]:
-    t0 = time.perf_counter()
+def plain(contexts: list) -> tuple[float, float, list[str]]:
+    t0, c0 = time.perf_counter(), time.process_time()
     texts = [render(name, data(name, fmt, contexts)) for name, fmt in DOCUMENTS]
-    return time.perf_counter() - t0, texts
+    return time.perf_counter() - t0, time.process_time() - c0, texts
 
 
-def filled(contexts: list) -> tuple[float, list[str]]:
+def filled(contexts: list) -> tuple[float, float, list[str]]:
     fill.forget()
     contexts = [fill.ProblemContext(c) for c in contexts]  # structure keys worked out anew
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     texts = []
     for name, fmt in DOCUMENTS:
         text = "".join(render_pieces(name, data(name, fmt, contexts), fill=True))
         texts.append(github_math(text) if fmt == "md" else text)
-    return time.perf_counter() - t0, texts
+    return time.perf_counter() - t0, time.process_time() - c0, texts
 
 
 def main() -> None:
@@ -61,12 +63,16 @@ def main() -> None:
     contexts = [fill.ProblemContext(problem_context(p)) for p in problems]
     before: list[float] = []
     after: list[float] = []
+    cpu_before: list[float] = []
+    cpu_after: list[float] = []
     for r in range(args.repeat):
         runs = (plain, filled) if r % 2 == 0 else (filled, plain)
         results = {run: run(contexts) for run in runs}
-        assert results[plain][1] == results[filled][1], "filled text differs"
+        assert results[plain][2] == results[filled][2], "filled text differs"
         before.append(results[plain][0])
         after.append(results[filled][0])
+        cpu_before.append(results[plain][1])
+        cpu_after.append(results[filled][1])
     counts = [0, 0, 0]
     for fmt in ("md", "tex"):
         found = fill.filler_of(fill.fill_environment(fmt))
@@ -78,9 +84,12 @@ def main() -> None:
     scale = 1e3 / len(contexts)
     print(f"per problem, each problem through its template: {spread(before, 'ms', scale)}")
     print(f"per problem, by structure then numbers:         {spread(after, 'ms', scale)}")
-    ratios = [b / a for b, a in zip(before, after, strict=True)]
-    print(f"speed-up (paired): median {median(ratios):.2f}x (min {min(ratios):.2f}x, "
-          f"max {max(ratios):.2f}x); texts identical")
+    for label, first, second in (("", before, after), ("CPU time ", cpu_before, cpu_after)):
+        ratios = [b / a for b, a in zip(first, second, strict=True)]
+        print(f"{label}speed-up (paired): median {median(ratios):.2f}x (min "
+              f"{min(ratios):.2f}x, max {max(ratios):.2f}x); texts identical")
+    print(f"CPU time per problem: {spread(cpu_before, 'ms', scale)} through templates, "
+          f"{spread(cpu_after, 'ms', scale)} by structure")
     print(f"last repeat: {counts[0]} macro calls filled, {counts[1]} traced, "
           f"{counts[2]} rendered plainly")
 

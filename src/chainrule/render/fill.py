@@ -686,6 +686,10 @@ def _inline(fn: Callable[..., Any], given: tuple[Any, ...], args: list[str],
         return f"{args[1]} if {args[0]} else {args[2]}"
     if fn is _str_join:
         return f"''.join(({''.join(text(a) + ', ' for a in given)}))"
+    if fn is _join_parts:  # texts as they are (a text's own kind keeps its characters)
+        pieces = [repr(p) if type(p) is str else f"{a} if isinstance({a}, str) else str({a})"
+                  for p, a in zip(given, args, strict=True)]
+        return f"''.join(({''.join(f'({p}), ' for p in pieces)}))"
     if fn is _REPLACE and len(given) == 4 and type(given[2]) is str and \
             type(given[3]) is str:  # as jinja2's replace filter does it, outside autoescape
         return (f"str({args[1]}).replace({given[2]!r}, {given[3]!r}) if not "
