@@ -18,6 +18,13 @@ template then takes the same path, so the text is the same, byte for byte, as re
 Up to :data:`MAX_VARIANTS` traces are kept per structure (one per set of outcomes, e.g. which
 steps are ``=`` and which ``≈``).
 
+A context's structure (its key: every container's type and length, every dict key in order,
+every leaf but the holes with its type, which containers are the same object) is worked out
+by a walk; a structure met twice gets a *splitter*, straight-line code that checks a context
+against it (exactly what the walk would record, all at once) and takes its holes out, tried
+before the walk. The fill of a trace is straight-line code too (comparisons, inline ifs,
+joins and ``replace`` written inline).
+
 Templates are assumed to be functions of what they are given (Jinja macros imported
 without context are): a macro that keeps state between calls in a namespace of its module
 is not supported.
@@ -537,7 +544,9 @@ def _hooks(base: type[jinja2.sandbox.SandboxedEnvironment]) -> type:
     return FillEnvironment
 
 
-_FILLERS: dict[int, Filler] = {}
+#: Each fill environment's traces, while it lives (keyed by the environment itself, not its
+#: id: an environment dropped from the cache may leave its id to another).
+_FILLERS: weakref.WeakKeyDictionary[Any, Filler] = weakref.WeakKeyDictionary()
 _FILLERS_LOCK = threading.Lock()
 
 
@@ -559,9 +568,9 @@ def forget() -> None:
 
 def _filler(env: Any) -> Filler:
     with _FILLERS_LOCK:
-        found = _FILLERS.get(id(env))
+        found = _FILLERS.get(env)
         if found is None:
-            found = _FILLERS[id(env)] = Filler()
+            found = _FILLERS[env] = Filler()
         return found
 
 
