@@ -307,3 +307,38 @@ def test_random_set_key_equals_the_old_key(tmp_path):
         data = _key_data([fill.ProblemContext(problem_context(p)) for p in problems], 1)
         assert "".join(render_pieces("tex/key.tex.j2", data, fill=True)) == \
             render("tex/key.tex.j2", data, user)
+
+
+# A user's questions document whose per-problem text is a macro of another template given the
+# problem and then texts, integers and truth values: each of those is part of the structure.
+QUESTIONS = """{% import "md/_mine.md.j2" as mine %}# {{ title }}
+{% for p in problems %}
+{{ mine.line(p, "Q" ~ (loop.index % 2), loop.index % 3, loop.first, none) }}
+{% endfor %}
+"""
+MINE = """{% macro line(p, label, third, first, nothing) -%}
+{{ label }}{{ " (first)" if first }} [{{ third }}] {{ p.code }}: {% for s in p.steps -%}
+{{ s.rounded_text }}{{ "*" if third == 1 and s.value > 0 else "" }} {% endfor %}
+{%- if nothing is none %}.{% endif %}
+{%- endmacro %}
+"""
+
+
+def test_a_macro_given_a_problem_and_plain_values_is_filled_by_all_of_them(tmp_path):
+    user = tmp_path / "templates"
+    (user / "md").mkdir(parents=True)
+    (user / "md" / "questions.md.j2").write_text(QUESTIONS, encoding="utf-8")
+    (user / "md" / "_mine.md.j2").write_text(MINE, encoding="utf-8")
+    spec = spec_from_options(["forward"], 12, 0, 3, 1, "Mine", {})
+    spec.seed = 4
+    contexts = [fill.ProblemContext(problem_context(p))
+                for ps in build_set(spec).values() for p in ps]
+    data = {"title": "Mine", "version": None, "instructions": "", "meta": {},
+            "problems": contexts}
+    expected = render("md/questions.md.j2", data, str(user))
+    got = "".join(render_pieces("md/questions.md.j2", data, str(user), fill=True))
+    assert got == expected
+    assert "Q1 (first) [1]" in expected and "Q1 [0]" in expected and "Q0 [2]" in expected
+    found = fill.filler_of(fill.fill_environment("md", str(user.resolve())))
+    assert found.filled + found.traced == len(contexts) and found.plain == 0
+    assert found.filled >= 4  # problems 7-12 met (label, third, first) as problems 1-6 did
