@@ -280,7 +280,6 @@ def network_setup(
     Givens without ``net`` are the notes' 2-2-1 network. With ``hand``, the network must be
     small enough to work by hand. Every error in a givens file names its line and field.
     """
-    from chainrule.io.givens import resolve_givens
     from chainrule.io.numbers import check_rate
     from chainrule.symbolic.activations import get_activation
     from chainrule.symbolic.losses import get_loss
@@ -355,6 +354,8 @@ def network_setup(
         decimals = 3 if file_decimals is None else _decimals(gf, file_decimals)
     if gf is None:
         return NetworkSetup(network, None, eta is not None, decimals)
+    from chainrule.io.givens import resolve_givens  # YAML reading: only with a givens file
+
     updates = eta is not None or "eta" in gf.values
     expected = network.givens(updates)
     if eta is not None:

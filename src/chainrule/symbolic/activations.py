@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from chainrule.symbolic.forms import times_one_minus
 from chainrule.symbolic.functions import relu, sigmoid, step
 from chainrule.symbolic.registry import lookup
 
@@ -62,7 +63,7 @@ ACTIVATIONS: dict[str, Activation] = {
         "Sigmoid",
         r"\sigma",
         sigmoid,
-        lambda a, z: a * (1 - a),
+        lambda a, z: times_one_minus(a),
         r"\sigma'(z) = \sigma(z)\left(1 - \sigma(z)\right)",
     ),
     "tanh": Activation(
@@ -89,7 +90,7 @@ ACTIVATIONS: dict[str, Activation] = {
         "Softmax",
         r"\operatorname{softmax}",
         _linear,  # not elementwise: see Activation.softmax
-        lambda a, z: a * (1 - a),  # diagonal of the Jacobian
+        lambda a, z: times_one_minus(a),  # diagonal of the Jacobian
         r"\frac{\partial a_k}{\partial z_j} = a_k\left(\delta_{kj} - a_j\right)",
         vector=True,
     ),

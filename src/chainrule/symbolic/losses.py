@@ -24,6 +24,7 @@ from typing import Any
 import sympy as sp
 
 from chainrule.errors import ChainruleError
+from chainrule.symbolic.forms import bce_terms, difference
 from chainrule.symbolic.functions import step
 from chainrule.symbolic.printing import latex, plain
 from chainrule.symbolic.registry import lookup
@@ -111,7 +112,7 @@ def _huber(self: Loss, t: sp.Expr, p: sp.Expr, prm: Params) -> sp.Expr:
 
 
 def _bce(self: Loss, t: sp.Expr, p: sp.Expr, prm: Params) -> sp.Expr:
-    return _neg(sp.Add(t * sp.log(p), (1 - t) * sp.log(1 - p), evaluate=False))
+    return _neg(sp.Add(*bce_terms(t, p), evaluate=False))
 
 
 def _hinge(self: Loss, t: sp.Expr, p: sp.Expr, prm: Params) -> sp.Expr:
@@ -319,11 +320,11 @@ class Loss:
         if activation == "linear":
             return self.derivative(y, yhat)
         if activation == "sigmoid" and key == "bce":
-            return [p - t for t, p in zip(y, yhat, strict=True)]
+            return [difference(p, t) for t, p in zip(y, yhat, strict=True)]
         if activation == "softmax" and (
             key == "cce" or (key == "kl" and self.params["direction"] == "forward")
         ):
-            return [p - t for t, p in zip(y, yhat, strict=True)]
+            return [difference(p, t) for t, p in zip(y, yhat, strict=True)]
         if activation == "softmax" and key == "lsce":
             return [p - s for s, p in zip(self.smoothed(y), yhat, strict=True)]
         return None

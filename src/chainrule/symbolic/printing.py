@@ -56,8 +56,25 @@ def format_rounded(value: float, decimals: int) -> str:
 class OrderedLatexPrinter(LatexPrinter):
     """LaTeX in the order the formula was written, ``w - eta*g`` kept as written."""
 
+    #: Whether :meth:`_symbol_piece` may remember a symbol's printing (not where a symbol
+    #: prints differently by where it stands, as numbers do in SubstitutionPrinter).
+    _remember_symbols = True
+
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__({"order": "none", **settings})
+        self._symbol_pieces: dict[sp.Symbol, tuple[str, bool, bool]] = {}
+
+    def _symbol_piece(self, symbol: sp.Symbol) -> tuple[str, bool, bool]:
+        """A symbol's LaTeX, whether it ends as a number and whether it starts as one (the
+        tests of SymPy's number separator), remembered per symbol: derive prints every
+        symbol of every step, most of them many times."""
+        piece = self._symbol_pieces.get(symbol)
+        if piece is None:
+            tex = str(self._print_Symbol(symbol))
+            piece = (tex, _ends_as_number(tex), _starts_as_number(tex))
+            if self._remember_symbols:
+                self._symbol_pieces[symbol] = piece
+        return piece
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         if FAST_PATHS:
@@ -97,7 +114,7 @@ class OrderedLatexPrinter(LatexPrinter):
         for term in terms:
             kind = type(term)
             if kind is sp.Symbol:
-                parts.append(str(self._print_Symbol(term)))
+                parts.append(self._symbol_piece(term)[0])
             elif kind is sp.Mul and all(type(a) is sp.Symbol for a in term.args):
                 parts.append(self._print_Mul(term))
             else:
@@ -111,34 +128,38 @@ class OrderedLatexPrinter(LatexPrinter):
         which derive spent most of its time in; None for any other product."""
         separator = self._settings["mul_symbol_latex"]
         numbersep = self._settings["mul_symbol_latex_numbers"]
-        tex = last = ""
+        parts: list[str] = []
+        ends_number = False  # the factor before ends as a number
         for factor in factors:
             kind = type(factor)
             if kind is sp.Symbol:
-                term = str(self._print_Symbol(factor))
+                term, ends, starts = self._symbol_piece(factor)
             elif kind is sp.Add:
                 inner = self._plain_sum(factor.args)
                 if inner is None:
                     return None
                 term = rf"\left({inner}\right)"
+                ends, starts = False, False  # "\right)" ends it, "\left(" starts it
             else:
                 return None
-            if (last and last[-1] in _NUMBER_ENDS and _BETWEEN_NUMBERS[0].search(last)
-                    and _BETWEEN_NUMBERS[1].match(term)):
-                tex += numbersep
-            elif tex:
-                tex += separator
-            tex += term
-            last = term
-        return tex
+            if parts:
+                parts.append(numbersep if ends_number and starts else separator)
+            parts.append(term)
+            ends_number = ends
+        return "".join(parts)
 
 
 #: Sums and products of plain symbols printed directly (off: SymPy's general path, to compare).
 FAST_PATHS = True
 
-#: The last characters of a factor SymPy may treat as ending in a number (a cheap pre-check
-#: of its regular expression).
-_NUMBER_ENDS = frozenset("0123456789} ")
+def _ends_as_number(tex: str) -> bool:
+    """Whether SymPy's LaTeX printer reads ``tex`` as ending in a number."""
+    return _BETWEEN_NUMBERS[0].search(tex) is not None
+
+
+def _starts_as_number(tex: str) -> bool:
+    """Whether SymPy's LaTeX printer reads ``tex`` as starting with a number."""
+    return _BETWEEN_NUMBERS[1].match(tex) is not None
 
 
 def _text_sum(terms: tuple[sp.Basic, ...]) -> str | None:
@@ -264,7 +285,7 @@ class TracePrinter:
         if FAST_PATHS:  # a symbol, or a plain sum or product: straight to its printing
             kind = type(expr)
             if kind is sp.Symbol:
-                return str(printer._print_Symbol(expr))
+                return printer._symbol_piece(expr)[0]
             fast = (printer._plain_product(expr.args) if kind is sp.Mul else
                     printer._plain_sum(expr.args) if kind is sp.Add else None)
             if fast is not None:
@@ -391,6 +412,8 @@ _PREPARED_KEYS: dict[tuple[str, ...], tuple[list[str], list[str]]] = {}
 
 class SubstitutionPrinter(OrderedLatexPrinter):
     """LaTeX of a formula with places for numbers: ``(0.7)(-0.252)(0.244)`` once filled."""
+
+    _remember_symbols = False
 
     def __init__(
         self, names: Iterable[str], tex_names: Mapping[str, str], expr: sp.Basic,

@@ -29,7 +29,8 @@ from chainrule.symbolic.printing import (
     substitution_template,
 )
 
-__all__ = ["PROB_EPS", "Step", "Trace", "TraceValues", "round_half_up", "sym"]
+__all__ = ["PROB_EPS", "Step", "Trace", "TraceValues", "is_step_symbol", "round_half_up",
+           "sym"]
 
 #: Probabilities are clipped to [PROB_EPS, 1] inside ``log`` so log(0) never happens.
 PROB_EPS = 1e-15
@@ -44,6 +45,11 @@ def sym(name: str) -> sp.Symbol:
     if found is None:
         found = _SYMBOLS[name] = sp.Symbol(name, real=True)
     return found
+
+
+def is_step_symbol(expr: Any) -> bool:
+    """Whether ``expr`` is the symbol :func:`sym` gives for its name (real, nothing else)."""
+    return type(expr) is sp.Symbol and _SYMBOLS.get(expr.name) is expr
 
 
 def round_half_up(value: Any, decimals: int) -> Decimal:
