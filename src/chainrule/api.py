@@ -98,7 +98,16 @@ class Derivation:
 
     def __init__(self, kind: str, data: dict[str, Any]) -> None:
         self.kind = kind  #: "loss" or "network"
-        self.data = data
+        self._data = data  # a network's steps print their formulas when first read
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """The derivation as JSON-ready data, every formula printed."""
+        if self.kind == "network":
+            from chainrule.render.derive import complete_report
+
+            complete_report(self._data)
+        return self._data
 
     def to_dict(self) -> dict[str, Any]:
         """The derivation as JSON-ready data (what ``derive --format json`` prints)."""
@@ -115,17 +124,17 @@ class Derivation:
 
     def render(self, format: str = "text") -> str:
         """The derivation as ``text``, ``md``, ``tex`` or ``json``."""
-        import json
-
         if format == "json":
-            return json.dumps(self.data, indent=2, ensure_ascii=False) + "\n"
+            from chainrule.render.jsontext import dumps
+
+            return dumps(self.data) + "\n"
         from chainrule.render.environment import render
 
         ext = {"md": "md", "tex": "tex", "text": "txt"}.get(format)
         if ext is None:
             raise InputError(f"format '{format}': expected text, md, tex or json")
         name = "derive_loss" if self.kind == "loss" else "derive_net"
-        return render(f"{format}/{name}.{ext}.j2", self.data)
+        return render(f"{format}/{name}.{ext}.j2", self._data)  # prints what it reads
 
     def _repr_latex_(self) -> str:
         lines: list[str] = []
@@ -151,7 +160,7 @@ class Derivation:
         return self.render("text")
 
     def __repr__(self) -> str:
-        what = self.data.get("loss") if self.kind == "loss" else self.data.get("net")
+        what = self._data.get("loss") if self.kind == "loss" else self._data.get("net")
         return f"<Derivation {self.kind} {what}>"
 
 
@@ -229,7 +238,7 @@ def _derive_network(setup: NetworkSetup, chain: Sequence[str]) -> Derivation:
         raise InputError(f"--chain {unknown[0]}: not a parameter of this network; valid: "
                          + ", ".join(network.parameters))
     report = network_report(network, setup.givens, updates=setup.updates,
-                            decimals=setup.decimals, chain=tuple(chain))
+                            decimals=setup.decimals, chain=tuple(chain), lazy=True)
     return Derivation("network", report)
 
 

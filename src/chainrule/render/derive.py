@@ -15,7 +15,8 @@ from chainrule.symbolic.network import Network
 from chainrule.symbolic.printing import format_number, format_rounded
 from chainrule.symbolic.trace import Trace
 
-__all__ = ["loss_report", "losses_report", "network_report", "trace_steps"]
+__all__ = ["StepRecord", "complete_report", "loss_report", "losses_report",
+           "network_report", "trace_steps"]
 
 _SECTIONS = {
     "forward": "Forward pass",
@@ -62,36 +63,98 @@ def loss_report(loss: Loss) -> dict[str, Any]:
     }
 
 
+class StepRecord(dict[str, Any]):
+    """One step's record (a plain dict) whose printed formulas are made when first read:
+    a text document never needs the LaTeX, a LaTeX one never the plain text, and printing
+    is most of the time a large network takes. :meth:`complete` gives the plain dict with
+    every one, in the record's order (what ``to_dict()`` and JSON give)."""
+
+    __slots__ = ("_printing",)
+    _printing: _Printing
+
+    def __missing__(self, key: str) -> Any:
+        if key not in self._printing.lazy:
+            raise KeyError(key)
+        value = self[key] = getattr(self._printing, key)(self["name"])
+        return value
+
+    def complete(self) -> dict[str, Any]:
+        """The record as a plain dict, every printed formula made, keys in order."""
+        return self._printing.complete(self)
+
+
+class _Printing:
+    """How a record's printed formulas are made: from the trace and the student's rounded
+    chain of values."""
+
+    def __init__(self, trace: Trace, rounded: Mapping[str, float] | None,
+                 decimals: int) -> None:
+        self.trace, self.rounded, self.decimals = trace, rounded, decimals
+        self.lazy = frozenset(("lhs_tex", "formula_tex", "formula_text")
+                              + (("substituted_tex", "substituted_text") if rounded else ()))
+
+    def lhs_tex(self, name: str) -> str:
+        return self.trace.tex(name)
+
+    def formula_tex(self, name: str) -> str:
+        return self.trace.formula_tex(name)
+
+    def formula_text(self, name: str) -> str:
+        return self.trace.formula_text(name)
+
+    def substituted_tex(self, name: str) -> str:
+        assert self.rounded is not None
+        return self.trace.substituted_tex(name, self.rounded, self.decimals)
+
+    def substituted_text(self, name: str) -> str:
+        assert self.rounded is not None
+        return self.trace.substituted_text(name, self.rounded, self.decimals)
+
+    def complete(self, fields: Mapping[str, Any]) -> dict[str, Any]:
+        """``fields`` (a step's record so far) with every printed formula, keys in order."""
+        get = fields.get  # a plain lookup: makes nothing
+        name = fields["name"]
+        record = {"name": name, "kind": fields["kind"], "section": fields["section"],
+                  "description": fields["description"],
+                  "lhs_tex": get("lhs_tex") or self.lhs_tex(name),
+                  "formula_tex": get("formula_tex") or self.formula_tex(name),
+                  "formula_text": get("formula_text") or self.formula_text(name)}
+        if self.rounded is not None:
+            record["value"] = fields["value"]
+            record["rounded"] = fields["rounded"]
+            record["rounded_text"] = fields["rounded_text"]
+            record["substituted_tex"] = get("substituted_tex") or self.substituted_tex(name)
+            record["substituted_text"] = (get("substituted_text")
+                                          or self.substituted_text(name))
+        return record
+
+
 def trace_steps(
-    trace: Trace, givens: Mapping[str, float] | None = None, decimals: int = 3
+    trace: Trace, givens: Mapping[str, float] | None = None, decimals: int = 3, *,
+    lazy: bool = False,
 ) -> list[dict[str, Any]]:
     """Every step of a trace as a record; with givens, its values and substituted formula.
 
     ``value`` is the exact chain; ``rounded`` and ``substituted_tex`` follow the student's
-    chain, each step computed from rounded earlier values.
+    chain, each step computed from rounded earlier values. With ``lazy``, each record is a
+    :class:`StepRecord` whose printed formulas are made when first read.
     """
     exact = trace.evaluate(givens) if givens is not None else None
     if exact is not None:
         check_steps(exact)
     rounded = trace.evaluate(givens, decimals) if givens is not None else None
-    records = []
+    printing = _Printing(trace, rounded, decimals)
+    records: list[dict[str, Any]] = []
     for step in trace:
-        record: dict[str, Any] = {
-            "name": step.name,
-            "kind": step.kind,
-            "section": _SECTIONS.get(step.kind, step.kind),
-            "description": step.description,
-            "lhs_tex": trace.tex(step.name),
-            "formula_tex": trace.formula_tex(step.name),
-            "formula_text": trace.formula_text(step.name),
-        }
+        record = StepRecord(name=step.name, kind=step.kind,
+                            section=_SECTIONS.get(step.kind, step.kind),
+                            description=step.description)
+        record._printing = printing
         if exact is not None and rounded is not None:
             record["value"] = exact[step.name]
             record["rounded"] = rounded[step.name]
             record["rounded_text"] = format_rounded(rounded[step.name], decimals)
-            record["substituted_tex"] = trace.substituted_tex(step.name, rounded, decimals)
-            record["substituted_text"] = trace.substituted_text(step.name, rounded, decimals)
-        records.append(record)
+        records.append(record if lazy else printing.complete(record))
     return records
 
 
@@ -115,13 +178,16 @@ def network_report(
     updates: bool = False,
     decimals: int = 3,
     chain: Sequence[str] = (),
+    lazy: bool = False,
 ) -> dict[str, Any]:
     """The forward and backward equations of a network; with givens, every value too.
 
     ``chain`` names parameters whose gradient is also shown by the chain rule and expanded.
+    With ``lazy`` the steps' printed formulas are made when first read (see
+    :func:`complete_report`).
     """
     trace = net.trace if updates else net.gradient_trace
-    steps = trace_steps(trace, givens, decimals)
+    steps = trace_steps(trace, givens, decimals, lazy=lazy)
     sections: list[dict[str, Any]] = []
     for record in steps:
         if not sections or sections[-1]["title"] != record["section"]:
@@ -145,3 +211,16 @@ def network_report(
         "sections": sections,
     }
 
+
+
+def complete_report(report: dict[str, Any]) -> dict[str, Any]:
+    """Make every printed formula of a lazy :func:`network_report` (in place: its steps,
+    and the same records in its sections, become plain dicts); returns the report."""
+    steps = report["steps"]
+    if not steps or not isinstance(steps[0], StepRecord):
+        return report
+    plain = {id(record): record.complete() for record in steps}
+    report["steps"] = [plain[id(record)] for record in steps]
+    for section in report["sections"]:
+        section["steps"] = [plain[id(record)] for record in section["steps"]]
+    return report

@@ -1,0 +1,67 @@
+"""A derivation prints each step's formulas only in the forms its output reads, and its data
+is the same complete report whatever was rendered first."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+import chainrule
+from chainrule.api import network_setup
+from chainrule.render.derive import network_report
+from chainrule.symbolic.trace import Trace
+
+NOTES = "examples/notes-2-2-1.yaml"
+
+
+def eager(net, **options):
+    """The report built whole, as before printing was put off."""
+    setup = network_setup(net=net, givens=options.pop("at", None), eta=options.get("eta"))
+    return network_report(setup.network, setup.givens, updates=setup.updates,
+                          decimals=setup.decimals, chain=options.get("chain", ()))
+
+
+@pytest.mark.parametrize(("net", "options"), [
+    ("3-4-2", {"chain": ["w11"]}),
+    ("2-2-1", {"at": NOTES, "eta": 0.5}),
+])
+@pytest.mark.parametrize("first", ["text", "md", "tex", "none"])
+def test_the_data_is_the_whole_report_whatever_was_rendered_first(net, options, first):
+    derivation = chainrule.derive(net, **options)
+    if first != "none":
+        derivation.render(first)
+    expected = eager(net, **options)
+    data = derivation.to_dict()
+    assert data == expected
+    assert [list(step) for step in data["steps"]] == [list(s) for s in expected["steps"]]
+    assert json.dumps(data) == json.dumps(expected)
+    assert all(type(step) is dict for section in data["sections"] for step in section["steps"])
+
+
+def test_text_prints_no_latex_and_latex_no_plain_text(monkeypatch):
+    derivation = chainrule.derive("2-3-2", loss="cce")
+    text = chainrule.derive("2-3-2", loss="cce").render("text")
+    tex = chainrule.derive("2-3-2", loss="cce").render("tex")
+
+    def refuse(self, name, *args):
+        raise AssertionError(f"printed {name} in a form the output does not read")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Trace, "formula_tex", refuse)
+        patch.setattr(Trace, "substituted_tex", refuse)
+        assert chainrule.derive("2-3-2", loss="cce").render("text") == text
+    with monkeypatch.context() as patch:
+        patch.setattr(Trace, "formula_text", refuse)
+        patch.setattr(Trace, "substituted_text", refuse)
+        assert chainrule.derive("2-3-2", loss="cce").render("tex") == tex
+    assert derivation.render("text") == text and derivation.render("tex") == tex
+
+
+def test_a_missing_field_is_still_missing():
+    derivation = chainrule.derive("2-2-1")  # no givens: no values, no substitutions
+    step = derivation._data["steps"][0]
+    assert step["formula_text"] == "w11*x1 + w21*x2 + b1"
+    with pytest.raises(KeyError):
+        step["substituted_text"]
+    assert "substituted_text" not in derivation.to_dict()["steps"][0]

@@ -1,0 +1,51 @@
+"""The fast indented JSON writer gives the standard library's text byte for byte."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from chainrule.render.jsontext import dumps
+
+
+def stdlib(value):
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+plain = (st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
+         | st.text(alphabet=st.characters(codec="utf-8"), max_size=12)
+         | st.sampled_from(["}, {", '"}', "\\", "\n", "\x00", ",\n    {", "σ'(z_{1})", "é"]))
+keys = st.text(max_size=6) | st.sampled_from(["name", '"', "}, {", "\n"])
+values = st.recursive(
+    plain,
+    lambda inner: (st.lists(inner, max_size=5) | st.dictionaries(keys, inner, max_size=5)
+                   | st.lists(st.dictionaries(keys, plain, max_size=4), max_size=5)),
+    max_leaves=40)
+
+
+@settings(max_examples=400, deadline=None)
+@given(values)
+def test_any_json_value_is_written_as_the_standard_library_writes_it(value):
+    assert dumps(value) == stdlib(value)
+
+
+def test_records_with_braces_commas_and_newlines_in_their_texts():
+    records = [{"tex": "\\frac{a}{b}}, {", "text": "},\n    {", "n": 1.5, "none": None},
+               {"tex": "{", "flag": True}, {"x": -0.0, "big": 10**30, "inf": math.inf}]
+    value = {"steps": records, "sections": [{"title": "T", "steps": records}],
+             "empty": [], "nothing": {}, "keys": {1: "a", None: "b", 2.5: [1, {}]},
+             "tuple": (1, "two", [3])}
+    assert dumps(value) == stdlib(value)
+    assert dumps(records) == stdlib(records)
+
+
+def test_a_derivation_as_json_is_the_standard_librarys_text():
+    import chainrule
+
+    derivation = chainrule.derive("2-3-2", loss="cce", chain=["w11"])
+    data = derivation.to_dict()
+    assert derivation.render("json") == stdlib(data) + "\n"
+    assert len(data["steps"]) > 20 and data["chain_rule"]
