@@ -13,6 +13,7 @@ import sympy as sp
 
 from chainrule.errors import ChainruleError
 from chainrule.symbolic.losses import get_loss
+from chainrule.symbolic.trace import sym
 
 T = sp.symbols("t1:5", real=True)
 P = sp.symbols("p1:5", real=True)
@@ -530,3 +531,26 @@ def test_invalid_loss_parameters_are_rejected(key, params):
 def test_class_losses_need_two_outputs(key):
     with pytest.raises(ChainruleError):
         get_loss(key).point([T[0]], [P[0]])
+
+
+@pytest.mark.parametrize(("key", "params"), [
+    ("mse", {}), ("mse", {"half": True}), ("mae", {}), ("huber", {"delta": 2}), ("bce", {}),
+    ("hinge", {"labels": "01"}), ("kl", {}), ("kl", {"direction": "reverse"}), ("cce", {}),
+    ("lsce", {"epsilon": 0.2})])
+@pytest.mark.parametrize("outputs", [1, 2, 3, 5])
+def test_the_derivative_is_sympys_derivative_of_the_whole_point_loss(key, params, outputs):
+    """Each output's derivative is what differentiating the whole point loss gives, built
+    alike (the same tree, so it prints the same), though only its own term is differentiated."""
+    from chainrule.symbolic import losses
+
+    loss = get_loss(key, **params)
+    if loss.info.distribution and outputs < 2:
+        return
+    ys = [sym(f"y{k}") for k in range(1, outputs + 1)]
+    ps = [sym(f"yhat{k}") for k in range(1, outputs + 1)]
+    point = loss.point(ys, ps)
+    for p, got in zip(ps, loss.derivative(ys, ps), strict=True):
+        whole = sp.diff(point, p).replace(sp.Heaviside, lambda *a: losses.step(a[0]))
+        expected = losses._tidy(whole)
+        assert got == expected and sp.srepr(got) == sp.srepr(expected)
+        assert str(got) == str(expected) and sp.latex(got) == sp.latex(expected)

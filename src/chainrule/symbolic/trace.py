@@ -40,10 +40,14 @@ _SYMBOLS: dict[str, sp.Symbol] = {}
 
 
 def sym(name: str) -> sp.Symbol:
-    """The real SymPy symbol for a step or given name (one object per name)."""
+    """The real SymPy symbol for a step or given name (one object per name).
+
+    Made by ``Symbol.__xnew__``, SymPy's constructor without its cache (as its ``Dummy``
+    does): equal to ``Symbol(name, real=True)`` in every way, but made in half the time,
+    and a large network makes tens of thousands (here they are kept once each anyway)."""
     found = _SYMBOLS.get(name)
     if found is None:
-        found = _SYMBOLS[name] = sp.Symbol(name, real=True)
+        found = _SYMBOLS[name] = sp.Symbol.__xnew__(sp.Symbol, name, real=True)
     return found
 
 
