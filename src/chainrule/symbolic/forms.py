@@ -12,11 +12,14 @@ same symbol twice in a difference, goes through SymPy's own arithmetic.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import sympy as sp
 
 from chainrule.symbolic.trace import is_step_symbol
 
-__all__ = ["bce_terms", "difference", "one_minus", "times_one_minus"]
+__all__ = ["bce_terms", "difference", "one_minus", "per_output", "renamed",
+           "times_one_minus"]
 
 
 def _negated(x: sp.Symbol) -> sp.Expr:
@@ -50,3 +53,41 @@ def bce_terms(t: sp.Expr, p: sp.Expr) -> tuple[sp.Expr, sp.Expr]:
         return (sp.Mul._from_args((t, sp.log(p, evaluate=False))),
                 sp.Mul._from_args((one_minus(t), sp.log(one_minus(p), evaluate=False))))
     return t * sp.log(p), (1 - t) * sp.log(1 - p)
+
+
+def renamed(expr: sp.Basic, names: dict[sp.Basic, sp.Basic]) -> sp.Basic:
+    """``expr`` with the symbols of ``names`` replaced and every node rebuilt as it stands,
+    nothing evaluated (unlike ``xreplace``, which evaluates each node it rebuilds)."""
+    found = names.get(expr)
+    if found is not None:
+        return found
+    if not expr.args:
+        return expr
+    args = tuple(renamed(arg, names) for arg in expr.args)
+    if all(new is old for new, old in zip(args, expr.args, strict=True)):
+        return expr
+    if type(expr) is sp.Add or type(expr) is sp.Mul:
+        return expr._from_args(args, expr.is_commutative)
+    try:
+        return expr.func(*args, evaluate=False)
+    except TypeError:  # a node whose constructor takes no evaluate (ExprCondPair)
+        return expr.func(*args)
+
+
+def per_output(make: Callable[[sp.Expr, sp.Expr], sp.Expr], targets: Sequence[sp.Expr],
+               outputs: Sequence[sp.Expr]) -> list[sp.Expr]:
+    """``make(t, p)`` for each target and output: made once, for the first pair, and
+    renamed for the others, when every one is a distinct step symbol.
+
+    A loss's term and its derivative are the same formula for every output, only its names
+    change; SymPy's evaluation orders a formula's parts by their kind and, between the two
+    names, the same way for every output (``y1`` before ``yhat1``, ``y10`` before
+    ``yhat10``), so the renamed formula is the one SymPy would make for those names, without
+    asking every assumption again (64 outputs of Huber's loss took most of a second)."""
+    pairs = list(zip(targets, outputs, strict=True))
+    symbols = [s for pair in pairs for s in pair]
+    if len(pairs) < 2 or not all(map(is_step_symbol, symbols)) or len(set(symbols)) < len(
+            symbols):
+        return [make(t, p) for t, p in pairs]
+    (t1, p1), first = pairs[0], make(*pairs[0])
+    return [first] + [renamed(first, {t1: t, p1: p}) for t, p in pairs[1:]]

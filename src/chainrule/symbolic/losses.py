@@ -24,7 +24,7 @@ from typing import Any
 import sympy as sp
 
 from chainrule.errors import ChainruleError
-from chainrule.symbolic.forms import bce_terms, difference
+from chainrule.symbolic.forms import bce_terms, difference, per_output
 from chainrule.symbolic.functions import step
 from chainrule.symbolic.printing import latex, plain
 from chainrule.symbolic.registry import lookup
@@ -247,7 +247,7 @@ class Loss:
         if self.info.distribution and len(y) < 2:
             raise ChainruleError(f"loss '{self.key}' needs at least 2 outputs (classes)")
         prm = self._prm(len(y), symbolic)
-        terms = [_TERM[self.key](self, t, p, prm) for t, p in zip(y, yhat, strict=True)]
+        terms = per_output(lambda t, p: _TERM[self.key](self, t, p, prm), y, yhat)
         total = sp.Add(*terms, evaluate=False) if len(terms) > 1 else terms[0]
         return _neg(total) if self.key in _NEGATED else total
 
@@ -303,12 +303,12 @@ class Loss:
         step and sign(0) = 0.
         """
         loss = self.point(y, yhat, symbolic=symbolic)
-        result = []
-        for p in yhat:
+
+        def derivative(t: sp.Expr, p: sp.Expr) -> sp.Expr:
             d = sp.diff(_terms_with(loss, p), p)
-            d = d.replace(sp.Heaviside, lambda *a: step(a[0]))
-            result.append(_tidy(d))
-        return result
+            return _tidy(d.replace(sp.Heaviside, lambda *a: step(a[0])))
+
+        return per_output(derivative, y, yhat)
 
     def combined(self, activation: str, y: Vector, yhat: Vector) -> list[sp.Expr] | None:
         """dL/dz_k through the output activation where the notes rely on a simple form.
