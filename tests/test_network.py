@@ -619,3 +619,17 @@ def test_two_digit_names_in_a_2_12_1_net():
 def test_invalid_networks_are_rejected(spec, kwargs):
     with pytest.raises(ChainruleError):
         Network(spec, **kwargs)
+
+
+@pytest.mark.parametrize(("spec", "kwargs"), [
+    ("2-2-1", {}), ("3-4-4-2", {"hidden": "linear", "loss": "cce"}),
+    ("2-3-3-1", {"hidden": ["relu", "tanh"], "loss": "mse", "output": "linear"}),
+    ("12-3-11-2", {"hidden": ["sigmoid", "linear"], "loss": "lsce"}),
+    ("3-1-2", {"output": "softmax", "loss": "bce"})])
+def test_each_steps_names_are_the_free_symbols_of_its_formulas(spec, kwargs):
+    """The names a step's builder says it uses are exactly its formulas' free symbols."""
+    for step in Network(spec, **kwargs).trace:
+        names = {s.name for s in step.formula.free_symbols}
+        if step.numeric is not None:
+            names |= {s.name for s in step.numeric.free_symbols}
+        assert step.dependencies == tuple(sorted(names)), step.name

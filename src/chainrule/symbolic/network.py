@@ -100,6 +100,14 @@ def _sum(*terms: sp.Expr) -> sp.Expr:
     return sp.Add._from_args(terms, True)
 
 
+def _known(step: Step, *names: str) -> Step:
+    """``step`` told the names its formula uses (sorted, as ``Step.dependencies`` finds
+    them), where its builder knows them: finding them again walked every formula of a
+    large network."""
+    step.__dict__["dependencies"] = tuple(sorted(set(names)))
+    return step
+
+
 def _pair(letter: str, i: int, j: int) -> str:
     return f"{letter}{i}{j}" if i < 10 and j < 10 else f"{letter}{i}_{j}"
 
@@ -322,9 +330,12 @@ class Network:
             kind_text = "output" if layer == last else "hidden"
             zs = []
             for j in self.neurons[layer]:
-                terms = [_product(sym(w.name), sym(w.source)) for w in self.weights_into(j)]
+                into = self.weights_into(j)
+                terms = [_product(sym(w.name), sym(w.source)) for w in into]
                 z = _sum(*terms, sym(f"b{j}"))
-                steps.append(Step(f"z{j}", z, "forward", f"{kind_text} neuron {j}: weighted sum"))
+                names = [w.name for w in into] + [w.source for w in into] + [f"b{j}"]
+                steps.append(_known(Step(f"z{j}", z, "forward",
+                                         f"{kind_text} neuron {j}: weighted sum"), *names))
                 zs.append(sym(f"z{j}"))
                 if layer != last:
                     steps.append(Step(f"a{j}", act.forward(sym(f"z{j}")), "forward",
@@ -382,8 +393,8 @@ class Network:
         for layer in range(last - 1, 0, -1):
             act = self.hidden[layer - 1]
             for j in self.neurons[layer]:
-                back = [_product(sym(w.name), sym(f"delta{w.target}"))
-                        for w in self._weights_by_source.get(f"a{j}", [])]
+                out_of = self._weights_by_source.get(f"a{j}", [])
+                back = [_product(sym(w.name), sym(f"delta{w.target}")) for w in out_of]
                 if act.derivative_is_one:
                     factors: list[sp.Expr] = []
                 else:
@@ -396,26 +407,31 @@ class Network:
                     delta = _product(_sum(*back), *factors)
                 if not factors and len(back) > 1:
                     delta = _sum(*back)
-                steps.append(Step(f"delta{j}", delta, "backward",
-                                  f"hidden delta: back-propagated error times f'(z{j})"))
+                names = ([w.name for w in out_of] + [f"delta{w.target}" for w in out_of]
+                         + ([f"fprime{j}"] if factors else []))
+                steps.append(_known(Step(f"delta{j}", delta, "backward",
+                                         f"hidden delta: back-propagated error times "
+                                         f"f'(z{j})"), *names))
             steps += self._gradients(layer)
         return steps
 
     def _gradients(self, layer: int) -> list[Step]:
         steps = []
         for j in self.neurons[layer]:
+            delta = f"delta{j}"
             for w in self.weights_into(j):
-                steps.append(Step(f"dL_d{w.name}", _product(sym(f"delta{j}"), sym(w.source)),
-                                  "gradient", f"gradient of {w.name}"))
-            steps.append(Step(f"dL_db{j}", sym(f"delta{j}"), "gradient", f"gradient of b{j}"))
+                steps.append(_known(Step(f"dL_d{w.name}", _product(sym(delta), sym(w.source)),
+                                         "gradient", f"gradient of {w.name}"), delta, w.source))
+            steps.append(_known(Step(f"dL_db{j}", sym(delta), "gradient", f"gradient of b{j}"),
+                                delta))
         return steps
 
     def _updates(self) -> list[Step]:
         eta = sym("eta")
         return [
-            Step(f"{p}_new",
-                 _sum(sym(p), _product(sp.S.NegativeOne, eta, sym(f"dL_d{p}"))),
-                 "update", f"gradient descent update of {p}")
+            _known(Step(f"{p}_new",
+                        _sum(sym(p), _product(sp.S.NegativeOne, eta, sym(f"dL_d{p}"))),
+                        "update", f"gradient descent update of {p}"), p, "eta", f"dL_d{p}")
             for p in self.parameters
         ]
 

@@ -109,17 +109,21 @@ class OrderedLatexPrinter(LatexPrinter):
 
     def _plain_sum(self, terms: tuple[sp.Basic, ...]) -> str | None:
         """A sum of symbols and products of symbols as :meth:`_print_Add` writes it (no term
-        is negative or needs brackets), or None for any other sum."""
+        needs brackets; after the first, a product may be negated: ``w - eta*g``, which it
+        writes as a minus and the product of the rest), or None for any other sum."""
         parts = []
-        for term in terms:
+        for i, term in enumerate(terms):
             kind = type(term)
             if kind is sp.Symbol:
-                parts.append(self._symbol_piece(term)[0])
+                parts.append((" + " if i else "") + self._symbol_piece(term)[0])
             elif kind is sp.Mul and all(type(a) is sp.Symbol for a in term.args):
-                parts.append(self._print_Mul(term))
+                parts.append((" + " if i else "") + self._print_Mul(term))
+            elif (kind is sp.Mul and i and term.args[0] is sp.S.NegativeOne
+                  and all(type(a) is sp.Symbol for a in term.args[1:])):
+                parts.append(" - " + self._print(sp.Mul._from_args(term.args[1:])))
             else:
                 return None
-        return " + ".join(parts)
+        return "".join(parts)
 
     def _plain_product(self, factors: tuple[sp.Basic, ...]) -> str | None:
         """A product of symbols and plain sums as SymPy's LaTeX printer writes it (its
@@ -164,22 +168,27 @@ def _starts_as_number(tex: str) -> bool:
 
 def _text_sum(terms: tuple[sp.Basic, ...]) -> str | None:
     """A sum of symbols and products of symbols as SymPy's ``sstr`` writes it (no term
-    negative or bracketed), or None for any other sum."""
+    bracketed; after the first, a product may be negated: ``w - eta*g``), or None for any
+    other sum."""
     parts = []
-    for term in terms:
+    for i, term in enumerate(terms):
         kind = type(term)
+        sign = " + " if i else ""
         if kind is sp.Symbol:
             text = term.name
         elif kind is sp.Mul:
-            text = _text_product(term.args, sums=False)
+            args = term.args
+            if i and args[0] is sp.S.NegativeOne and len(args) > 1:
+                sign, args = " - ", args[1:]
+            text = _text_product(args, sums=False)
             if text is None:
                 return None
         else:
             return None
         if text.startswith("-"):
             return None
-        parts.append(text)
-    return " + ".join(parts)
+        parts.append(sign + text)
+    return "".join(parts)
 
 
 def _text_product(factors: tuple[sp.Basic, ...], sums: bool = True) -> str | None:
