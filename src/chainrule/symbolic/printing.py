@@ -62,19 +62,22 @@ class OrderedLatexPrinter(LatexPrinter):
 
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__({"order": "none", **settings})
-        self._symbol_pieces: dict[sp.Symbol, tuple[str, bool, bool]] = {}
+        #: By name: the symbol, its LaTeX and the two number tests (see _symbol_piece).
+        self._symbol_pieces: dict[str, tuple[sp.Symbol, str, bool, bool]] = {}
 
-    def _symbol_piece(self, symbol: sp.Symbol) -> tuple[str, bool, bool]:
-        """A symbol's LaTeX, whether it ends as a number and whether it starts as one (the
-        tests of SymPy's number separator), remembered per symbol: derive prints every
-        symbol of every step, most of them many times."""
-        piece = self._symbol_pieces.get(symbol)
-        if piece is None:
-            tex = str(self._print_Symbol(symbol))
-            piece = (tex, _ends_as_number(tex), _starts_as_number(tex))
-            if self._remember_symbols:
-                self._symbol_pieces[symbol] = piece
-        return piece
+    def _symbol_piece(self, symbol: sp.Symbol) -> tuple[sp.Symbol, str, bool, bool]:
+        """``symbol``, its LaTeX, whether that ends as a number and whether it starts as one
+        (the tests of SymPy's number separator), remembered by name for the first symbol of
+        that name printed (looked up by name and identity, not by SymPy's hash): derive
+        prints every symbol of every step, most of them many times."""
+        piece = self._symbol_pieces.get(symbol.name)
+        if piece is not None and piece[0] is symbol:
+            return piece
+        tex = str(self._print_Symbol(symbol))
+        made = (symbol, tex, _ends_as_number(tex), _starts_as_number(tex))
+        if self._remember_symbols and piece is None:
+            self._symbol_pieces[symbol.name] = made
+        return made
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
         if FAST_PATHS:
@@ -115,12 +118,14 @@ class OrderedLatexPrinter(LatexPrinter):
         for i, term in enumerate(terms):
             kind = type(term)
             if kind is sp.Symbol:
-                parts.append((" + " if i else "") + self._symbol_piece(term)[0])
+                parts.append((" + " if i else "") + self._symbol_piece(term)[1])
             elif kind is sp.Mul and all(type(a) is sp.Symbol for a in term.args):
                 parts.append((" + " if i else "") + self._print_Mul(term))
             elif (kind is sp.Mul and i and term.args[0] is sp.S.NegativeOne
                   and all(type(a) is sp.Symbol for a in term.args[1:])):
-                parts.append(" - " + self._print(sp.Mul._from_args(term.args[1:])))
+                rest = term.args[1:]  # SymPy prints Mul(*rest): the symbol, or their product
+                parts.append(" - " + (str(self._print_Symbol(rest[0])) if len(rest) == 1
+                                      else self._print_Mul(sp.Mul._from_args(rest))))
             else:
                 return None
         return "".join(parts)
@@ -133,11 +138,15 @@ class OrderedLatexPrinter(LatexPrinter):
         separator = self._settings["mul_symbol_latex"]
         numbersep = self._settings["mul_symbol_latex_numbers"]
         parts: list[str] = []
+        pieces = self._symbol_pieces
         ends_number = False  # the factor before ends as a number
         for factor in factors:
             kind = type(factor)
             if kind is sp.Symbol:
-                term, ends, starts = self._symbol_piece(factor)
+                piece = pieces.get(factor.name)
+                if piece is None or piece[0] is not factor:
+                    piece = self._symbol_piece(factor)
+                _, term, ends, starts = piece
             elif kind is sp.Add:
                 inner = self._plain_sum(factor.args)
                 if inner is None:
@@ -247,10 +256,10 @@ class SymbolNames(Mapping[sp.Symbol, str]):
         self._found: dict[sp.Basic, str | None] = {}
 
     def __getitem__(self, symbol: sp.Symbol) -> str:
-        from chainrule.symbolic.trace import sym
+        from chainrule.symbolic.trace import is_step_symbol, sym
 
         tex = self._tex_names.get(symbol.name) if isinstance(symbol, sp.Symbol) else None
-        if tex is None or sym(symbol.name) != symbol:
+        if tex is None or not (is_step_symbol(symbol) or sym(symbol.name) == symbol):
             raise KeyError(symbol)
         return tex
 
@@ -294,7 +303,7 @@ class TracePrinter:
         if FAST_PATHS:  # a symbol, or a plain sum or product: straight to its printing
             kind = type(expr)
             if kind is sp.Symbol:
-                return printer._symbol_piece(expr)[0]
+                return printer._symbol_piece(expr)[1]
             fast = (printer._plain_product(expr.args) if kind is sp.Mul else
                     printer._plain_sum(expr.args) if kind is sp.Add else None)
             if fast is not None:
