@@ -65,3 +65,28 @@ def test_a_missing_field_is_still_missing():
     with pytest.raises(KeyError):
         step["substituted_text"]
     assert "substituted_text" not in derivation.to_dict()["steps"][0]
+
+
+def test_a_text_derivation_never_makes_the_latex_names(monkeypatch):
+    from chainrule.symbolic.network import Network
+
+    expected = chainrule.derive("3-4-2", eta=0.1).render("text")
+
+    def refuse(self):
+        raise AssertionError("LaTeX names made for a text derivation")
+
+    monkeypatch.setattr(Network, "tex_names", property(refuse))
+    assert chainrule.derive("3-4-2", eta=0.1).render("text") == expected
+
+
+def test_a_lazy_table_reads_as_the_table_it_makes():
+    from chainrule.symbolic.trace import LazyTable
+
+    made = []
+    table = LazyTable(lambda: made.append(1) or {"a": "A", "b": "B"})
+    assert not made
+    assert table.get("a") == "A" and table.get("c", "?") == "?" and "b" in table
+    assert {**table} == dict(table) == {"a": "A", "b": "B"} and len(table) == 2
+    assert table["b"] == "B" and list(table) == ["a", "b"] and made == [1]
+    with pytest.raises(KeyError):
+        table["c"]

@@ -30,7 +30,7 @@ import sympy as sp
 from chainrule.errors import ChainruleError
 from chainrule.symbolic.activations import Activation, get_activation
 from chainrule.symbolic.losses import Loss, get_loss
-from chainrule.symbolic.trace import Step, Trace, sym
+from chainrule.symbolic.trace import LazyTable, Step, Trace, sym
 
 __all__ = ["Network", "parse_hand_spec", "parse_spec"]
 
@@ -207,9 +207,11 @@ class Network:
         """Every weight, grouped by target neuron, in layer order."""
         result = []
         for layer in range(1, len(self.layers)):
+            sources = self.neurons[layer - 1]
+            units = [self.unit(layer - 1, i_pos) for i_pos in range(len(sources))]
             for j in self.neurons[layer]:
-                for i_pos, i in enumerate(self.neurons[layer - 1]):
-                    result.append(Weight(_pair("w", i, j), layer, self.unit(layer - 1, i_pos), j))
+                for i, unit in zip(sources, units, strict=True):
+                    result.append(Weight(_pair("w", i, j), layer, unit, j))
         return result
 
     @cached_property
@@ -311,7 +313,7 @@ class Network:
         return Trace(
             givens=tuple(self.givens(updates)),
             steps=tuple(steps),
-            tex_names=dict(self.tex_names),
+            tex_names=LazyTable(lambda: dict(self.tex_names)),
             title=title,
             meta={"net": self.spec, "loss": self.loss.key, "output": self.output.key,
                   "hidden": [a.key for a in self.hidden], "loss_params": dict(self.loss.params)},

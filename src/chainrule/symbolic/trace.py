@@ -29,8 +29,8 @@ from chainrule.symbolic.printing import (
     substitution_template,
 )
 
-__all__ = ["PROB_EPS", "Step", "Trace", "TraceValues", "is_step_symbol", "round_half_up",
-           "sym"]
+__all__ = ["PROB_EPS", "LazyTable", "Step", "Trace", "TraceValues", "is_step_symbol",
+           "round_half_up", "sym"]
 
 #: Probabilities are clipped to [PROB_EPS, 1] inside ``log`` so log(0) never happens.
 PROB_EPS = 1e-15
@@ -131,6 +131,35 @@ def _free_names(expr: sp.Expr) -> set[str]:
     return names
 
 
+class LazyTable(Mapping[str, str]):
+    """A table of names made on first use (a network's LaTeX names: a text derivation
+    never reads them, and a large network has a hundred thousand)."""
+
+    def __init__(self, make: Callable[[], dict[str, str]]) -> None:
+        self._make: Callable[[], dict[str, str]] | None = make
+        self._table: dict[str, str] = {}
+
+    def _made(self) -> dict[str, str]:
+        if self._make is not None:
+            self._table, self._make = self._make(), None
+        return self._table
+
+    def __getitem__(self, name: str) -> str:
+        return self._made()[name]
+
+    def get(self, name: str, default: Any = None) -> Any:
+        return self._made().get(name, default)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._made()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._made())
+
+    def __len__(self) -> int:
+        return len(self._made())
+
+
 @dataclass(frozen=True)
 class Step:
     """One named step: ``name = formula``, the formula in names of givens and earlier steps.
@@ -183,7 +212,7 @@ class Trace:
 
     givens: tuple[str, ...]
     steps: tuple[Step, ...]
-    tex_names: dict[str, str] = field(default_factory=dict)
+    tex_names: Mapping[str, str] = field(default_factory=dict)
     title: str = ""
     meta: dict[str, Any] = field(default_factory=dict)
 
