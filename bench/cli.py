@@ -11,7 +11,10 @@ some 30 ms more). Rows:
 * the floors: processes that only import SymPy, and SymPy and NumPy (``derive`` pays the
   first, most other commands the second);
 * ``derive --net 16-32-10`` / ``64-64-10`` / ``64-64-64-10`` (equations printed as text) and
-  the largest network the limits accept (8 layers of 64);
+  the largest network the limits accept (8 layers of 64, "64x8" in the row names), also with
+  its heaviest options: a loss differentiated output by output (Huber, linear output), a
+  softmax through its Jacobian with BCE in Markdown, and the update steps in JSON (twice the
+  steps, every formula printed both ways);
 * ``walkthrough --seed 5`` (one 2-2-1 worked example, Markdown);
 * ``check --batch`` of a class CSV with 1,000 and 10,000 numeric sheets (a third of the
   students slip in one step; the file is written once per run of this script);
@@ -95,6 +98,13 @@ def rows(work: Path) -> dict[str, list[str]]:
         "derive --net 64-64-10": ["derive", "--net", "64-64-10"],
         "derive --net 64-64-64-10": ["derive", "--net", "64-64-64-10"],
         "derive --net 64-64-64-64-64-64-64-64": ["derive", "--net", "-".join(["64"] * 8)],
+        "derive --net 64x8 --loss huber --output linear": [
+            "derive", "--net", "-".join(["64"] * 8), "--loss", "huber", "--output", "linear"],
+        "derive --net 64x8 --output softmax --loss bce --format md": [
+            "derive", "--net", "-".join(["64"] * 8), "--output", "softmax", "--loss", "bce",
+            "--format", "md"],
+        "derive --net 64x8 --eta 0.1 --format json": [
+            "derive", "--net", "-".join(["64"] * 8), "--eta", "0.1", "--format", "json"],
         "walkthrough --seed 5": ["walkthrough", "--seed", "5"],
         "check --batch (1,000 students)": ["check", CHECK_ID, str(work / "class-1000.csv"),
                                            "--batch"],
