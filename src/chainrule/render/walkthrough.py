@@ -8,10 +8,12 @@ and the forward pass after the update is evaluated for all variants of a structu
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ import numpy as np
 from chainrule.problems.base import Problem
 from chainrule.problems.conventions import for_problem
 from chainrule.symbolic.network import Network
-from chainrule.symbolic.printing import format_number, format_rounded
+from chainrule.symbolic.printing import format_number, format_rounded, prepare_numbers
 
 __all__ = [
     "fill_walkthroughs",
@@ -201,10 +203,19 @@ def _conventions(problem: Problem, trace: Any) -> list[str]:
 
 def walkthrough_contexts(problems: Sequence[Problem], iterations: int = 1) -> list[dict[str, Any]]:
     """:func:`walkthrough_context` of each problem; the forward pass after the update is
-    evaluated for all problems of one structure together."""
+    evaluated for all problems of one structure together, and everything that does not
+    depend on the numbers is worked out once per structure (:class:`_Plan`)."""
     afters = _after_rows(problems)
-    return [_context(problem, after, iterations)
-            for problem, after in zip(problems, afters, strict=True)]
+    plans: dict[tuple[Any, ...], _Plan] = {}
+    found = []
+    for problem, after in zip(problems, afters, strict=True):
+        # The problems hold their traces, so an id stays its own while this runs.
+        key = (id(problem.trace), problem.decimals, tuple(problem.givens), problem.asked)
+        plan = plans.get(key)
+        if plan is None:
+            plan = plans[key] = _Plan(problem)
+        found.append(plan.context(problem, after, iterations))
+    return found
 
 
 def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]:
@@ -212,53 +223,222 @@ def walkthrough_context(problem: Problem, iterations: int = 1) -> dict[str, Any]
     return walkthrough_contexts([problem], iterations)[0]
 
 
-def _context(problem: Problem, after: list[dict[str, Any]], iterations: int) -> dict[str, Any]:
-    net = _network(problem)
-    trace = problem.trace
-    static = _static_context(net, trace)
-    records = problem.step_records(text=False)
-    numbers = problem.number_texts()
-    by_name = {r["name"]: r for r in records}
-    layers = [
-        {**layer, "neurons": [
-            {**n, "weights": [{"tex": tex, "value": numbers[w]} for tex, w in n["weights"]],
-             "bias": {"tex": n["bias"][0], "value": numbers[n["bias"][1]]}}
-            for n in layer["neurons"]
-        ]}
-        for layer in static["layers"]
-    ]
-    kinds = static["kinds"]
-    return {
-        "problem": problem,
-        "p": _ProblemContext(problem),
-        "id": problem.id,
-        "title": problem.title,
-        "net": static["net"],
-        "decimals": problem.decimals,
-        "inputs": [{"tex": tex, "value": numbers[x]} for tex, x in static["inputs"]],
-        "targets": [{"tex": tex, "value": numbers[t]} for tex, t in static["targets"]],
-        "eta": numbers["eta"],
-        "layers": layers,
-        "loss_title": static["loss_title"],
-        "loss_tex": static["loss_tex"],
-        "loss_params": static["loss_params"],
-        "hidden_count": static["hidden_count"],
-        "forward": [by_name[n] for n in kinds["forward"]],
-        "loss": [by_name[n] for n in kinds["loss"]],
-        "backward": [{"title": title, "layer": layer, "steps": [by_name[n] for n in names]}
-                     for title, layer, names in static["backward"]],
-        "updates": [by_name[n] for n in kinds["update"]],
-        "iterations": iterate(problem, iterations) if iterations > 1 else [],
-        "after": after,
-        "after_down": problem.rounded["L"] > _loss_after(after),
-        "uses_sigmoid": static["uses_sigmoid"],
-        "conventions": _conventions(problem, trace),
-        "combined": static["combined"],
-        "out_index": static["out_index"],
-        "chains": chain_examples(problem),
-        "records": records,
-        "outputs_tex": static["outputs_tex"],
-    }
+def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
+    """``itemgetter(*keys)`` that always gives a tuple (also of one key, or none)."""
+    if not keys:
+        return lambda _: ()
+    if len(keys) == 1:
+        only = keys[0]
+        return lambda m: (m[only],)
+    return itemgetter(*keys)
+
+
+#: Between the texts of one variant's substitutions when they are formatted together.
+_SEP = "\x00"
+
+
+class _Plan:
+    """The walkthrough context of one structure (trace, decimals, givens' names, steps
+    asked) with places for each variant's numbers.
+
+    A variant's numbers are written as :meth:`Problem.number_texts` writes them (givens as
+    :func:`format_number`, steps as :func:`format_rounded`) and put into every step's
+    substitution with one ``%`` format of all of them (the substitution's ``str.format``
+    string, as :meth:`Problem.step_records` fills it from :func:`prepare_numbers`); step
+    records are copies of a record with everything but the numbers in place.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        from chainrule.problems.base import WHOLE_KINDS, _static_records
+        from chainrule.symbolic.printing import _key
+
+        net = _network(problem)
+        trace = problem.trace
+        assert trace is not None
+        self.net, self.trace, self.decimals = net, trace, problem.decimals
+        self.static = static = _static_context(net, trace)
+        givens = self.given_names = tuple(problem.givens)
+        steps = trace.steps
+        names = [s.name for s in steps]
+        self.names = names
+        # Where each name's text is in a variant's list of texts (givens, then steps; a
+        # step's text is a given's of the same name, as in number_texts).
+        index: dict[str, int] = {g: i for i, g in enumerate(givens)}
+        for j, name in enumerate(names):
+            index[name] = len(givens) + j
+        self.index = index
+        self.givens = _getter(givens)
+        self.steps = _getter(names)
+        self.whole = any(s.kind in WHOLE_KINDS for s in steps)
+        self.whole_kinds = WHOLE_KINDS
+        self.step_format = _SEP.join([f"%.{problem.decimals}f"] * len(names))
+        # Substitutions: the prepared keys r_<name> (the text) and b_<name> (parenthesized
+        # when negative), the later of two names with one key winning, as in a dict.
+        all_names = list(dict.fromkeys((*givens, *names)))
+        raw = {"r" + _key(n): index[n] for n in all_names}
+        bare_names = {"b" + _key(n): n for n in all_names}
+        statics = _static_records(trace)
+        formats = [statics[n]["_tex_format"] for n in names]
+        parts, fields, bare = self._percent(formats, raw, bare_names)
+        self.percent = parts is not None
+        if parts is not None:
+            total = len(givens) + len(names)
+            bare_index = {name: total + k for k, name in enumerate(bare)}
+            self.bare = _getter([index[n] for n in bare])
+            self.substitution = _SEP.join(parts)
+            self.fields = _getter([bare_index[f[1]] if f[0] == "b" else f[1] for f in fields])
+            self.count = len(names)
+        asked = set(problem.asked)
+        self.records = [
+            {**statics[n], "asked": n in asked, "substituted_tex": "", "value": 0.0,
+             "rounded": 0.0, "rounded_text": "", "approx": True}
+            for n in names
+        ]
+        self.formats = formats
+        position = {n: k for k, n in enumerate(names)}
+        kinds = static["kinds"]
+        self.forward = [position[n] for n in kinds["forward"]]
+        self.loss = [position[n] for n in kinds["loss"]]
+        self.updates = [position[n] for n in kinds["update"]]
+        self.backward = [(title, layer, [position[n] for n in group])
+                         for title, layer, group in static["backward"]]
+        self.layers = [
+            (layer, [(neuron, [(tex, index[w]) for tex, w in neuron["weights"]],
+                      neuron["bias"][0], index[neuron["bias"][1]])
+                     for neuron in layer["neurons"]])
+            for layer in static["layers"]
+        ]
+        self.inputs = [(tex, index[x]) for tex, x in static["inputs"]]
+        self.targets = [(tex, index[t]) for tex, t in static["targets"]]
+        self.eta = index["eta"]
+        self.chains = _chain_statics(net, trace)
+        self.keys = [index[f"dL_d{entry['weight']}"] for entry in self.chains]
+
+    @staticmethod
+    def _percent(formats: list[str], raw: dict[str, int], bare: dict[str, str],
+                 ) -> tuple[list[str] | None, list[tuple[str, Any]], list[str]]:
+        """The substitutions' format strings as ``%`` formats, their fields in order
+        (("r", text index) or ("b", name)) and the names parenthesized; None parts where a
+        format does more than put texts in (it is then filled by ``format_map``)."""
+        from string import Formatter
+
+        parts: list[str] = []
+        fields: list[tuple[str, Any]] = []
+        names: dict[str, None] = {}
+        try:
+            for text in formats:
+                out = []
+                for literal, field, spec, conversion in Formatter().parse(text):
+                    if _SEP in literal:
+                        return None, [], []
+                    out.append(literal.replace("%", "%%"))
+                    if field is None:
+                        continue
+                    if spec or conversion:
+                        return None, [], []
+                    if field in raw:
+                        fields.append(("r", raw[field]))
+                    elif field in bare:
+                        fields.append(("b", bare[field]))
+                        names[bare[field]] = None
+                    else:
+                        return None, [], []
+                    out.append("%s")
+                parts.append("".join(out))
+        except ValueError:
+            return None, [], []
+        return parts, fields, list(names)
+
+    def texts(self, problem: Problem) -> tuple[list[str], tuple[float, ...]]:
+        """The variant's number texts (givens, then steps) and its steps' rounded values."""
+        texts = [_given_text(v) for v in self.givens(problem.givens)]
+        rounded = self.steps(problem.rounded)
+        if self.whole:
+            d, whole = self.decimals, self.whole_kinds
+            texts += [format_number(v) if s.kind in whole else format_rounded(v, d)
+                      for s, v in zip(self.trace.steps, rounded, strict=True)]
+        elif rounded:
+            # format_rounded, all at once: "-0.000" is written 0.000 (the sum makes -0.0 0.0)
+            values = tuple([v + 0.0 for v in rounded]) if 0.0 in rounded else rounded
+            texts += (self.step_format % values).split(_SEP)
+        return texts, rounded
+
+    def substituted(self, texts: list[str]) -> list[str]:
+        """Each step's substitution (LaTeX) with the variant's numbers."""
+        if self.percent:
+            bare = [r"\left(" + t + r"\right)" if t[0] == "-" else t
+                    for t in self.bare(texts)]
+            found = (self.substitution % self.fields(texts + bare)).split(_SEP)
+            if len(found) == self.count:
+                return found
+        numbers = dict(zip([*self.given_names, *self.names], texts, strict=True))
+        prepared = prepare_numbers(numbers, tex=True)
+        return [f.format_map(prepared) for f in self.formats]
+
+    def context(self, problem: Problem, after: list[dict[str, Any]],
+                iterations: int) -> dict[str, Any]:
+        texts, rounded = self.texts(problem)
+        records = []
+        append = records.append
+        exactly = problem.exactly
+        for record, name, sub, value, rounded_value, text in zip(
+                self.records, self.names, self.substituted(texts),
+                self.steps(problem.exact), rounded, texts[len(texts) - len(self.names):],
+                strict=True):
+            record = record.copy()
+            record["substituted_tex"] = sub
+            record["value"] = value
+            record["rounded"] = rounded_value
+            record["rounded_text"] = text
+            record["approx"] = name not in exactly
+            append(record)
+        static = self.static
+        return {
+            "problem": problem,
+            "p": _ProblemContext(problem),
+            "id": problem.id,
+            "title": problem.title,
+            "net": static["net"],
+            "decimals": problem.decimals,
+            "inputs": [{"tex": tex, "value": texts[i]} for tex, i in self.inputs],
+            "targets": [{"tex": tex, "value": texts[i]} for tex, i in self.targets],
+            "eta": texts[self.eta],
+            "layers": [
+                {**layer, "neurons": [
+                    {**neuron, "weights": [{"tex": tex, "value": texts[i]} for tex, i in weights],
+                     "bias": {"tex": bias_tex, "value": texts[b]}}
+                    for neuron, weights, bias_tex, b in neurons
+                ]}
+                for layer, neurons in self.layers
+            ],
+            "loss_title": static["loss_title"],
+            "loss_tex": static["loss_tex"],
+            "loss_params": static["loss_params"],
+            "hidden_count": static["hidden_count"],
+            "forward": [records[k] for k in self.forward],
+            "loss": [records[k] for k in self.loss],
+            "backward": [{"title": title, "layer": layer, "steps": [records[k] for k in group]}
+                         for title, layer, group in self.backward],
+            "updates": [records[k] for k in self.updates],
+            "iterations": iterate(problem, iterations) if iterations > 1 else [],
+            "after": after,
+            "after_down": problem.rounded["L"] > _loss_after(after),
+            "uses_sigmoid": static["uses_sigmoid"],
+            "conventions": _conventions(problem, self.trace),
+            "combined": static["combined"],
+            "out_index": static["out_index"],
+            "chains": _chain_rows(self.net, self.chains, problem,
+                                  [texts[k] for k in self.keys]),
+            "records": records,
+            "outputs_tex": static["outputs_tex"],
+        }
+
+
+def _given_text(value: Any) -> str:
+    """:func:`format_number` of a given (a float's shortest text, whole numbers bare)."""
+    if type(value) is float:
+        return str(int(value)) if value.is_integer() else repr(value)
+    return format_number(value)
 
 
 def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
@@ -275,24 +455,31 @@ def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
     for (_, d), members in groups.items():
         net = nets[members[0]]
         forward = net.forward_trace
+        fixed = _getter([*net.inputs, *net.targets, "eta"])
+        fixed_names = [*net.inputs, *net.targets, "eta"]
+        news = _getter([f"{p}_new" for p in net.parameters])
+        outputs_of = _getter(net.outputs)
         values = []
         for i in members:
             problem = problems[i]
-            start = {g: problem.givens[g] for g in (*net.inputs, *net.targets, "eta")}
-            start.update({p: problem.rounded[f"{p}_new"] for p in net.parameters})
+            start = dict(zip(fixed_names, fixed(problem.givens), strict=True))
+            start.update(zip(net.parameters, news(problem.rounded), strict=True))
             values.append(start)
         batch = {g: np.array([v[g] for v in values], dtype=np.float64) for g in forward.givens}
         chain = evaluate_rounded(forward, batch, d)
         losses = chain["L"].tolist()
         outputs = np.array([chain[o] for o in net.outputs]).T.tolist()
+        parameters = net.parameters
         for k, i in enumerate(members):
             problem = problems[i]
+            rounded = problem.rounded
+            start = values[k]
             found[i] = [
-                {"iteration": 1, "loss": format_rounded(problem.rounded["L"], d),
-                 "outputs": [format_rounded(problem.rounded[o], d) for o in net.outputs]},
+                {"iteration": 1, "loss": format_rounded(rounded["L"], d),
+                 "outputs": [format_rounded(v, d) for v in outputs_of(rounded)]},
                 {"iteration": "after", "loss": format_rounded(losses[k], d),
                  "outputs": [format_rounded(v, d) for v in outputs[k]],
-                 "parameters": {p: format_number(values[k][p]) for p in net.parameters}},
+                 "parameters": {p: _given_text(start[p]) for p in parameters}},
             ]
     return found
 
@@ -454,15 +641,27 @@ _READ: dict[tuple[str, str, str | None], frozenset[str] | None] = {}
 
 
 def round_half_up_float(value: float, decimals: int) -> float:
-    """``value`` rounded half away from zero, as a calculator does."""
+    """``value`` (its shortest decimal text) rounded half away from zero, as a calculator
+    does.
+
+    In floats where that decides the same: |value| scaled by 10**decimals is below 1e9 (it
+    is then within 3e-7 of the scaled text) and its fraction is more than 1e-6 from a half;
+    the rounded integer over 10**decimals is then the float nearest the rounded text.
+    Otherwise in decimal arithmetic.
+    """
+    if type(value) is float:
+        scale = _SCALES[decimals]
+        scaled = abs(value) * scale
+        if scaled < 1e9:
+            whole = int(scaled)
+            fraction = scaled - whole
+            if abs(fraction - 0.5) > 1e-6:
+                return math.copysign((whole + (fraction > 0.5)) / scale, value)
     return float(Decimal(repr(value)).quantize(_QUANTA[decimals], ROUND_HALF_UP))
 
 
 _QUANTA = [Decimal(1).scaleb(-d) for d in range(9)]
-
-
-def _decimal_text(value: float, decimals: int) -> str:
-    return format_rounded(value, decimals)
+_SCALES = [10.0 ** d for d in range(9)]
 
 
 class _Inexact(Exception):
@@ -582,7 +781,7 @@ def _loss_derivative_sympy(net: Network, target: float, output: float) -> float:
 
 def _chain_statics(net: Network, trace: Any) -> list[dict[str, Any]]:
     """Per layer, output first, the chain-rule example's names and texts (cached per trace)."""
-    found = trace.cache.get("walkthrough:chains")
+    found = trace.cache.get("walkthrough:chain-statics")
     if found is not None:
         return found  # type: ignore[no-any-return]
     last = len(net.layers) - 1
@@ -601,6 +800,7 @@ def _chain_statics(net: Network, trace: Any) -> list[dict[str, Any]]:
             "source_tex": (rf"\frac{{\partial {z_tex}}}{{\partial {trace.tex(weight.name)}}} = "
                            f"{trace.tex(source)}"),
             "fprime_tex": rf"\frac{{\partial {out_tex}}}{{\partial {z_tex}}}",
+            "fprime": f"fprime{j}", "delta": f"delta{j}",
         }
         if layer == last and not net.output.vector and len(net.outputs) == 1:
             entry["kind"] = "loss"
@@ -619,7 +819,7 @@ def _chain_statics(net: Network, trace: Any) -> list[dict[str, Any]]:
                 rf"\frac{{\partial L}}{{\partial {out_tex}}} = "
                 + " + ".join(rf"{trace.tex(w.name)} \delta_{{{w.target}}}" for w in downstream))
         found.append(entry)
-    trace.cache["walkthrough:chains"] = found
+    trace.cache["walkthrough:chain-statics"] = found
     return found
 
 
@@ -630,11 +830,18 @@ def chain_examples(problem: Problem) -> list[dict[str, Any]]:
     net = _network(problem)
     trace = problem.trace
     assert trace is not None
-    d, r, givens = problem.decimals, problem.rounded, problem.givens
+    statics = _chain_statics(net, trace)
     texts = problem.number_texts()
+    return _chain_rows(net, statics, problem, [texts[f"dL_d{e['weight']}"] for e in statics])
+
+
+def _chain_rows(net: Network, statics: list[dict[str, Any]], problem: Problem,
+                keys: list[str]) -> list[dict[str, Any]]:
+    """:func:`chain_examples` from the chain statics and the key's texts of the weights."""
+    d, r, givens = problem.decimals, problem.rounded, problem.givens
     found = []
-    for entry in _chain_statics(net, trace):
-        j, out, source = entry["j"], entry["out"], entry["source"]
+    for entry, key in zip(statics, keys, strict=True):
+        out, source = entry["out"], entry["source"]
         source_value = r[source] if source in r else givens[source]
         if entry["kind"] == "loss":
             target, output = givens[entry["target"]], r[out]
@@ -646,36 +853,37 @@ def chain_examples(problem: Problem) -> list[dict[str, Any]]:
             if exact is None:
                 exact = _loss_derivative_sympy(net, target, output)
             dl_value = round_half_up_float(exact, d)
-            fprime = r.get(f"fprime{j}")
+            fprime = r.get(entry["fprime"])
             if fprime is None:  # no step of its own (sigmoid + BCE): f' from the output
                 a = r[out]
                 fprime = {"sigmoid": a * (1 - a), "tanh": 1 - a * a}.get(
                     entry["output_key"], 1.0)
                 fprime = round_half_up_float(fprime, d)
-            factors = [(entry["dl_tex"], _decimal_text(dl_value, d)),
-                       (entry["fprime_tex"], _decimal_text(fprime, d))]
+            factors = [(entry["dl_tex"], format_rounded(dl_value, d)),
+                       (entry["fprime_tex"], format_rounded(fprime, d))]
             product = round_half_up_float(dl_value * fprime, d)
         elif entry["kind"] == "delta":
-            factors = [(entry["delta_tex"], _decimal_text(r[f"delta{j}"], d))]
-            product = r[f"delta{j}"]
+            delta = r[entry["delta"]]
+            factors = [(entry["delta_tex"], format_rounded(delta, d))]
+            product = delta
         else:
             downstream = entry["downstream"]
             upstream = sum(r[w] * r[delta] for w, delta in downstream) if all(
                 w in r for w, _ in downstream) else sum(
                 givens[w] * r[delta] for w, delta in downstream)
-            fprime = r.get(f"fprime{j}", 1.0)
-            factors = [(entry["upstream_tex"], _decimal_text(upstream, d)),
-                       (entry["fprime_tex"], _decimal_text(fprime, d))]
+            fprime = r.get(entry["fprime"], 1.0)
+            factors = [(entry["upstream_tex"], format_rounded(upstream, d)),
+                       (entry["fprime_tex"], format_rounded(fprime, d))]
             upstream = round_half_up_float(upstream, d)
             product = round_half_up_float(upstream * fprime, d)
         factors.append((entry["source_tex"], format_number(source_value)
-                        if source in givens else _decimal_text(source_value, d)))
+                        if source in givens else format_rounded(source_value, d)))
         found.append({
             "weight": entry["weight"],
             "weight_tex": entry["weight_tex"],
             "layer": entry["layer"],
             "factors": [{"tex": t, "value": v} for t, v in factors],
-            "product": _decimal_text(product * source_value, d),
-            "key": texts[f"dL_d{entry['weight']}"],
+            "product": format_rounded(product * source_value, d),
+            "key": key,
         })
     return found
