@@ -312,6 +312,8 @@ class _Plan:
         self.targets = [(tex, index[t]) for tex, t in static["targets"]]
         self.eta = index["eta"]
         self.chains = _chain_statics(net, trace)
+        self._network_context: Any = None
+        self._conventions: list[str] = []
         self.keys = [index[f"dL_d{entry['weight']}"] for entry in self.chains]
 
     @staticmethod
@@ -351,16 +353,14 @@ class _Plan:
 
     def texts(self, problem: Problem) -> tuple[list[str], tuple[float, ...]]:
         """The variant's number texts (givens, then steps) and its steps' rounded values."""
-        texts = [_given_text(v) for v in self.givens(problem.givens)]
+        texts = _given_texts(self.givens(problem.givens))
         rounded = self.steps(problem.rounded)
         if self.whole:
             d, whole = self.decimals, self.whole_kinds
             texts += [format_number(v) if s.kind in whole else format_rounded(v, d)
                       for s, v in zip(self.trace.steps, rounded, strict=True)]
         elif rounded:
-            # format_rounded, all at once: "-0.000" is written 0.000 (the sum makes -0.0 0.0)
-            values = tuple([v + 0.0 for v in rounded]) if 0.0 in rounded else rounded
-            texts += (self.step_format % values).split(_SEP)
+            texts += _rounded_texts(self.step_format, rounded)
         return texts, rounded
 
     def substituted(self, texts: list[str]) -> list[str]:
@@ -374,6 +374,14 @@ class _Plan:
         numbers = dict(zip([*self.given_names, *self.names], texts, strict=True))
         prepared = prepare_numbers(numbers, tex=True)
         return [f.format_map(prepared) for f in self.formats]
+
+    def conventions(self, problem: Problem) -> list[str]:
+        """:func:`_conventions` of the problem (the same for one network context)."""
+        network = problem.context.get("network")
+        if network is not self._network_context or network is None:
+            self._conventions = _conventions(problem, self.trace)
+            self._network_context = network
+        return list(self._conventions)
 
     def context(self, problem: Problem, after: list[dict[str, Any]],
                 iterations: int) -> dict[str, Any]:
@@ -424,7 +432,7 @@ class _Plan:
             "after": after,
             "after_down": problem.rounded["L"] > _loss_after(after),
             "uses_sigmoid": static["uses_sigmoid"],
-            "conventions": _conventions(problem, self.trace),
+            "conventions": self.conventions(problem),
             "combined": static["combined"],
             "out_index": static["out_index"],
             "chains": _chain_rows(self.net, self.chains, problem,
@@ -434,11 +442,33 @@ class _Plan:
         }
 
 
-def _given_text(value: Any) -> str:
-    """:func:`format_number` of a given (a float's shortest text, whole numbers bare)."""
-    if type(value) is float:
-        return str(int(value)) if value.is_integer() else repr(value)
-    return format_number(value)
+class _GivenTexts(dict):  # type: ignore[type-arg]
+    """:func:`format_number` of floats, remembered (drawn givens repeat)."""
+
+    def __missing__(self, value: float) -> str:
+        text = str(int(value)) if value.is_integer() else repr(value)
+        if len(self) >= 100_000:
+            self.clear()
+        self[value] = text  # -0.0 and 0.0 share a key, and both are written 0
+        return text
+
+
+_GIVEN_TEXTS = _GivenTexts()
+
+
+def _given_texts(values: Sequence[Any]) -> list[str]:
+    """:func:`format_number` of each value."""
+    if {*map(type, values)} <= {float}:
+        return list(map(_GIVEN_TEXTS.__getitem__, values))
+    return [format_number(v) for v in values]
+
+
+def _rounded_texts(form: str, values: tuple[float, ...]) -> list[str]:
+    """:func:`format_rounded` of each value at once, ``form`` being ``%.{d}f`` once per
+    value joined by :data:`_SEP` ("-0.000" is written 0.000: adding 0.0 makes -0.0 0.0)."""
+    if 0.0 in values:
+        values = tuple([v + 0.0 for v in values])
+    return (form % values).split(_SEP)
 
 
 def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
@@ -458,7 +488,6 @@ def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
         fixed = _getter([*net.inputs, *net.targets, "eta"])
         fixed_names = [*net.inputs, *net.targets, "eta"]
         news = _getter([f"{p}_new" for p in net.parameters])
-        outputs_of = _getter(net.outputs)
         values = []
         for i in members:
             problem = problems[i]
@@ -470,16 +499,17 @@ def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
         losses = chain["L"].tolist()
         outputs = np.array([chain[o] for o in net.outputs]).T.tolist()
         parameters = net.parameters
+        width = len(net.outputs)
+        form = _SEP.join([f"%.{d}f"] * (2 * width + 2))
+        before = _getter(["L", *net.outputs])
         for k, i in enumerate(members):
             problem = problems[i]
-            rounded = problem.rounded
-            start = values[k]
+            texts = _rounded_texts(form, (*before(problem.rounded), losses[k], *outputs[k]))
             found[i] = [
-                {"iteration": 1, "loss": format_rounded(rounded["L"], d),
-                 "outputs": [format_rounded(v, d) for v in outputs_of(rounded)]},
-                {"iteration": "after", "loss": format_rounded(losses[k], d),
-                 "outputs": [format_rounded(v, d) for v in outputs[k]],
-                 "parameters": {p: _given_text(start[p]) for p in parameters}},
+                {"iteration": 1, "loss": texts[0], "outputs": texts[1:width + 1]},
+                {"iteration": "after", "loss": texts[width + 1], "outputs": texts[width + 2:],
+                 "parameters": dict(zip(parameters, _given_texts(news(problem.rounded)),
+                                        strict=True))},
             ]
     return found
 
