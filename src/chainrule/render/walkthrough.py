@@ -271,7 +271,6 @@ class _Plan:
         self.steps = _getter(names)
         self.whole = any(s.kind in WHOLE_KINDS for s in steps)
         self.whole_kinds = WHOLE_KINDS
-        self.step_format = _SEP.join([f"%.{problem.decimals}f"] * len(names))
         # Substitutions: the prepared keys r_<name> (the text) and b_<name> (parenthesized
         # when negative), the later of two names with one key winning, as in a dict.
         all_names = list(dict.fromkeys((*givens, *names)))
@@ -360,7 +359,7 @@ class _Plan:
             texts += [format_number(v) if s.kind in whole else format_rounded(v, d)
                       for s, v in zip(self.trace.steps, rounded, strict=True)]
         elif rounded:
-            texts += _rounded_texts(self.step_format, rounded)
+            texts += _rounded_texts(rounded, self.decimals)
         return texts, rounded
 
     def substituted(self, texts: list[str]) -> list[str]:
@@ -463,12 +462,33 @@ def _given_texts(values: Sequence[Any]) -> list[str]:
     return [format_number(v) for v in values]
 
 
-def _rounded_texts(form: str, values: tuple[float, ...]) -> list[str]:
-    """:func:`format_rounded` of each value at once, ``form`` being ``%.{d}f`` once per
-    value joined by :data:`_SEP` ("-0.000" is written 0.000: adding 0.0 makes -0.0 0.0)."""
-    if 0.0 in values:
-        values = tuple([v + 0.0 for v in values])
-    return (form % values).split(_SEP)
+class _RoundedTexts(dict):  # type: ignore[type-arg]
+    """:func:`format_rounded` of floats at some decimals, remembered (rounded values
+    repeat)."""
+
+    def __init__(self, decimals: int) -> None:
+        super().__init__()
+        self.form = f"%.{decimals}f"
+
+    def __missing__(self, value: float) -> str:
+        text: str = self.form % (value + 0.0)  # -0.0 + 0.0 is 0.0: never "-0.000"
+        if len(self) >= 100_000:
+            self.clear()
+        self[value] = text  # -0.0 and 0.0 share a key, and both are written 0.000
+        return text
+
+
+_ROUNDED_TEXTS: dict[int, _RoundedTexts] = {}
+
+
+def _rounded_texts(values: Sequence[Any], decimals: int) -> list[str]:
+    """:func:`format_rounded` of each value."""
+    if {*map(type, values)} <= {float}:
+        memo = _ROUNDED_TEXTS.get(decimals)
+        if memo is None:
+            memo = _ROUNDED_TEXTS.setdefault(decimals, _RoundedTexts(decimals))
+        return list(map(memo.__getitem__, values))
+    return [format_rounded(v, decimals) for v in values]
 
 
 def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
@@ -500,11 +520,10 @@ def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
         outputs = np.array([chain[o] for o in net.outputs]).T.tolist()
         parameters = net.parameters
         width = len(net.outputs)
-        form = _SEP.join([f"%.{d}f"] * (2 * width + 2))
         before = _getter(["L", *net.outputs])
         for k, i in enumerate(members):
             problem = problems[i]
-            texts = _rounded_texts(form, (*before(problem.rounded), losses[k], *outputs[k]))
+            texts = _rounded_texts((*before(problem.rounded), losses[k], *outputs[k]), d)
             found[i] = [
                 {"iteration": 1, "loss": texts[0], "outputs": texts[1:width + 1]},
                 {"iteration": "after", "loss": texts[width + 1], "outputs": texts[width + 2:],
