@@ -233,6 +233,15 @@ def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
     return itemgetter(*keys)
 
 
+def _picker(positions: list[int]) -> Callable[[list[Any]], list[Any]]:
+    """A function giving the list of the items at ``positions`` (a slice where they run on)."""
+    if positions == list(range(positions[0], positions[-1] + 1)) if positions else True:
+        start, stop = (positions[0], positions[-1] + 1) if positions else (0, 0)
+        return lambda items: items[start:stop]
+    get = _getter(positions)
+    return lambda items: list(get(items))
+
+
 #: Between the texts of one variant's substitutions when they are formatted together.
 _SEP = "\x00"
 
@@ -296,10 +305,10 @@ class _Plan:
         self.formats = formats
         position = {n: k for k, n in enumerate(names)}
         kinds = static["kinds"]
-        self.forward = [position[n] for n in kinds["forward"]]
-        self.loss = [position[n] for n in kinds["loss"]]
-        self.updates = [position[n] for n in kinds["update"]]
-        self.backward = [(title, layer, [position[n] for n in group])
+        self.forward = _picker([position[n] for n in kinds["forward"]])
+        self.loss = _picker([position[n] for n in kinds["loss"]])
+        self.updates = _picker([position[n] for n in kinds["update"]])
+        self.backward = [(title, layer, _picker([position[n] for n in group]))
                          for title, layer, group in static["backward"]]
         self.layers = [
             (layer, [(neuron, [(tex, index[w]) for tex, w in neuron["weights"]],
@@ -422,11 +431,11 @@ class _Plan:
             "loss_tex": static["loss_tex"],
             "loss_params": static["loss_params"],
             "hidden_count": static["hidden_count"],
-            "forward": [records[k] for k in self.forward],
-            "loss": [records[k] for k in self.loss],
-            "backward": [{"title": title, "layer": layer, "steps": [records[k] for k in group]}
-                         for title, layer, group in self.backward],
-            "updates": [records[k] for k in self.updates],
+            "forward": self.forward(records),
+            "loss": self.loss(records),
+            "backward": [{"title": title, "layer": layer, "steps": steps(records)}
+                         for title, layer, steps in self.backward],
+            "updates": self.updates(records),
             "iterations": iterate(problem, iterations) if iterations > 1 else [],
             "after": after,
             "after_down": problem.rounded["L"] > _loss_after(after),
@@ -479,6 +488,34 @@ class _RoundedTexts(dict):  # type: ignore[type-arg]
 
 
 _ROUNDED_TEXTS: dict[int, _RoundedTexts] = {}
+
+
+def _rounded_text(decimals: int) -> Callable[..., str]:
+    """:func:`format_rounded` at ``decimals`` of one value; ``(value, False)`` for a value
+    not worth remembering."""
+    found = _ROUNDED_TEXT.get(decimals)
+    if found is None:
+        found = _ROUNDED_TEXT[decimals] = _make_rounded_text(decimals)
+    return found
+
+
+_ROUNDED_TEXT: dict[int, Callable[..., str]] = {}
+
+
+def _make_rounded_text(decimals: int) -> Callable[..., str]:
+    memo = _ROUNDED_TEXTS.get(decimals)
+    if memo is None:
+        memo = _ROUNDED_TEXTS.setdefault(decimals, _RoundedTexts(decimals))
+    form = memo.form
+
+    def text(value: Any, remember: bool = True) -> str:
+        if type(value) is not float:
+            return format_rounded(value, decimals)
+        if remember:
+            return memo[value]
+        return form % (value + 0.0)
+
+    return text
 
 
 def _rounded_texts(values: Sequence[Any], decimals: int) -> list[str]:
@@ -888,11 +925,14 @@ def _chain_rows(net: Network, statics: list[dict[str, Any]], problem: Problem,
                 keys: list[str]) -> list[dict[str, Any]]:
     """:func:`chain_examples` from the chain statics and the key's texts of the weights."""
     d, r, givens = problem.decimals, problem.rounded, problem.givens
+    text = _rounded_text(d)
     found = []
     for entry, key in zip(statics, keys, strict=True):
-        out, source = entry["out"], entry["source"]
+        source = entry["source"]
         source_value = r[source] if source in r else givens[source]
-        if entry["kind"] == "loss":
+        kind = entry["kind"]
+        if kind == "loss":
+            out = entry["out"]
             target, output = givens[entry["target"]], r[out]
             dl = entry["dl"]
             try:
@@ -904,35 +944,35 @@ def _chain_rows(net: Network, statics: list[dict[str, Any]], problem: Problem,
             dl_value = round_half_up_float(exact, d)
             fprime = r.get(entry["fprime"])
             if fprime is None:  # no step of its own (sigmoid + BCE): f' from the output
-                a = r[out]
-                fprime = {"sigmoid": a * (1 - a), "tanh": 1 - a * a}.get(
-                    entry["output_key"], 1.0)
-                fprime = round_half_up_float(fprime, d)
-            factors = [(entry["dl_tex"], format_rounded(dl_value, d)),
-                       (entry["fprime_tex"], format_rounded(fprime, d))]
+                a = output
+                activation = entry["output_key"]
+                fprime = round_half_up_float(
+                    a * (1 - a) if activation == "sigmoid" else
+                    1 - a * a if activation == "tanh" else 1.0, d)
+            factors = [{"tex": entry["dl_tex"], "value": text(dl_value)},
+                       {"tex": entry["fprime_tex"], "value": text(fprime)}]
             product = round_half_up_float(dl_value * fprime, d)
-        elif entry["kind"] == "delta":
-            delta = r[entry["delta"]]
-            factors = [(entry["delta_tex"], format_rounded(delta, d))]
-            product = delta
+        elif kind == "delta":
+            product = r[entry["delta"]]
+            factors = [{"tex": entry["delta_tex"], "value": text(product)}]
         else:
             downstream = entry["downstream"]
             upstream = sum(r[w] * r[delta] for w, delta in downstream) if all(
                 w in r for w, _ in downstream) else sum(
                 givens[w] * r[delta] for w, delta in downstream)
             fprime = r.get(entry["fprime"], 1.0)
-            factors = [(entry["upstream_tex"], format_rounded(upstream, d)),
-                       (entry["fprime_tex"], format_rounded(fprime, d))]
+            factors = [{"tex": entry["upstream_tex"], "value": text(upstream)},
+                       {"tex": entry["fprime_tex"], "value": text(fprime)}]
             upstream = round_half_up_float(upstream, d)
             product = round_half_up_float(upstream * fprime, d)
-        factors.append((entry["source_tex"], format_number(source_value)
-                        if source in givens else format_rounded(source_value, d)))
+        factors.append({"tex": entry["source_tex"], "value": format_number(source_value)
+                        if source in givens else text(source_value)})
         found.append({
             "weight": entry["weight"],
             "weight_tex": entry["weight_tex"],
             "layer": entry["layer"],
-            "factors": [{"tex": t, "value": v} for t, v in factors],
-            "product": format_rounded(product * source_value, d),
+            "factors": factors,
+            "product": text(product * source_value, False),
             "key": key,
         })
     return found
