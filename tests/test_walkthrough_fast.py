@@ -312,6 +312,31 @@ def _problems(net: str, options: dict[str, Any], seeds: range, decimals: int = 3
     return make_problems([(family, s, parsed, decimals, None) for s in seeds])
 
 
+def _shape(context: dict[str, Any]) -> list[Any]:
+    """Every leaf with its type (1.0 is not 1, -0.0 not 0.0) and every dict or list met
+    again as a reference to where it was first met: what rendering by structure keys on."""
+    found: list[Any] = []
+    seen: dict[int, int] = {}
+
+    def walk(item: Any) -> None:
+        if type(item) in (dict, list, tuple):
+            if id(item) in seen:
+                found.append(("again", seen[id(item)]))
+                return
+            seen[id(item)] = len(seen)
+            found.append((type(item).__name__, len(item)))
+            for key, value in (item.items() if type(item) is dict else enumerate(item)):
+                found.append(key)
+                walk(value)
+        elif type(item) is float:
+            found.append(("float", repr(item)))
+        else:
+            found.append((type(item).__name__, item))
+
+    walk({k: v for k, v in context.items() if k not in ("problem", "p")})
+    return found
+
+
 def _same_context(fast: dict[str, Any], oracle: dict[str, Any]) -> None:
     assert list(fast) == list(oracle)
     for key in oracle:
@@ -319,6 +344,8 @@ def _same_context(fast: dict[str, Any], oracle: dict[str, Any]) -> None:
             assert dict(fast["p"]) == oracle["p"]
         else:
             assert fast[key] == oracle[key], key
+    assert fast["problem"] is oracle["problem"]
+    assert _shape(fast) == _shape(oracle)
 
 
 def _compare(problems: list[Problem], iterations: int = 1, formats: tuple[str, ...] = ("md",),
