@@ -381,6 +381,21 @@ def test_iterations_decimals_and_a_givens_file_equal_the_per_variant_path():
     _compare([notes._problem], iterations=4)
 
 
+def test_contexts_made_in_loops_equal_the_per_variant_path(monkeypatch):
+    """A network too large for generated code has its contexts made in loops."""
+    from chainrule.render import walkthrough
+
+    problems = [p for net, options in STRUCTURES[::5] for p in _problems(net, options, range(2))]
+    monkeypatch.setattr(walkthrough, "_GENERATED_STEPS", 0)
+    for problem in problems:
+        problem.trace.cache.pop("walkthrough:plans", None)
+    try:
+        _compare(problems, formats=("md",))
+    finally:
+        for problem in problems:
+            problem.trace.cache.pop("walkthrough:plans", None)
+
+
 def test_mixed_structures_in_one_batch_equal_the_per_variant_path():
     problems = [p for net, options in STRUCTURES[:8] for p in _problems(net, options, range(2))]
     problems.reverse()

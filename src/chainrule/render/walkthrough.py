@@ -213,8 +213,21 @@ def walkthrough_contexts(problems: Sequence[Problem], iterations: int = 1) -> li
         key = (id(problem.trace), problem.decimals, tuple(problem.givens), problem.asked)
         plan = plans.get(key)
         if plan is None:
-            plan = plans[key] = _Plan(problem)
+            plan = plans[key] = _plan(problem)
         found.append(plan.context(problem, after, iterations))
+    return found
+
+
+def _plan(problem: Problem) -> _Plan:
+    """The plan of a problem's structure, kept with its trace."""
+    assert problem.trace is not None
+    kept: dict[tuple[Any, ...], _Plan] = problem.trace.cache.setdefault("walkthrough:plans", {})
+    key = (problem.decimals, tuple(problem.givens), problem.asked)
+    found = kept.get(key)
+    if found is None:
+        if len(kept) >= 64:
+            kept.clear()
+        found = kept[key] = _Plan(problem)
     return found
 
 
@@ -231,15 +244,6 @@ def _getter(keys: Sequence[Any]) -> Callable[[Any], tuple[Any, ...]]:
         only = keys[0]
         return lambda m: (m[only],)
     return itemgetter(*keys)
-
-
-def _picker(positions: list[int]) -> Callable[[list[Any]], list[Any]]:
-    """A function giving the list of the items at ``positions`` (a slice where they run on)."""
-    if positions == list(range(positions[0], positions[-1] + 1)) if positions else True:
-        start, stop = (positions[0], positions[-1] + 1) if positions else (0, 0)
-        return lambda items: items[start:stop]
-    get = _getter(positions)
-    return lambda items: list(get(items))
 
 
 #: Between the texts of one variant's substitutions when they are formatted together.
@@ -305,11 +309,10 @@ class _Plan:
         self.formats = formats
         position = {n: k for k, n in enumerate(names)}
         kinds = static["kinds"]
-        self.forward = _picker([position[n] for n in kinds["forward"]])
-        self.loss = _picker([position[n] for n in kinds["loss"]])
-        self.updates = _picker([position[n] for n in kinds["update"]])
-        self.backward = [(title, layer, _picker([position[n] for n in group]))
-                         for title, layer, group in static["backward"]]
+        self.positions = {kind: [position[n] for n in kinds[kind]]
+                          for kind in ("forward", "loss", "update")}
+        self.backward_positions = [(title, layer, [position[n] for n in group])
+                                   for title, layer, group in static["backward"]]
         self.layers = [
             (layer, [(neuron, [(tex, index[w]) for tex, w in neuron["weights"]],
                       neuron["bias"][0], index[neuron["bias"][1]])
@@ -320,9 +323,9 @@ class _Plan:
         self.targets = [(tex, index[t]) for tex, t in static["targets"]]
         self.eta = index["eta"]
         self.chains = _chain_statics(net, trace)
-        self._network_context: Any = None
-        self._conventions: list[str] = []
-        self.keys = [index[f"dL_d{entry['weight']}"] for entry in self.chains]
+        self._conventions: tuple[Any, list[str]] = (None, [])  # (network context, its)
+        self.build = self._generate()
+        self.key_texts = _getter([index[f"dL_d{entry['weight']}"] for entry in self.chains])
 
     @staticmethod
     def _percent(formats: list[str], raw: dict[str, int], bare: dict[str, str],
@@ -386,20 +389,112 @@ class _Plan:
     def conventions(self, problem: Problem) -> list[str]:
         """:func:`_conventions` of the problem (the same for one network context)."""
         network = problem.context.get("network")
-        if network is not self._network_context or network is None:
-            self._conventions = _conventions(problem, self.trace)
-            self._network_context = network
-        return list(self._conventions)
+        kept = self._conventions
+        if kept[0] is not network or network is None:
+            kept = self._conventions = (network, _conventions(problem, self.trace))
+        return list(kept[1])
 
     def context(self, problem: Problem, after: list[dict[str, Any]],
                 iterations: int) -> dict[str, Any]:
         texts, rounded = self.texts(problem)
+        return self.build(  # type: ignore[no-any-return]
+            problem, after, texts, self.substituted(texts), self.steps(problem.exact),
+            rounded, problem.exactly,
+            _chain_rows(self.net, self.chains, problem, self.key_texts(texts)),
+            self.conventions(problem), iterate(problem, iterations) if iterations > 1 else [])
+
+    def _generate(self) -> Callable[..., dict[str, Any]]:
+        """The function making a variant's context from its numbers: straight-line code
+        with the plan's indices and texts in place (the same dicts, lists and keys, in the
+        same order, as the loops of :meth:`_looped` make)."""
+        if len(self.names) > _GENERATED_STEPS:
+            return self._looped
+        values: dict[str, Any] = {"_ProblemContext": _ProblemContext}
+
+        def const(value: Any) -> str:
+            name = f"_k{len(values)}"
+            values[name] = value
+            return name
+
+        def text(index: int) -> str:
+            return f"t[{index}]"
+
+        def number(tex: str, index: int) -> str:
+            return f"{{'tex': {const(tex)}, 'value': {text(index)}}}"
+
+        def replaced(prototype: dict[str, Any], new: dict[str, str]) -> str:
+            # {**prototype, **new}: the prototype's keys in order, new ones after
+            items = [f"{k!r}: {new[k] if k in new else const(v)}" for k, v in prototype.items()]
+            items += [f"{k!r}: {v}" for k, v in new.items() if k not in prototype]
+            return "{" + ", ".join(items) + "}"
+
+        given = len(self.given_names)
+        lines = ["def build(problem, after, t, s, e, o, x, chains, conventions, rows):"]
+        for j, (record, name) in enumerate(zip(self.records, self.names, strict=True)):
+            lines.append(
+                f"    r{j} = {const(record)}.copy(); r{j}['substituted_tex'] = s[{j}]; "
+                f"r{j}['value'] = e[{j}]; r{j}['rounded'] = o[{j}]; "
+                f"r{j}['rounded_text'] = t[{given + j}]; r{j}['approx'] = {name!r} not in x")
+
+        def records(positions: list[int]) -> str:
+            return "[" + ", ".join(f"r{j}" for j in positions) + "]"
+
+        layers = "[" + ", ".join(
+            replaced(layer, {"neurons": "[" + ", ".join(
+                replaced(neuron, {
+                    "weights": "[" + ", ".join(number(tex, i) for tex, i in weights) + "]",
+                    "bias": number(bias_tex, b)})
+                for neuron, weights, bias_tex, b in neurons) + "]"})
+            for layer, neurons in self.layers) + "]"
+        static = self.static
+        backward = "[" + ", ".join(
+            f"{{'title': {const(title)}, 'layer': {const(layer)}, "
+            f"'steps': {records(group)}}}" for title, layer, group in self.backward_positions
+        ) + "]"
+        body = {
+            "problem": "problem",
+            "p": "_ProblemContext(problem)",
+            "id": "problem.id",
+            "title": "problem.title",
+            "net": const(static["net"]),
+            "decimals": "problem.decimals",
+            "inputs": "[" + ", ".join(number(tex, i) for tex, i in self.inputs) + "]",
+            "targets": "[" + ", ".join(number(tex, i) for tex, i in self.targets) + "]",
+            "eta": text(self.eta),
+            "layers": layers,
+            "loss_title": const(static["loss_title"]),
+            "loss_tex": const(static["loss_tex"]),
+            "loss_params": const(static["loss_params"]),
+            "hidden_count": const(static["hidden_count"]),
+            "forward": records(self.positions["forward"]),
+            "loss": records(self.positions["loss"]),
+            "backward": backward,
+            "updates": records(self.positions["update"]),
+            "iterations": "rows",
+            "after": "after",
+            "after_down": "problem.rounded['L'] > float(after[-1]['loss'])",
+            "uses_sigmoid": const(static["uses_sigmoid"]),
+            "conventions": "conventions",
+            "combined": const(static["combined"]),
+            "out_index": const(static["out_index"]),
+            "chains": "chains",
+            "records": records(list(range(len(self.names)))),
+            "outputs_tex": const(static["outputs_tex"]),
+        }
+        lines.append("    return {" + ", ".join(f"{k!r}: {v}" for k, v in body.items()) + "}")
+        exec(compile("\n".join(lines), "<walkthrough context>", "exec"), values)
+        return values["build"]  # type: ignore[no-any-return]
+
+    def _looped(self, problem: Problem, after: list[dict[str, Any]], texts: list[str],
+                substituted: list[str], exact: tuple[float, ...], rounded: tuple[float, ...],
+                exactly: frozenset[str], chains: list[dict[str, Any]], conventions: list[str],
+                rows: list[dict[str, Any]]) -> dict[str, Any]:
+        """:meth:`_generate`'s function for a large network, in loops."""
         records = []
         append = records.append
-        exactly = problem.exactly
+        given = len(self.given_names)
         for record, name, sub, value, rounded_value, text in zip(
-                self.records, self.names, self.substituted(texts),
-                self.steps(problem.exact), rounded, texts[len(texts) - len(self.names):],
+                self.records, self.names, substituted, exact, rounded, texts[given:],
                 strict=True):
             record = record.copy()
             record["substituted_tex"] = sub
@@ -431,23 +526,26 @@ class _Plan:
             "loss_tex": static["loss_tex"],
             "loss_params": static["loss_params"],
             "hidden_count": static["hidden_count"],
-            "forward": self.forward(records),
-            "loss": self.loss(records),
-            "backward": [{"title": title, "layer": layer, "steps": steps(records)}
-                         for title, layer, steps in self.backward],
-            "updates": self.updates(records),
-            "iterations": iterate(problem, iterations) if iterations > 1 else [],
+            "forward": [records[k] for k in self.positions["forward"]],
+            "loss": [records[k] for k in self.positions["loss"]],
+            "backward": [{"title": title, "layer": layer, "steps": [records[k] for k in group]}
+                         for title, layer, group in self.backward_positions],
+            "updates": [records[k] for k in self.positions["update"]],
+            "iterations": rows,
             "after": after,
             "after_down": problem.rounded["L"] > _loss_after(after),
             "uses_sigmoid": static["uses_sigmoid"],
-            "conventions": self.conventions(problem),
+            "conventions": conventions,
             "combined": static["combined"],
             "out_index": static["out_index"],
-            "chains": _chain_rows(self.net, self.chains, problem,
-                                  [texts[k] for k in self.keys]),
+            "chains": chains,
             "records": records,
             "outputs_tex": static["outputs_tex"],
         }
+
+
+#: Networks with more steps than this get their contexts made in loops, not by generated code.
+_GENERATED_STEPS = 400
 
 
 class _GivenTexts(dict):  # type: ignore[type-arg]
@@ -542,16 +640,19 @@ def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
     for (_, d), members in groups.items():
         net = nets[members[0]]
         forward = net.forward_trace
-        fixed = _getter([*net.inputs, *net.targets, "eta"])
-        fixed_names = [*net.inputs, *net.targets, "eta"]
+        fixed = {*net.inputs, *net.targets, "eta"}
         news = _getter([f"{p}_new" for p in net.parameters])
-        values = []
-        for i in members:
-            problem = problems[i]
-            start = dict(zip(fixed_names, fixed(problem.givens), strict=True))
-            start.update(zip(net.parameters, news(problem.rounded), strict=True))
-            values.append(start)
-        batch = {g: np.array([v[g] for v in values], dtype=np.float64) for g in forward.givens}
+        givens = [problems[i].givens for i in members]
+        rounded = [problems[i].rounded for i in members]
+        batch = {}
+        for g in forward.givens:  # a given, or a parameter after the update (that first)
+            if g in net.parameters:
+                column = list(map(itemgetter(f"{g}_new"), rounded))
+            elif g in fixed:
+                column = list(map(itemgetter(g), givens))
+            else:
+                raise KeyError(g)
+            batch[g] = np.array(column, dtype=np.float64)
         chain = evaluate_rounded(forward, batch, d)
         losses = chain["L"].tolist()
         outputs = np.array([chain[o] for o in net.outputs]).T.tolist()
