@@ -429,3 +429,22 @@ def test_the_exact_loss_derivative_agrees_with_sympy_at_ties_and_kinks():
 def test_fast_walkthroughs_equal_the_per_variant_path_for_many_seeds(net, options):
     _compare(_problems(net, options, range(1000, 1080)), formats=("md",))
     _compare(_problems(net, options, range(5000, 5006)), formats=("tex",))
+
+
+def test_plan_texts_and_substitutions_equal_the_problems_own():
+    """A plan's number texts and its substitutions (one % format; format_map where a
+    format does more) are the problem's number texts and step records."""
+    from chainrule.render.walkthrough import _Plan
+
+    for net, options in STRUCTURES:
+        for problem in _problems(net, options, range(3), decimals=4):
+            plan = _Plan(problem)
+            texts, rounded = plan.texts(problem)
+            numbers = problem.number_texts()
+            assert texts == [numbers[n] for n in (*problem.givens, *plan.names)]
+            assert rounded == tuple(problem.rounded[n] for n in plan.names)
+            expected = [r["substituted_tex"] for r in problem.step_records(text=False)]
+            assert plan.percent
+            assert plan.substituted(texts) == expected
+            plan.percent = False
+            assert plan.substituted(texts) == expected

@@ -377,9 +377,8 @@ class _Plan:
     def substituted(self, texts: list[str]) -> list[str]:
         """Each step's substitution (LaTeX) with the variant's numbers."""
         if self.percent:
-            bare = [r"\left(" + t + r"\right)" if t[0] == "-" else t
-                    for t in self.bare(texts)]
-            found = (self.substitution % self.fields(texts + bare)).split(_SEP)
+            both = [*texts, *map(_BARE.__getitem__, self.bare(texts))]
+            found = (self.substitution % self.fields(both)).split(_SEP)
             if len(found) == self.count:
                 return found
         numbers = dict(zip([*self.given_names, *self.names], texts, strict=True))
@@ -546,6 +545,21 @@ class _Plan:
 
 #: Networks with more steps than this get their contexts made in loops, not by generated code.
 _GENERATED_STEPS = 400
+
+
+class _Bare(dict):  # type: ignore[type-arg]
+    """A number's text as :func:`prepare_numbers` puts it where it stands alone (a
+    negative one in parentheses), remembered."""
+
+    def __missing__(self, text: str) -> str:
+        bare = r"\left(" + text + r"\right)" if text[0] == "-" else text
+        if len(self) >= 100_000:
+            self.clear()
+        self[text] = bare
+        return bare
+
+
+_BARE = _Bare()
 
 
 class _GivenTexts(dict):  # type: ignore[type-arg]
@@ -1058,9 +1072,8 @@ def _chain_rows(net: Network, statics: list[dict[str, Any]], problem: Problem,
             factors = [{"tex": entry["delta_tex"], "value": text(product)}]
         else:
             downstream = entry["downstream"]
-            upstream = sum(r[w] * r[delta] for w, delta in downstream) if all(
-                w in r for w, _ in downstream) else sum(
-                givens[w] * r[delta] for w, delta in downstream)
+            weights = r if all([w in r for w, _ in downstream]) else givens
+            upstream = sum([weights[w] * r[delta] for w, delta in downstream])
             fprime = r.get(entry["fprime"], 1.0)
             factors = [{"tex": entry["upstream_tex"], "value": text(upstream)},
                        {"tex": entry["fprime_tex"], "value": text(fprime)}]
