@@ -489,7 +489,7 @@ class _Plan:
                 exactly: frozenset[str], chains: list[dict[str, Any]], conventions: list[str],
                 rows: list[dict[str, Any]]) -> dict[str, Any]:
         """:meth:`_generate`'s function for a large network, in loops."""
-        records = []
+        records: list[dict[str, Any]] = []
         append = records.append
         given = len(self.given_names)
         for record, name, sub, value, rounded_value, text in zip(
@@ -1037,7 +1037,7 @@ def chain_examples(problem: Problem) -> list[dict[str, Any]]:
 
 
 def _chain_rows(net: Network, statics: list[dict[str, Any]], problem: Problem,
-                keys: list[str]) -> list[dict[str, Any]]:
+                keys: Sequence[str]) -> list[dict[str, Any]]:
     """:func:`chain_examples` from the chain statics and the key's texts of the weights."""
     d, r, givens = problem.decimals, problem.rounded, problem.givens
     text = _rounded_text(d)
