@@ -547,13 +547,17 @@ class _Plan:
 _GENERATED_STEPS = 400
 
 
+#: Texts remembered per table (drawn numbers repeat; a table past this starts again).
+_REMEMBERED = 16_384
+
+
 class _Bare(dict):  # type: ignore[type-arg]
     """A number's text as :func:`prepare_numbers` puts it where it stands alone (a
     negative one in parentheses), remembered."""
 
     def __missing__(self, text: str) -> str:
         bare = r"\left(" + text + r"\right)" if text[0] == "-" else text
-        if len(self) >= 100_000:
+        if len(self) >= _REMEMBERED:
             self.clear()
         self[text] = bare
         return bare
@@ -567,7 +571,7 @@ class _GivenTexts(dict):  # type: ignore[type-arg]
 
     def __missing__(self, value: float) -> str:
         text = str(int(value)) if value.is_integer() else repr(value)
-        if len(self) >= 100_000:
+        if len(self) >= _REMEMBERED:
             self.clear()
         self[value] = text  # -0.0 and 0.0 share a key, and both are written 0
         return text
@@ -593,7 +597,7 @@ class _RoundedTexts(dict):  # type: ignore[type-arg]
 
     def __missing__(self, value: float) -> str:
         text: str = self.form % (value + 0.0)  # -0.0 + 0.0 is 0.0: never "-0.000"
-        if len(self) >= 100_000:
+        if len(self) >= _REMEMBERED:
             self.clear()
         self[value] = text  # -0.0 and 0.0 share a key, and both are written 0.000
         return text
