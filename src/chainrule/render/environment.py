@@ -22,8 +22,8 @@ from chainrule.errors import ChainruleError
 from chainrule.io.inputs import TemplateLoader
 from chainrule.symbolic.printing import format_number
 
-__all__ = ["MarkdownMath", "builtin_templates", "environment", "github_math", "render",
-           "render_pieces", "template_errors", "tex_escape", "tex_text"]
+__all__ = ["GITHUB_MATH_UNSAFE", "MarkdownMath", "builtin_templates", "environment",
+           "github_math", "render", "render_pieces", "template_errors", "tex_escape", "tex_text"]
 
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 
@@ -35,6 +35,14 @@ def github_math(markdown: str) -> str:
     text = _fence_display(markdown)
     return "".join(part if part.startswith("```") else _inline_math(part)
                    for part in _FENCED.split(text))
+
+
+#: Finds, in pieces of text joined with ``"\\x00"``, one that :func:`github_math` might not
+#: rewrite as it rewrites any other inert piece in its place: one holding ``$``, a
+#: backtick, ``|`` or a line break, starting or ending with white space (math is stripped),
+#: ending with a backslash (it would escape what follows) or empty (``$`` and ``$`` would
+#: meet). Matches the empty text (no piece: nothing to fill).
+GITHUB_MATH_UNSAFE = re.compile(r"[$`|\n]|\\(?=\x00|\Z)|(?:^|\x00)(?=\s|\x00|\Z)|\s(?=\x00|\Z)")
 
 
 def _fence_display(markdown: str) -> str:

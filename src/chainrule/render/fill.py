@@ -40,6 +40,7 @@ context first (and after it only texts, integers, truth values or none: they are
 from __future__ import annotations
 
 import operator
+import re
 import secrets
 import threading
 import weakref
@@ -608,20 +609,39 @@ def _fill_environment(fmt: str, templates_dir: str | None) -> jinja2.Environment
 
 class _Variant:
     """One trace: its guards (each with its outcome) and its text (literals and holes),
-    compiled into one Python function of the hole values."""
+    compiled into one Python function of the hole values. With a post-processing step,
+    also the post-processed text's parts (see :class:`Post`)."""
 
-    __slots__ = ("fill", "guards", "parts")
+    __slots__ = ("fill", "guards", "parts", "post_parts")
 
-    def __init__(self, guards: list[tuple[_Sym, Any]], parts: list[Any]) -> None:
-        self.guards, self.parts = guards, parts
-        self.fill: Callable[[list[Any]], str | None] = _compile(guards, parts)
+    def __init__(self, guards: list[tuple[_Sym, Any]], parts: list[Any],
+                 post: Post | None = None, post_parts: list[Any] | None = None) -> None:
+        self.guards, self.parts, self.post_parts = guards, parts, post_parts
+        self.fill: Callable[[list[Any]], str | None] = _compile(guards, parts, post,
+                                                                post_parts)
 
 
-def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any]
-             ) -> Callable[[list[Any]], str | None]:
+class Post:
+    """A rewrite of a rendered text (``rewrite``, e.g. Markdown's math for GitHub) that
+    :meth:`Filler.render` applies to what it renders. ``unsafe`` is a compiled pattern
+    that finds something in the written pieces (numbers, or texts made from them) joined
+    with ``"\\x00"`` when one of them may not rewrite as the stand-in it replaces does
+    (it must match an empty joined text). A fill whose pieces are all safe joins the
+    rewritten trace's parts; otherwise the rewrite is applied to the filled text."""
+
+    __slots__ = ("rewrite", "unsafe")
+
+    def __init__(self, rewrite: Callable[[str], str], unsafe: re.Pattern[str]) -> None:
+        self.rewrite, self.unsafe = rewrite, unsafe
+
+
+def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None = None,
+             post_parts: list[Any] | None = None) -> Callable[[list[Any]], str | None]:
     """``fill(values)``: the text for ``values``, or None when a guard comes out otherwise.
     Each stand-in is computed once, in the order the trace made them, by generated code
-    (the same calls as :func:`_evaluate`, without walking the trees)."""
+    (the same calls as :func:`_evaluate`, without walking the trees). With ``post``: the
+    rewritten text, joined from ``post_parts`` when every written piece is safe (see
+    :class:`Post`), else rewritten from the filled text."""
     consts: list[Any] = []
     names: dict[int, str] = {}
     lines = ["def fill(values):"]
@@ -672,8 +692,28 @@ def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any]
         else:
             lines.append(f"    if type({got}) is not {const(type(outcome))} or "
                          f"{got} != {const(outcome)}: return None")
-    pieces = [text(p) for p in parts]
-    lines.append(f"    return ''.join(({''.join(p + ', ' for p in pieces)}))")
+    if post is None:
+        pieces = [text(p) for p in parts]
+        lines.append(f"    return ''.join(({''.join(p + ', ' for p in pieces)}))")
+    else:
+        written: dict[int, str] = {}  # each written stand-in's text, computed once
+        for part in (*parts, *(post_parts or ())):
+            if type(part) is not str and id(part) not in written:
+                lines.append(f"    t{len(written)} = {text(part)}")
+                written[id(part)] = f"t{len(written)}"
+
+        def joined(items: list[Any]) -> str:
+            codes = [repr(p) if type(p) is str else written[id(p)] for p in items]
+            return f"''.join(({''.join(c + ', ' for c in codes)}))"
+
+        if post_parts is not None and not written:
+            lines.append(f"    return {joined(post_parts)}")
+        else:
+            if post_parts is not None:
+                held = "".join(f"{c}, " for c in written.values())
+                lines.append(f"    if {const(post.unsafe.search)}('\\x00'.join(({held}))) "
+                             f"is None: return {joined(post_parts)}")
+            lines.append(f"    return {const(post.rewrite)}({joined(parts)})")
     namespace: dict[str, Any] = {"k": consts, _REPLACE_NAME: _REPLACE}
     exec(compile("\n".join(lines), "<chainrule fill>", "exec"), namespace)
     return namespace["fill"]  # type: ignore[no-any-return]
@@ -998,10 +1038,13 @@ class Filler:
         self.filled = self.traced = self.plain = 0
 
     def render(self, render: Callable[[Any], str], context: Any, *, key: Hashable = None,
-               holes: Holes = NUMBER_HOLES) -> str:
+               holes: Holes = NUMBER_HOLES, post: Post | None = None) -> str:
         """``render(context)``, the same text, from a trace of its structure when there
-        is one. ``render`` must render in a :func:`fill_environment` and depend on nothing
-        but ``context`` (``key`` names what it renders)."""
+        is one (rewritten by ``post`` when given: ``post.rewrite(render(context))``).
+        ``render`` must render in a :func:`fill_environment` and depend on nothing but
+        ``context`` (``key`` names what it renders, ``post`` with it)."""
+        if post is not None:
+            render = _Rewritten(render, post)
         try:
             structure, values = _split_once(context, holes)
         except _Hollow:
@@ -1027,7 +1070,7 @@ class Filler:
                 self._variants[full] = None
             self.plain += 1
             return _plainly(render, context)
-        made = self._trace(render, context, holes)
+        made = self._trace(render, context, holes, post)
         expected = _plainly(render, context)
         if made is None or made.fill(values) != expected:
             with self._lock:
@@ -1042,16 +1085,21 @@ class Filler:
         return expected
 
     def _trace(self, render: Callable[[Any], str], context: Any,
-               holes: Holes) -> _Variant | None:
+               holes: Holes, post: Post | None = None) -> _Variant | None:
         trace = _Trace()
         hollow = _hollowed(context, holes)
         saved = getattr(_local, "trace", None)
         _local.trace = trace
         with _TRACES_LOCK:
             _TRACES[0] += 1
+        post_parts = None
         try:
+            if isinstance(render, _Rewritten):
+                render = render.render  # the text as written: rewritten below
             text = render(hollow)
             parts = trace.text(text).args if isinstance(text, str) else None
+            if post is not None and parts is not None:
+                post_parts = _rewritten_parts(trace, post, text, parts)
         except (_Taint, Exception):
             return None
         finally:
@@ -1060,7 +1108,38 @@ class Filler:
                 _TRACES[0] -= 1
         if parts is None:
             return None
-        return _Variant(trace.guards, [p for p in parts if not (isinstance(p, str) and not p)])
+        return _Variant(trace.guards, _nonempty(parts), post,
+                        None if post_parts is None else _nonempty(post_parts))
+
+
+def _nonempty(parts: tuple[Any, ...]) -> list[Any]:
+    return [p for p in parts if not (isinstance(p, str) and not p)]
+
+
+class _Rewritten:
+    """``post.rewrite(render(context))``: what :meth:`Filler.render` renders with ``post``."""
+
+    __slots__ = ("post", "render")
+
+    def __init__(self, render: Callable[[Any], str], post: Post) -> None:
+        self.render, self.post = render, post
+
+    def __call__(self, context: Any) -> str:
+        return self.post.rewrite(self.render(context))
+
+
+def _rewritten_parts(trace: _Trace, post: Post, text: str, parts: tuple[Any, ...]
+                     ) -> tuple[Any, ...] | None:
+    """The parts of the traced ``text`` rewritten by ``post``, or None when its stand-ins
+    are not all there once each, as in ``parts`` (the rewrite moved or cut one)."""
+    try:
+        rewritten = trace.text(post.rewrite(text)).args
+    except _Taint:
+        return None
+    written = sorted(id(p) for p in parts if type(p) is not str)
+    if sorted(id(p) for p in rewritten if type(p) is not str) != written:
+        return None
+    return rewritten
 
 
 def _plainly(render: Callable[[Any], str], context: Any) -> str:

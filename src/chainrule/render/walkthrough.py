@@ -755,11 +755,12 @@ def fill_walkthroughs(contexts: Sequence[Mapping[str, Any]], fmt: str,
     """The walkthrough template (md or tex) rendered with each context, the same text as
     rendering it context by context: the template is traced once per structure and each
     context's numbers are filled into the trace (:mod:`chainrule.render.fill`). Markdown's
-    math is rewritten for GitHub in the trace, once: numbers (no ``$``, backtick, ``|``,
-    line break, outer space or final backslash) rewrite as the stand-ins they replace.
-    A template that reads the problem object itself is rendered context by context."""
-    from chainrule.render.environment import github_math, render
-    from chainrule.render.fill import Filler, fill_environment
+    math is rewritten for GitHub in the trace, once, for every fill whose pieces rewrite as
+    the stand-ins they replace (:data:`~chainrule.render.environment.GITHUB_MATH_UNSAFE`);
+    any other fill is rewritten whole. A template that reads the problem object itself is
+    rendered context by context."""
+    from chainrule.render.environment import GITHUB_MATH_UNSAFE, github_math, render
+    from chainrule.render.fill import Filler, Post, fill_environment
 
     ext = {"md": "md", "tex": "tex"}[fmt]
     name = f"{fmt}/walkthrough.{ext}.j2"
@@ -776,15 +777,16 @@ def fill_walkthroughs(contexts: Sequence[Mapping[str, Any]], fmt: str,
         return [render(name, dict(c), folder) for c in contexts]
 
     def plain(ctx: dict[str, Any]) -> str:
-        text = template.render(**ctx)
-        return github_math(text) if fmt == "md" else text
+        return template.render(**ctx)
 
+    post = Post(github_math, GITHUB_MATH_UNSAFE) if fmt == "md" else None
     for context in contexts:
         slim = {k: v for k, v in context.items() if k in read}
         if "p" in slim:
             slim["p"] = dict(slim["p"])
         try:
-            texts.append(filler.render(plain, slim, key=(id(env), name), holes=_holes()))
+            texts.append(filler.render(plain, slim, key=(id(env), name), holes=_holes(),
+                                       post=post))
         except Exception:  # rendering plainly says what is wrong, as one error
             texts.append(render(name, dict(context), folder))
     return texts
