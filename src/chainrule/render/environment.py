@@ -23,7 +23,8 @@ from chainrule.io.inputs import TemplateLoader
 from chainrule.symbolic.printing import format_number
 
 __all__ = ["GITHUB_MATH_UNSAFE", "MarkdownMath", "builtin_templates", "environment",
-           "github_math", "render", "render_pieces", "template_errors", "tex_escape", "tex_text"]
+           "github_math", "github_math_unsafe_at", "render", "render_pieces",
+           "template_errors", "tex_escape", "tex_text"]
 
 _DISPLAY_MATH = re.compile(r"\$\$(.+?)\$\$", re.S)
 
@@ -43,6 +44,20 @@ def github_math(markdown: str) -> str:
 #: ending with a backslash (it would escape what follows) or empty (``$`` and ``$`` would
 #: meet). Matches the empty text (no piece: nothing to fill).
 GITHUB_MATH_UNSAFE = re.compile(r"[$`|\n]|\\(?=\x00|\Z)|(?:^|\x00)(?=\s|\x00|\Z)|\s(?=\x00|\Z)")
+#: :data:`GITHUB_MATH_UNSAFE` for pieces in a line that is no table row, after something
+#: else than white space: there ``|`` is inert.
+_UNSAFE_OFF_TABLE = re.compile(r"[$`\n]|\\(?=\x00|\Z)|(?:^|\x00)(?=\s|\x00|\Z)|\s(?=\x00|\Z)")
+
+
+def github_math_unsafe_at(markdown: str, position: int) -> re.Pattern[str]:
+    """The pattern that finds a piece which, written at ``position`` of ``markdown`` (text
+    :func:`github_math` wrote, with an inert stand-in there), might not rewrite as the
+    stand-in does: :data:`GITHUB_MATH_UNSAFE`, but ``|`` is allowed in a line that is no
+    table row once rewritten, after something else than white space."""
+    start = markdown.rfind("\n", 0, position) + 1
+    if not markdown[start:position].strip() or markdown[start:position].lstrip()[:1] == "|":
+        return GITHUB_MATH_UNSAFE
+    return _UNSAFE_OFF_TABLE
 
 
 def _fence_display(markdown: str) -> str:

@@ -615,33 +615,39 @@ class _Variant:
     __slots__ = ("fill", "guards", "parts", "post_parts")
 
     def __init__(self, guards: list[tuple[_Sym, Any]], parts: list[Any],
-                 post: Post | None = None, post_parts: list[Any] | None = None) -> None:
+                 post: Post | None = None, post_parts: list[Any] | None = None,
+                 checked: dict[re.Pattern[str], list[int]] | None = None) -> None:
         self.guards, self.parts, self.post_parts = guards, parts, post_parts
         self.fill: Callable[[list[Any]], str | None] = _compile(guards, parts, post,
-                                                                post_parts)
+                                                                post_parts, checked)
 
 
 class Post:
     """A rewrite of a rendered text (``rewrite``, e.g. Markdown's math for GitHub) that
-    :meth:`Filler.render` applies to what it renders. ``unsafe`` is a compiled pattern
-    that finds something in the written pieces (numbers, or texts made from them) joined
-    with ``"\\x00"`` when one of them may not rewrite as the stand-in it replaces does
-    (it must match an empty joined text). A fill whose pieces are all safe joins the
-    rewritten trace's parts; otherwise the rewrite is applied to the filled text."""
+    :meth:`Filler.render` applies to what it renders. ``unsafe_at(text, position)`` is a
+    compiled pattern for a stand-in at ``position`` of the rewritten trace ``text``: it
+    finds something in the pieces written there (numbers, or texts made from them) joined
+    with ``"\\x00"`` when one of them may not rewrite as the stand-in it replaces does (it
+    must match an empty joined text). A fill whose pieces are all safe joins the rewritten
+    trace's parts; otherwise the rewrite is applied to the filled text."""
 
-    __slots__ = ("rewrite", "unsafe")
+    __slots__ = ("rewrite", "unsafe_at")
 
-    def __init__(self, rewrite: Callable[[str], str], unsafe: re.Pattern[str]) -> None:
-        self.rewrite, self.unsafe = rewrite, unsafe
+    def __init__(self, rewrite: Callable[[str], str],
+                 unsafe_at: Callable[[str, int], re.Pattern[str]]) -> None:
+        self.rewrite, self.unsafe_at = rewrite, unsafe_at
 
 
 def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None = None,
-             post_parts: list[Any] | None = None) -> Callable[[list[Any]], str | None]:
+             post_parts: list[Any] | None = None,
+             checked: dict[re.Pattern[str], list[int]] | None = None
+             ) -> Callable[[list[Any]], str | None]:
     """``fill(values)``: the text for ``values``, or None when a guard comes out otherwise.
     Each stand-in is computed once, in the order the trace made them, by generated code
     (the same calls as :func:`_evaluate`, without walking the trees). With ``post``: the
-    rewritten text, joined from ``post_parts`` when every written piece is safe (see
-    :class:`Post`), else rewritten from the filled text."""
+    rewritten text, joined from ``post_parts`` when every written piece is safe (``checked``:
+    each pattern with the ids of the stand-ins it checks, see :class:`Post`), else
+    rewritten from the filled text."""
     consts: list[Any] = []
     names: dict[int, str] = {}
     lines = ["def fill(values):"]
@@ -710,9 +716,11 @@ def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None
             lines.append(f"    return {joined(post_parts)}")
         else:
             if post_parts is not None:
-                held = "".join(f"{c}, " for c in written.values())
-                lines.append(f"    if {const(post.unsafe.search)}('\\x00'.join(({held}))) "
-                             f"is None: return {joined(post_parts)}")
+                assert checked is not None
+                checks = [f"{const(pattern.search)}('\\x00'.join(("
+                          f"{''.join(written[i] + ', ' for i in dict.fromkeys(ids))}))) is None"
+                          for pattern, ids in checked.items()]
+                lines.append(f"    if {' and '.join(checks)}: return {joined(post_parts)}")
             lines.append(f"    return {const(post.rewrite)}({joined(parts)})")
     namespace: dict[str, Any] = {"k": consts, _REPLACE_NAME: _REPLACE}
     exec(compile("\n".join(lines), "<chainrule fill>", "exec"), namespace)
@@ -1092,14 +1100,14 @@ class Filler:
         _local.trace = trace
         with _TRACES_LOCK:
             _TRACES[0] += 1
-        post_parts = None
+        post_parts = checked = None
         try:
             if isinstance(render, _Rewritten):
                 render = render.render  # the text as written: rewritten below
             text = render(hollow)
             parts = trace.text(text).args if isinstance(text, str) else None
             if post is not None and parts is not None:
-                post_parts = _rewritten_parts(trace, post, text, parts)
+                post_parts, checked = _rewritten_parts(trace, post, text, parts)
         except (_Taint, Exception):
             return None
         finally:
@@ -1109,7 +1117,7 @@ class Filler:
         if parts is None:
             return None
         return _Variant(trace.guards, _nonempty(parts), post,
-                        None if post_parts is None else _nonempty(post_parts))
+                        None if post_parts is None else _nonempty(post_parts), checked)
 
 
 def _nonempty(parts: tuple[Any, ...]) -> list[Any]:
@@ -1129,17 +1137,26 @@ class _Rewritten:
 
 
 def _rewritten_parts(trace: _Trace, post: Post, text: str, parts: tuple[Any, ...]
-                     ) -> tuple[Any, ...] | None:
-    """The parts of the traced ``text`` rewritten by ``post``, or None when its stand-ins
-    are not all there once each, as in ``parts`` (the rewrite moved or cut one)."""
+                     ) -> tuple[tuple[Any, ...] | None, dict[re.Pattern[str], list[int]] | None]:
+    """The parts of the traced ``text`` rewritten by ``post``, with each pattern that checks
+    its pieces and the ids of the stand-ins it checks (those written where it applies);
+    (None, None) when the stand-ins are not all there as often as in ``parts`` (the rewrite
+    cut or doubled one)."""
+    rewrite = post.rewrite(text)
     try:
-        rewritten = trace.text(post.rewrite(text)).args
+        rewritten = trace.text(rewrite).args
     except _Taint:
-        return None
+        return None, None
     written = sorted(id(p) for p in parts if type(p) is not str)
-    if sorted(id(p) for p in rewritten if type(p) is not str) != written:
-        return None
-    return rewritten
+    stand_ins = [p for p in rewritten if type(p) is not str]
+    if sorted(id(p) for p in stand_ins) != written:
+        return None, None
+    checked: dict[re.Pattern[str], list[int]] = {}
+    at = -1
+    for sym in stand_ins:  # the n-th token of the text is the n-th stand-in of its parts
+        at = rewrite.index(_OPEN, at + 1)
+        checked.setdefault(post.unsafe_at(rewrite, at), []).append(id(sym))
+    return rewritten, checked
 
 
 def _plainly(render: Callable[[Any], str], context: Any) -> str:

@@ -756,10 +756,10 @@ def fill_walkthroughs(contexts: Sequence[Mapping[str, Any]], fmt: str,
     rendering it context by context: the template is traced once per structure and each
     context's numbers are filled into the trace (:mod:`chainrule.render.fill`). Markdown's
     math is rewritten for GitHub in the trace, once, for every fill whose pieces rewrite as
-    the stand-ins they replace (:data:`~chainrule.render.environment.GITHUB_MATH_UNSAFE`);
+    the stand-ins they replace (:func:`~chainrule.render.environment.github_math_unsafe_at`);
     any other fill is rewritten whole. A template that reads the problem object itself is
     rendered context by context."""
-    from chainrule.render.environment import GITHUB_MATH_UNSAFE, github_math, render
+    from chainrule.render.environment import github_math, github_math_unsafe_at, render
     from chainrule.render.fill import Filler, Post, fill_environment
 
     ext = {"md": "md", "tex": "tex"}[fmt]
@@ -779,7 +779,7 @@ def fill_walkthroughs(contexts: Sequence[Mapping[str, Any]], fmt: str,
     def plain(ctx: dict[str, Any]) -> str:
         return template.render(**ctx)
 
-    post = Post(github_math, GITHUB_MATH_UNSAFE) if fmt == "md" else None
+    post = Post(github_math, github_math_unsafe_at) if fmt == "md" else None
     for context in contexts:
         slim = {k: v for k, v in context.items() if k in read}
         if "p" in slim:
