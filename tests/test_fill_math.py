@@ -125,14 +125,20 @@ def test_random_pieces_beside_math_code_and_tables_equal_jinja_then_github_math(
         assert got == expected, (source, a, b, c)
 
 
-def test_where_a_bar_is_inert():
+def _finds(patterns: Any, *pieces: str) -> bool:
+    joined = "\x00" + "\x00".join(pieces) + "\x00"
+    return any(pattern.search(joined) for pattern in patterns)
+
+
+def test_which_pieces_are_unsafe_where():
     text = "| a | \ue000\n$x$ \ue000\n  \ue000 y\n```math\n\ue000\n```\n"
-    strict = github_math_unsafe_at(text, 0).search
-    assert strict("|") and strict(" 1") and strict("1\\") and strict("") and strict("$")
-    assert not strict("1.5\x00-2\x00\\left(x\\right)")
-    assert github_math_unsafe_at(text, text.index("\ue000")) is github_math_unsafe_at(text, 0)
-    second = text.index("\ue000", text.index("\ue000") + 1)
-    assert not github_math_unsafe_at(text, second).search("\\left|x\\right|")
-    assert github_math_unsafe_at(text, second).search("1\n2")
-    third = text.index("\ue000", second + 1)  # at a line's start: may make a table row
-    assert github_math_unsafe_at(text, third).search("|x")
+    table, inline, line_start, fenced = (i for i, c in enumerate(text) if c == "\ue000")
+    for at in (table, line_start, fenced, 0):
+        strict = github_math_unsafe_at(text, at)
+        for bad in ("|", "a|b", " 1", "1 ", "1\\", "", "$", "a`", "1\n2", "\t1"):
+            assert _finds(strict, "1.5", bad, "2"), (at, bad)
+        assert not _finds(strict, "1.5", "-2", "\\left(x\\right)", "a b", "\\\\x")
+    loose = github_math_unsafe_at(text, inline)  # no table row, not at a line start
+    assert not _finds(loose, "\\left|x\\right|", "1.5", "|")
+    for bad in (" 1", "1 ", "1\\", "", "$", "a`", "1\n2"):
+        assert _finds(loose, "1.5", bad, "2"), bad

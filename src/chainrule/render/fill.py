@@ -624,17 +624,17 @@ class _Variant:
 
 class Post:
     """A rewrite of a rendered text (``rewrite``, e.g. Markdown's math for GitHub) that
-    :meth:`Filler.render` applies to what it renders. ``unsafe_at(text, position)`` is a
-    compiled pattern for a stand-in at ``position`` of the rewritten trace ``text``: it
-    finds something in the pieces written there (numbers, or texts made from them) joined
-    with ``"\\x00"`` when one of them may not rewrite as the stand-in it replaces does (it
-    must match an empty joined text). A fill whose pieces are all safe joins the rewritten
-    trace's parts; otherwise the rewrite is applied to the filled text."""
+    :meth:`Filler.render` applies to what it renders. ``unsafe_at(text, position)`` are
+    compiled patterns for a stand-in at ``position`` of the rewritten trace ``text``: one of
+    them finds something in the pieces written there (numbers, or texts made from them),
+    each between two ``"\\x00"``, when a piece may not rewrite as the stand-in it replaces
+    does. A fill whose pieces are all safe joins the rewritten trace's parts; otherwise the
+    rewrite is applied to the filled text."""
 
     __slots__ = ("rewrite", "unsafe_at")
 
     def __init__(self, rewrite: Callable[[str], str],
-                 unsafe_at: Callable[[str, int], re.Pattern[str]]) -> None:
+                 unsafe_at: Callable[[str, int], tuple[re.Pattern[str], ...]]) -> None:
         self.rewrite, self.unsafe_at = rewrite, unsafe_at
 
 
@@ -717,8 +717,8 @@ def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None
         else:
             if post_parts is not None:
                 assert checked is not None
-                checks = [f"{const(pattern.search)}('\\x00'.join(("
-                          f"{''.join(written[i] + ', ' for i in dict.fromkeys(ids))}))) is None"
+                checks = [f"{const(pattern.search)}('\\x00'.join(('', "
+                          f"{''.join(written[i] + ', ' for i in dict.fromkeys(ids))}''))) is None"
                           for pattern, ids in checked.items()]
                 lines.append(f"    if {' and '.join(checks)}: return {joined(post_parts)}")
             lines.append(f"    return {const(post.rewrite)}({joined(parts)})")
@@ -1155,7 +1155,8 @@ def _rewritten_parts(trace: _Trace, post: Post, text: str, parts: tuple[Any, ...
     at = -1
     for sym in stand_ins:  # the n-th token of the text is the n-th stand-in of its parts
         at = rewrite.index(_OPEN, at + 1)
-        checked.setdefault(post.unsafe_at(rewrite, at), []).append(id(sym))
+        for pattern in post.unsafe_at(rewrite, at):
+            checked.setdefault(pattern, []).append(id(sym))
     return rewritten, checked
 
 
