@@ -125,20 +125,26 @@ def test_random_pieces_beside_math_code_and_tables_equal_jinja_then_github_math(
         assert got == expected, (source, a, b, c)
 
 
-def _finds(patterns: Any, *pieces: str) -> bool:
+def _finds(checks: Any, *pieces: str) -> bool:
     joined = "\x00" + "\x00".join(pieces) + "\x00"
-    return any(pattern.search(joined) for pattern in patterns)
+    return any(check in joined if isinstance(check, str) else check.search(joined)
+               for check in checks)
 
 
 def test_which_pieces_are_unsafe_where():
-    text = "| a | \ue000\n$x$ \ue000\n  \ue000 y\n```math\n\ue000\n```\n"
-    table, inline, line_start, fenced = (i for i, c in enumerate(text) if c == "\ue000")
-    for at in (table, line_start, fenced, 0):
-        strict = github_math_unsafe_at(text, at)
+    text = "| a | $\ue000$ |\n$x$ y\ue000z\n  \ue000 y\n$$\n\ue000\n$$\nw \ue000\n"
+    markdown = github_math(text)
+    raw = [i for i, c in enumerate(text) if c == "\ue000"]
+    rewritten = [i for i, c in enumerate(markdown) if c == "\ue000"]
+    table, inline, line_start, display, spaced = (
+        github_math_unsafe_at(text, r, r + 1, markdown, m)
+        for r, m in zip(raw, rewritten, strict=True))
+    for strict in (table, line_start, display):
         for bad in ("|", "a|b", " 1", "1 ", "1\\", "", "$", "a`", "1\n2", "\t1"):
-            assert _finds(strict, "1.5", bad, "2"), (at, bad)
+            assert _finds(strict, "1.5", bad, "2"), (strict, bad)
         assert not _finds(strict, "1.5", "-2", "\\left(x\\right)", "a b", "\\\\x")
-    loose = github_math_unsafe_at(text, inline)  # no table row, not at a line start
-    assert not _finds(loose, "\\left|x\\right|", "1.5", "|")
-    for bad in (" 1", "1 ", "1\\", "", "$", "a`", "1\n2"):
-        assert _finds(loose, "1.5", bad, "2"), bad
+    # no table row, not at a line start, between plain characters: | and edges are inert
+    assert not _finds(inline, "\\left|x\\right|", "", " 1 ", "1\\", "|")
+    for bad in ("$", "a`", "1\n2"):
+        assert _finds(inline, "1.5", bad, "2"), bad
+    assert not _finds(spaced, "|") and _finds(spaced, " 1") and _finds(spaced, "")

@@ -38,29 +38,36 @@ def github_math(markdown: str) -> str:
                    for part in _FENCED.split(text))
 
 
-#: Find, in pieces of text each written between two ``"\\x00"`` (``"\\x00" + "\\x00".join(
-#: pieces) + "\\x00"``), one that :func:`github_math` might not rewrite as it rewrites any
-#: other inert piece in its place: one holding ``$``, a backtick, ``|`` or a line break
-#: (:data:`_UNSAFE_CHARACTERS`), or (:data:`_UNSAFE_EDGES`) starting or ending with white
-#: space (math is stripped), ending with a backslash (it would escape what follows) or empty
-#: (``$`` and ``$`` would meet). Two patterns, each found fast (a set of characters; a
-#: literal first).
-_UNSAFE_CHARACTERS = re.compile(r"[$`|\n]")
+#: What finds, in pieces of text each written between two ``"\\x00"`` (``"\\x00" +
+#: "\\x00".join(pieces) + "\\x00"``), one that :func:`github_math` might not rewrite as it
+#: rewrites any other inert piece in its place: one holding ``$``, a backtick, a line break
+#: or ``|`` (texts that must not occur), or (:data:`_UNSAFE_EDGES`) starting or ending with
+#: white space (math is stripped), ending with a backslash (it would escape what follows)
+#: or empty (``$`` and ``$`` would meet).
+GITHUB_MATH_UNSAFE = ("$", "`", "\n", "|")
 _UNSAFE_EDGES = re.compile(r"\x00(?:[\s\x00]|(?<=[\s\\]\x00))")
-#: In a line that is no table row, after something else than white space, ``|`` is inert.
-_UNSAFE_OFF_TABLE = re.compile(r"[$`\n]")
-GITHUB_MATH_UNSAFE = (_UNSAFE_CHARACTERS, _UNSAFE_EDGES)
 
 
-def github_math_unsafe_at(markdown: str, position: int) -> tuple[re.Pattern[str], ...]:
-    """The patterns that find a piece which, written at ``position`` of ``markdown`` (text
-    :func:`github_math` wrote, with an inert stand-in there), might not rewrite as the
-    stand-in does: :data:`GITHUB_MATH_UNSAFE`, but ``|`` is allowed in a line that is no
-    table row once rewritten, after something else than white space."""
-    start = markdown.rfind("\n", 0, position) + 1
-    if not markdown[start:position].strip() or markdown[start:position].lstrip()[:1] == "|":
-        return GITHUB_MATH_UNSAFE
-    return (_UNSAFE_OFF_TABLE, _UNSAFE_EDGES)
+def github_math_unsafe_at(text: str, start: int, end: int, markdown: str,
+                          position: int) -> tuple[str | re.Pattern[str], ...]:
+    """What finds a piece that, written at ``text[start:end]`` (an inert stand-in there)
+    and so at ``position`` of ``markdown`` (``github_math(text)``), might not rewrite as the
+    stand-in does (see :data:`GITHUB_MATH_UNSAFE`). ``|`` is inert in a line that is no
+    table row once rewritten, after something else than white space; the edges of a piece
+    are, between two characters that are neither white space, ``$``, a backtick, ``|``, a
+    backslash nor unprintable (another stand-in's)."""
+    line = markdown.rfind("\n", 0, position) + 1
+    head = markdown[line:position].lstrip()
+    found: tuple[str | re.Pattern[str], ...] = GITHUB_MATH_UNSAFE
+    if head and head[0] != "|":
+        found = GITHUB_MATH_UNSAFE[:3]
+    if start > 0 and end < len(text) and _plain(text[start - 1]) and _plain(text[end]):
+        return found
+    return (*found, _UNSAFE_EDGES)
+
+
+def _plain(character: str) -> bool:
+    return character.isprintable() and not character.isspace() and character not in "$`|\\"
 
 
 def _fence_display(markdown: str) -> str:

@@ -616,7 +616,7 @@ class _Variant:
 
     def __init__(self, guards: list[tuple[_Sym, Any]], parts: list[Any],
                  post: Post | None = None, post_parts: list[Any] | None = None,
-                 checked: dict[re.Pattern[str], list[int]] | None = None) -> None:
+                 checked: dict[str | re.Pattern[str], list[int]] | None = None) -> None:
         self.guards, self.parts, self.post_parts = guards, parts, post_parts
         self.fill: Callable[[list[Any]], str | None] = _compile(guards, parts, post,
                                                                 post_parts, checked)
@@ -624,29 +624,31 @@ class _Variant:
 
 class Post:
     """A rewrite of a rendered text (``rewrite``, e.g. Markdown's math for GitHub) that
-    :meth:`Filler.render` applies to what it renders. ``unsafe_at(text, position)`` are
-    compiled patterns for a stand-in at ``position`` of the rewritten trace ``text``: one of
-    them finds something in the pieces written there (numbers, or texts made from them),
-    each between two ``"\\x00"``, when a piece may not rewrite as the stand-in it replaces
-    does. A fill whose pieces are all safe joins the rewritten trace's parts; otherwise the
-    rewrite is applied to the filled text."""
+    :meth:`Filler.render` applies to what it renders. ``unsafe_at(text, start, end,
+    rewritten, position)`` for a stand-in at ``text[start:end]`` of a trace's text, and so
+    at ``position`` of its ``rewritten`` text, says what finds, in the pieces written there
+    (numbers, or texts made from them) each between two ``"\\x00"``, one that may not
+    rewrite as the stand-in it replaces does: texts that must not occur in them, compiled
+    patterns that must not match. A fill whose pieces are all safe joins the rewritten
+    trace's parts; otherwise the rewrite is applied to the filled text."""
 
     __slots__ = ("rewrite", "unsafe_at")
 
     def __init__(self, rewrite: Callable[[str], str],
-                 unsafe_at: Callable[[str, int], tuple[re.Pattern[str], ...]]) -> None:
+                 unsafe_at: Callable[[str, int, int, str, int],
+                                     tuple[str | re.Pattern[str], ...]]) -> None:
         self.rewrite, self.unsafe_at = rewrite, unsafe_at
 
 
 def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None = None,
              post_parts: list[Any] | None = None,
-             checked: dict[re.Pattern[str], list[int]] | None = None
+             checked: dict[str | re.Pattern[str], list[int]] | None = None
              ) -> Callable[[list[Any]], str | None]:
     """``fill(values)``: the text for ``values``, or None when a guard comes out otherwise.
     Each stand-in is computed once, in the order the trace made them, by generated code
     (the same calls as :func:`_evaluate`, without walking the trees). With ``post``: the
     rewritten text, joined from ``post_parts`` when every written piece is safe (``checked``:
-    each pattern with the ids of the stand-ins it checks, see :class:`Post`), else
+    each check with the ids of the stand-ins it checks, see :class:`Post`), else
     rewritten from the filled text."""
     consts: list[Any] = []
     names: dict[int, str] = {}
@@ -717,9 +719,17 @@ def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None
         else:
             if post_parts is not None:
                 assert checked is not None
-                checks = [f"{const(pattern.search)}('\\x00'.join(('', "
-                          f"{''.join(written[i] + ', ' for i in dict.fromkeys(ids))}''))) is None"
-                          for pattern, ids in checked.items()]
+                joins: dict[tuple[str, ...], str] = {}
+                checks = []
+                for check, ids in checked.items():
+                    held = tuple(written[i] for i in dict.fromkeys(ids))
+                    name = joins.get(held)
+                    if name is None:
+                        name = joins[held] = f"j{len(joins)}"
+                        lines.append(f"    {name} = '\\x00'.join(('', "
+                                     f"{''.join(t + ', ' for t in held)}''))")
+                    checks.append(f"{const(check)} not in {name}" if isinstance(check, str)
+                                  else f"{const(check.search)}({name}) is None")
                 lines.append(f"    if {' and '.join(checks)}: return {joined(post_parts)}")
             lines.append(f"    return {const(post.rewrite)}({joined(parts)})")
     namespace: dict[str, Any] = {"k": consts, _REPLACE_NAME: _REPLACE}
@@ -1124,6 +1134,17 @@ def _nonempty(parts: tuple[Any, ...]) -> list[Any]:
     return [p for p in parts if not (isinstance(p, str) and not p)]
 
 
+def _tokens(text: str) -> list[tuple[str, tuple[int, int]]]:
+    """Each token of ``text`` (already read by :meth:`_Trace.text`): its index and span."""
+    found = []
+    at = text.find(_OPEN)
+    while at >= 0:
+        end = text.index(_CLOSE, at) + 1
+        found.append((text[at + 1:end - 1].partition(":")[2], (at, end)))
+        at = text.find(_OPEN, end)
+    return found
+
+
 class _Rewritten:
     """``post.rewrite(render(context))``: what :meth:`Filler.render` renders with ``post``."""
 
@@ -1137,7 +1158,8 @@ class _Rewritten:
 
 
 def _rewritten_parts(trace: _Trace, post: Post, text: str, parts: tuple[Any, ...]
-                     ) -> tuple[tuple[Any, ...] | None, dict[re.Pattern[str], list[int]] | None]:
+                     ) -> tuple[tuple[Any, ...] | None,
+                                dict[str | re.Pattern[str], list[int]] | None]:
     """The parts of the traced ``text`` rewritten by ``post``, with each pattern that checks
     its pieces and the ids of the stand-ins it checks (those written where it applies);
     (None, None) when the stand-ins are not all there as often as in ``parts`` (the rewrite
@@ -1151,12 +1173,12 @@ def _rewritten_parts(trace: _Trace, post: Post, text: str, parts: tuple[Any, ...
     stand_ins = [p for p in rewritten if type(p) is not str]
     if sorted(id(p) for p in stand_ins) != written:
         return None, None
-    checked: dict[re.Pattern[str], list[int]] = {}
-    at = -1
-    for sym in stand_ins:  # the n-th token of the text is the n-th stand-in of its parts
-        at = rewrite.index(_OPEN, at + 1)
-        for pattern in post.unsafe_at(rewrite, at):
-            checked.setdefault(pattern, []).append(id(sym))
+    spans = dict(_tokens(text))
+    checked: dict[str | re.Pattern[str], list[int]] = {}
+    for sym, (index, (at, _)) in zip(stand_ins, _tokens(rewrite), strict=True):
+        start, end = spans[index]
+        for check in post.unsafe_at(text, start, end, rewrite, at):
+            checked.setdefault(check, []).append(id(sym))
     return rewritten, checked
 
 
