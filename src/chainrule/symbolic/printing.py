@@ -64,6 +64,12 @@ class OrderedLatexPrinter(LatexPrinter):
         super().__init__({"order": "none", **settings})
         #: By name: the symbol, its LaTeX and the two number tests (see _symbol_piece).
         self._symbol_pieces: dict[str, tuple[sp.Symbol, str, bool, bool]] = {}
+        #: Whether products and symbols print here as this class prints them (not as a
+        #: subclass that prints them otherwise does), so a sum may write them directly.
+        kind = type(self)
+        self._products_plain = (kind._print_Mul is OrderedLatexPrinter._print_Mul
+                                and kind._print_Symbol is LatexPrinter._print_Symbol
+                                and kind._remember_symbols)
 
     def _symbol_piece(self, symbol: sp.Symbol) -> tuple[sp.Symbol, str, bool, bool]:
         """``symbol``, its LaTeX, whether that ends as a number and whether it starts as one
@@ -115,17 +121,38 @@ class OrderedLatexPrinter(LatexPrinter):
         needs brackets; after the first, a product may be negated: ``w - eta*g``, which it
         writes as a minus and the product of the rest), or None for any other sum."""
         parts = []
+        pieces = self._symbol_pieces
         for i, term in enumerate(terms):
             kind = type(term)
             if kind is sp.Symbol:
-                parts.append((" + " if i else "") + self._symbol_piece(term)[1])
-            elif kind is sp.Mul and all(type(a) is sp.Symbol for a in term.args):
-                parts.append((" + " if i else "") + self._print_Mul(term))
-            elif (kind is sp.Mul and i and term.args[0] is sp.S.NegativeOne
-                  and all(type(a) is sp.Symbol for a in term.args[1:])):
-                rest = term.args[1:]  # SymPy prints Mul(*rest): the symbol, or their product
-                parts.append(" - " + (str(self._print_Symbol(rest[0])) if len(rest) == 1
-                                      else self._print_Mul(sp.Mul._from_args(rest))))
+                piece = pieces.get(term.name)
+                if piece is None or piece[0] is not term:
+                    piece = self._symbol_piece(term)
+                parts.append(" + " + piece[1] if i else piece[1])
+                continue
+            if kind is not sp.Mul:
+                return None
+            args = term.args
+            plain = self._products_plain
+            text: str | None
+            if _ONLY_SYMBOLS.issuperset(map(type, args)):
+                # what _print_Mul writes: here the plain product (never None for symbols)
+                text = self._plain_product(args) if plain else self._print_Mul(term)
+                if text is None:
+                    return None
+                parts.append(" + " + text if i else text)
+            elif i and args[0] is sp.S.NegativeOne and _ONLY_SYMBOLS.issuperset(
+                    map(type, args[1:])):
+                rest = args[1:]  # SymPy prints Mul(*rest): the symbol, or their product
+                if len(rest) == 1:
+                    text = (self._symbol_piece(rest[0])[1] if plain
+                            else str(self._print_Symbol(rest[0])))
+                else:
+                    text = (self._plain_product(rest) if plain
+                            else self._print_Mul(sp.Mul._from_args(rest)))
+                if text is None:
+                    return None
+                parts.append(" - " + text)
             else:
                 return None
         return "".join(parts)
@@ -161,6 +188,8 @@ class OrderedLatexPrinter(LatexPrinter):
             ends_number = ends
         return "".join(parts)
 
+
+_ONLY_SYMBOLS = frozenset((sp.Symbol,))
 
 #: Sums and products of plain symbols printed directly (off: SymPy's general path, to compare).
 FAST_PATHS = True
@@ -203,6 +232,10 @@ def _text_sum(terms: tuple[sp.Basic, ...]) -> str | None:
 def _text_product(factors: tuple[sp.Basic, ...], sums: bool = True) -> str | None:
     """A product of symbols (and, with ``sums``, plain sums in brackets) as ``sstr`` writes
     it, or None for any other product."""
+    if _ONLY_SYMBOLS.issuperset(map(type, factors)):  # the most common: symbols alone
+        text = "*".join([factor.name for factor in factors])
+        # a factor's name starting with "-": None (so may a "*-" inside a name: SymPy's)
+        return None if text.startswith("-") or "*-" in text else text
     parts = []
     for factor in factors:
         kind = type(factor)
@@ -284,6 +317,35 @@ class SymbolNames(Mapping[sp.Symbol, str]):
         return len(self._tex_names)
 
 
+class _TraceLatexPrinter(OrderedLatexPrinter):
+    """The LaTeX printer of one trace: a step symbol's LaTeX read straight from the trace's
+    names (what SymPy's symbol printer finds through :class:`SymbolNames`), without making
+    or comparing symbols (a large network prints tens of thousands, each once or twice)."""
+
+    def __init__(self, settings: dict[str, Any], tex_names: Mapping[str, str]) -> None:
+        from chainrule.symbolic.trace import _SYMBOLS
+
+        super().__init__(settings)
+        self._tex_names = tex_names
+        self._step_symbols = _SYMBOLS
+
+    def _symbol_piece(self, symbol: sp.Symbol) -> tuple[sp.Symbol, str, bool, bool]:
+        name = symbol.name
+        piece = self._symbol_pieces.get(name)
+        if piece is not None and piece[0] is symbol:
+            return piece
+        if type(symbol) is not sp.Symbol or self._step_symbols.get(name) is not symbol:
+            return super()._symbol_piece(symbol)
+        tex = self._tex_names.get(name)
+        if tex is None:  # no LaTeX name: SymPy's printing of the name itself
+            tex = self._deal_with_super_sub(name)
+        tex = str(tex)
+        made = (symbol, tex, _ends_as_number(tex), _starts_as_number(tex))
+        if piece is None:
+            self._symbol_pieces[name] = made
+        return made
+
+
 class TracePrinter:
     """LaTeX and plain text of the formulas of one trace: the LaTeX names of its symbols
     looked up once (not per formula), and one printer of each kind per thread (SymPy's
@@ -292,6 +354,7 @@ class TracePrinter:
     def __init__(self, tex_names: Mapping[str, str]) -> None:
         #: The LaTeX name of each symbol (the real symbol of its name), as printers look up.
         self.symbol_names = SymbolNames(tex_names)
+        self._tex_names = tex_names
         self._local = threading.local()
 
     def latex(self, expr: sp.Expr) -> str:
@@ -299,7 +362,7 @@ class TracePrinter:
         printer = getattr(self._local, "latex", None)
         if printer is None:
             settings = {"symbol_names": self.symbol_names} if self.symbol_names else {}
-            printer = self._local.latex = OrderedLatexPrinter(settings)
+            printer = self._local.latex = _TraceLatexPrinter(settings, self._tex_names)
         if FAST_PATHS:  # a symbol, or a plain sum or product: straight to its printing
             kind = type(expr)
             if kind is sp.Symbol:
