@@ -49,3 +49,39 @@ def test_a_derivation_as_json_is_the_standard_librarys_text():
     data = derivation.to_dict()
     assert derivation.render("json") == stdlib(data) + "\n"
     assert len(data["steps"]) > 20 and data["chain_rule"]
+
+
+@st.composite
+def shared_records(draw):
+    """Lists holding the same record objects again, at the same level, deeper and
+    shallower, whole or in part, repeated, mixed with records seen nowhere else: what a
+    derivation's steps and sections are, and what they are not."""
+    pool = draw(st.lists(st.dictionaries(keys, plain, min_size=1, max_size=4), min_size=1,
+                         max_size=6))
+    fresh = st.dictionaries(keys, plain, min_size=1, max_size=3)
+    pick = st.lists(st.sampled_from(pool) | fresh, min_size=1, max_size=6)
+    part = st.lists(st.sampled_from(pool), min_size=1, max_size=6)  # records seen only
+    nested = st.recursive(
+        pick | part,
+        lambda inner: (st.lists(inner, max_size=3)
+                       | st.dictionaries(keys, inner, max_size=3)
+                       | st.builds(lambda t, s: {"title": t, "steps": s}, keys, inner)),
+        max_leaves=6)
+    return draw(st.lists(nested | st.just(pool), min_size=1, max_size=4))
+
+
+@settings(max_examples=400, deadline=None)
+@given(shared_records())
+def test_records_written_again_elsewhere_are_the_standard_librarys_text(value):
+    assert dumps(value) == stdlib(value)
+    assert dumps({"steps": value, "more": [{"steps": value}]}) == stdlib(
+        {"steps": value, "more": [{"steps": value}]})
+
+
+def test_a_derivation_with_updates_and_sections_is_the_standard_librarys_text():
+    import chainrule
+
+    derivation = chainrule.derive("3-4-2", loss="mse", output="linear", eta=0.1)
+    data = derivation.to_dict()
+    assert len(data["sections"]) > 2
+    assert derivation.render("json") == stdlib(data) + "\n"

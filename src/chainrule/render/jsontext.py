@@ -25,11 +25,16 @@ _INDENT = 2
 def dumps(value: Any) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=False)``, byte for byte."""
     parts: list[str] = []
-    _encode(value, 0, parts)
+    _encode(value, 0, parts, {})
     return "".join(parts)
 
 
-def _encode(value: Any, level: int, out: list[str]) -> None:
+#: Per call of :func:`dumps`: by the id of each record encoded in a list of records, its
+#: text and the level of that list (the records are held by the value while it is written).
+_Seen = dict[int, tuple[int, str]]
+
+
+def _encode(value: Any, level: int, out: list[str], seen: _Seen) -> None:
     if isinstance(value, dict):
         if not value:
             out.append("{}")
@@ -44,21 +49,23 @@ def _encode(value: Any, level: int, out: list[str]) -> None:
             for i, (key, item) in enumerate(value.items()):
                 out.append(("," if i else "") + inner + json.dumps(key, ensure_ascii=False)
                            + ": ")
-                _encode(item, level + 1, out)
+                _encode(item, level + 1, out, seen)
             out.append("\n" + " " * (_INDENT * level) + "}")
     elif isinstance(value, (list, tuple)):
         if not value:
             out.append("[]")
         elif _PLAIN.issuperset(map(type, value)):
             out.append(_flat(value, level, "[", "]"))
+        elif (again := _again(value, level, seen)) is not None:
+            out.append(again)
         elif _plain_records(value):
-            out.append(_records(value, level))
+            out.append(_records(value, level, seen))
         else:
             inner = "\n" + " " * (_INDENT * (level + 1))
             out.append("[")
             for i, item in enumerate(value):
                 out.append(("," if i else "") + inner)
-                _encode(item, level + 1, out)
+                _encode(item, level + 1, out, seen)
             out.append("\n" + " " * (_INDENT * level) + "]")
     else:
         out.append(json.dumps(value, ensure_ascii=False))
@@ -72,7 +79,7 @@ def _plain_records(items: list[Any] | tuple[Any, ...]) -> bool:
             and _PLAIN.issuperset(map(type, chain.from_iterable(map(dict.values, items)))))
 
 
-def _records(records: list[Any] | tuple[Any, ...], level: int) -> str:
+def _records(records: list[Any] | tuple[Any, ...], level: int, seen: _Seen) -> str:
     """A list of non-empty dicts of plain values (a derivation's steps): one call of the C
     encoder for the whole list, whose item separator puts in the records' own newline and
     indentation, then the list's put in between records.
@@ -83,7 +90,30 @@ def _records(records: list[Any] | tuple[Any, ...], level: int) -> str:
     text = json.dumps(records, ensure_ascii=False, separators=("," + field, ": "))
     body = text[2:-2]  # without the first "[{" and the last "}]"
     body = body.replace("}," + field + "{", item + "}," + item + "{" + field)
-    return "[" + item + "{" + field + body + item + "}" + outer + "]"
+    whole = "[" + item + "{" + field + body + item + "}" + outer + "]"
+    # Each record's text: between records is "," + item + "{" (inside one, "," + field
+    # before a key, and field is item and more spaces; an encoded text holds no newline).
+    texts = whole[len(item) + 1:-len(outer) - 1].split("," + item + "{")
+    for i, record in enumerate(records):
+        seen[id(record)] = (level, texts[i] if i == 0 else "{" + texts[i])
+    return whole
+
+
+def _again(records: list[Any] | tuple[Any, ...], level: int, seen: _Seen) -> str | None:
+    """A list of records each already written in a list at one level not deeper than
+    ``level`` (a derivation's sections hold its steps again): their texts joined and
+    indented further; None otherwise."""
+    found = [seen.get(id(record)) for record in records]
+    if not found or None in found:
+        return None
+    first = found[0][0]  # type: ignore[index]
+    if first > level or any(was[0] != first for was in found):  # type: ignore[index]
+        return None
+    item = "\n" + " " * (_INDENT * (first + 1))
+    body = ("," + item).join([was[1] for was in found])  # type: ignore[index]
+    if level != first:  # every newline of the texts is followed by their indentation
+        body = body.replace("\n", "\n" + " " * (_INDENT * (level - first)))
+    return "[\n" + " " * (_INDENT * (level + 1)) + body + "\n" + " " * (_INDENT * level) + "]"
 
 
 def _flat(value: dict[str, Any] | list[Any] | tuple[Any, ...], level: int, opening: str,
