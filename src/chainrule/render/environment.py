@@ -157,6 +157,8 @@ def _inline_math(markdown: str) -> str:
     In a table row, ``|`` in the math is written ``\\|`` (the table reads it back as ``|``)."""
 
     def line(row: str) -> str:
+        if "$" not in row and "`" not in row:  # nothing the pattern can match
+            return row
         in_table = row.lstrip().startswith("|")
 
         def protect(match: re.Match[str]) -> str:
