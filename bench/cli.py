@@ -103,6 +103,9 @@ def rows(work: Path) -> dict[str, list[str]]:
         "derive --net 64x8 --output softmax --loss bce --format md": [
             "derive", "--net", "-".join(["64"] * 8), "--output", "softmax", "--loss", "bce",
             "--format", "md"],
+        **{f"derive --net 64x8 --eta 0.1 --format {fmt}": [
+            "derive", "--net", "-".join(["64"] * 8), "--eta", "0.1", "--format", fmt]
+           for fmt in ("text", "md", "tex")},
         "derive --net 64x8 --eta 0.1 --format json": [
             "derive", "--net", "-".join(["64"] * 8), "--eta", "0.1", "--format", "json"],
         "walkthrough --seed 5": ["walkthrough", "--seed", "5"],
