@@ -190,3 +190,18 @@ def test_accepted_problems_keep_the_rules(family, raw, decimals, count):
             assert not _tie(p.exact[name], d), (p.id, name)
             if p.trace[name].kind in ("backward", "gradient") and not name.startswith("fprime"):
                 assert abs(p.exact[name]) >= 10.0 ** (1 - d) or p.exact[name] == 0
+
+
+def test_stream_check_agrees_with_this_numpy_and_catches_a_wrong_decoding(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The once-per-process check passes here, and fails (every seed then drawn one at a
+    time, the same problems) when the decoding is not what NumPy's generator gives."""
+    from chainrule.problems.families import network_batch as nb
+
+    assert nb._check_stream()
+    monkeypatch.setattr(nb, "_DOUBLE", nb._DOUBLE * 2)
+    assert not nb._check_stream()
+    monkeypatch.setattr(nb, "_AGREES", [False])
+    family = get_family("backprop")
+    options = family.parse_options({"net": "2-2-1"})
+    assert nb.draw_batch(family, [1, 2], options, 3) is None

@@ -26,6 +26,7 @@ import numpy as np
 from chainrule.numeric.evaluate import _step_function, round_array
 from chainrule.numeric.kernels import compile_trace
 from chainrule.problems.base import DRAW_COUNTS, MAX_TRIES, TIE_MARGIN, _Drawn
+from chainrule.problems.families.network import _ETAS
 
 if TYPE_CHECKING:
     from chainrule.problems.families.network import NetworkFamily
@@ -351,12 +352,49 @@ def _givens(config: _Config, numbers: list[np.ndarray]) -> dict[str, np.ndarray]
     return {g: values[g] for g in trace.givens}
 
 
+_AGREES: list[bool] = []
+
+
+def stream_agrees() -> bool:
+    """Whether this NumPy's generators give what this module decodes (checked once per
+    process, on two seeds, against the calls the draw one at a time makes); if not, every
+    seed is drawn one at a time."""
+    if not _AGREES:
+        _AGREES.append(_check_stream())
+    return _AGREES[0]
+
+
+def _check_stream() -> bool:
+    ops = [("d", 6, 0), ("u", 3, 2), ("u", 1, 5), ("d", 3, 0), ("u", 1, 3)]
+    seeds = [20261130, 2**63 + 12345]
+    plan = stream_plan(ops)
+    candidates = 3
+    need = plan.words_for(candidates)
+    try:
+        bits = generators(seeds)
+        words = np.stack([b.random_raw(need) for b in bits])
+        numbers, redraw = _decode(plan, ops, words, 0, candidates)
+        for s, seed in enumerate(seeds):
+            rng = np.random.default_rng(seed)
+            for c in range(candidates):
+                row = s * candidates + c
+                expected = [rng.random((3, 2)).ravel(), rng.integers(0, 2, size=3),
+                            np.array([rng.integers(5)]), rng.random((3, 1)).ravel(),
+                            np.array([_ETAS.index(rng.choice(_ETAS))])]
+                for got, want in zip(numbers, expected, strict=True):
+                    if not np.array_equal(got[row], want):
+                        return False
+    except Exception:
+        return False
+    return not redraw.any()  # (these seeds draw no integer twice where NumPy agrees)
+
+
 def draw_batch(family: NetworkFamily, seeds: list[int], options: Mapping[str, Any],
                decimals: int) -> list[_Drawn | None] | None:
     """Each seed's accepted variant (None where the seed is left to the draw one at a time);
     None if this path does not draw these options at all."""
     config = _Config(family, options)
-    if not config.supported:
+    if not config.supported or not stream_agrees():
         return None
     net, trace, plan, ops = config.net, config.trace, config.plan, config.ops
     names = (*trace.givens, *trace.names)
