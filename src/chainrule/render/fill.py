@@ -1068,12 +1068,29 @@ class Filler:
         except _Hollow:
             self.plain += 1
             return _plainly(render, context)
-        full = (key, structure)
+        return self._fill(render, lambda: context, (key, structure), values, holes, post,
+                          False)
+
+    def render_split(self, render: Callable[[Any], str], context: Callable[[], Any],
+                     structure: Hashable, values: list[Any], *, key: Hashable = None,
+                     holes: Holes = NUMBER_HOLES, post: Post | None = None) -> str:
+        """:meth:`render` of the context ``context()`` makes, given its hole values (in the
+        order :func:`_split` takes them out) and a key of its structure (``structure``:
+        contexts with equal keys have equal :func:`_split` keys, see :func:`layout`). The
+        context is made only where it is traced or rendered plainly; where it is traced,
+        its holes are taken out by :func:`_split` too and must be ``values``."""
+        if post is not None:
+            render = _Rewritten(render, post)
+        return self._fill(render, context, (key, structure), values, holes, post, True)
+
+    def _fill(self, render: Callable[[Any], str], context: Callable[[], Any],
+              full: Hashable, values: list[Any], holes: Holes, post: Post | None,
+              given: bool) -> str:
         with self._lock:
             variants = self._variants.get(full, [])
         if variants is None:
             self.plain += 1
-            return _plainly(render, context)
+            return _plainly(render, context())
         for variant in variants:
             try:
                 text = variant.fill(values)
@@ -1083,13 +1100,15 @@ class Filler:
             if text is not None:
                 self.filled += 1
                 return text
-        if len(variants) >= MAX_VARIANTS:
+        made_context = context()
+        if len(variants) >= MAX_VARIANTS or (given and not _same_holes(
+                made_context, holes, values)):
             with self._lock:
                 self._variants[full] = None
             self.plain += 1
-            return _plainly(render, context)
-        made = self._trace(render, context, holes, post)
-        expected = _plainly(render, context)
+            return _plainly(render, made_context)
+        made = self._trace(render, made_context, holes, post)
+        expected = _plainly(render, made_context)
         if made is None or made.fill(values) != expected:
             with self._lock:
                 self._variants[full] = None
@@ -1209,3 +1228,130 @@ def render_filled(name: str, context: Mapping[str, Any], filler: Filler,
         text = filler.render(lambda ctx: template.render(**ctx), dict(context),
                              key=(id(env), name), holes=holes)
     return github_math(text) if fmt == "md" else text
+
+
+# -- contexts laid out in advance ------------------------------------------------------------
+
+
+def _same_holes(context: Any, holes: Holes, values: list[Any]) -> bool:
+    """Whether :func:`_split` takes ``values`` (the same types and values, in order) out of
+    ``context``."""
+    try:
+        found = _split(context, holes)[1]
+    except _Hollow:
+        return False
+    return len(found) == len(values) and all(
+        type(a) is type(b) and (a == b or a is b) for a, b in zip(found, values, strict=True))
+
+
+class Part:
+    """A place in a context laid out by :func:`layout` that each variant fills: a leaf of
+    type ``kind`` (its text, number or truth value), or with ``kind`` None a container under
+    a top-level key, walked per variant. ``code`` is the Python expression that gives it from
+    the laid-out function's arguments."""
+
+    __slots__ = ("code", "kind")
+
+    def __init__(self, code: str, kind: type | None) -> None:
+        self.code, self.kind = code, kind
+
+
+class Layout:
+    """A context's structure with :class:`Part` places, compiled: ``split(*args)`` gives the
+    key of a variant's structure (equal keys, equal :func:`_split` keys) and its hole values
+    in :func:`_split`'s order, for a context whose parts are the arguments' and whose
+    other leaves and containers are those laid out (the same values and types, shared alike:
+    containers made anew per variant, constants the same objects).
+
+    The variant's leaves must have the types of their parts and its containers must be
+    distinct from each other and from everything else in the context; that is what the
+    caller guarantees, and :meth:`Filler.render_split` checks it of each context it traces.
+    """
+
+    __slots__ = ("split",)
+
+    def __init__(self, context: Any, holes: Holes, args: list[str]) -> None:
+        pieces: list[str] = []  # each hole's code, or *values of a container walked
+        keyed: list[str] = []  # what the structure key holds beyond the layout itself
+        lines: list[str] = []
+        constants: list[Any] = []
+
+        def const(value: Any) -> str:
+            constants.append(value)
+            return f"_k[{len(constants) - 1}]"
+
+        seen: dict[int, int] = {}
+        floats, names, under = holes.floats, holes.keys, holes.under
+        containers = (dict, list, tuple, ProblemContext)
+
+        def leaf(part: Part, top: Any, k: Any) -> None:
+            kind = part.kind
+            if kind is str or kind is bool:
+                if (top if top is not None else k) in under or k in names:
+                    pieces.append(part.code)
+                    return
+            elif kind is float and floats:
+                pieces.append(part.code)
+                return
+            elif kind not in (int, float, type(None)):
+                raise ValueError(f"a part of type {kind}")
+            keyed.append(part.code)
+
+        def walk(item: Any, top: Any, last: Any) -> None:
+            kind = type(item)
+            if id(item) in seen:
+                return
+            seen[id(item)] = len(seen)
+            pairs: Any = ((last, v) for v in item) if kind is list or kind is tuple else \
+                item.items()
+            for k, v in pairs:
+                vkind = type(v)
+                if vkind is Part:
+                    if v.kind is not None:
+                        leaf(v, top, k)
+                        continue
+                    if top is not None:
+                        raise ValueError("a container part below the top level")
+                    name = f"c{len(lines)}"
+                    lines.append(f"    {name}k, {name}v = _under({k!r}, {v.code}, "
+                                 f"{const(_sub_holes(holes, k))})")
+                    keyed.append(f"{name}k")
+                    pieces.append(f"*{name}v")
+                elif (vkind is float and floats) or ((vkind is str or vkind is bool) and (
+                        (top if top is not None else k) in under or k in names)):
+                    pieces.append(const(v))  # a hole that holds the same in every variant
+                elif vkind in containers:
+                    walk(v, k if top is None else top, k)
+                elif vkind not in _SCALARS and vkind is not float:
+                    raise _Hollow
+
+        if type(context) not in containers:
+            raise _Hollow
+        walk(context, None, None)
+        code = [f"def split({', '.join(args)}):", *lines,
+                f"    return ({''.join(k + ', ' for k in keyed)}), "
+                f"[{', '.join(pieces)}]"]
+        namespace: dict[str, Any] = {"_under": _split_under, "_k": constants}
+        exec(compile("\n".join(code), "<chainrule layout>", "exec"), namespace)
+        self.split: Callable[..., tuple[tuple[Any, ...], list[Any]]] = namespace["split"]
+
+
+def _split_under(name: str, container: Any, holes: Holes) -> tuple[_Key, list[Any]]:
+    """:func:`_split_fast` of ``container`` where it stands under top-level key ``name``."""
+    return _split_fast({name: container}, holes)
+
+
+def _sub_holes(holes: Holes, name: str) -> Holes:
+    """A :class:`Holes` equal to ``holes`` that keys the splitters of the parts under
+    top-level key ``name`` (so each finds its own first, and those of whole contexts are not
+    pushed out)."""
+    key = (holes, name)
+    found = _SUB_HOLES.get(key)
+    if found is None:
+        if len(_SUB_HOLES) >= 256:
+            _SUB_HOLES.clear()
+        found = _SUB_HOLES[key] = Holes(holes.keys, holes.under, holes.floats)
+    return found
+
+
+_SUB_HOLES: dict[tuple[Holes, str], Holes] = {}

@@ -75,8 +75,6 @@ def iterate(problem: Problem, iterations: int) -> list[dict[str, Any]]:
     return rows
 
 
-def _loss_after(rows: list[dict[str, Any]]) -> float:
-    return float(rows[-1]["loss"])
 
 
 def _combined(net: Network) -> str | None:
@@ -324,8 +322,14 @@ class _Plan:
         self.eta = index["eta"]
         self.chains = _chain_statics(net, trace)
         self._conventions: tuple[Any, list[str]] = (None, [])  # (network context, its)
-        self.build = self._generate()
         self.key_texts = _getter([index[f"dL_d{entry['weight']}"] for entry in self.chains])
+        width = len(net.outputs)
+        self.after_loss = width + 1  # where the loss after the update is in its rows' texts
+        self.after_count = 2 * width + 2 + len(net.parameters)
+        self.chain_count = sum(len(e["factor_texes"]) + 1 for e in self.chains)
+        self.build = self._generate()
+        self.approx = _approx(names)
+        self.layouts: dict[tuple[frozenset[str], Any], Any] = {}
 
     @staticmethod
     def _percent(formats: list[str], raw: dict[str, int], bare: dict[str, str],
@@ -393,14 +397,48 @@ class _Plan:
             kept = self._conventions = (network, _conventions(problem, self.trace))
         return list(kept[1])
 
-    def context(self, problem: Problem, after: list[dict[str, Any]],
-                iterations: int) -> dict[str, Any]:
+    def arguments(self, problem: Problem, after: list[str], iterations: int,
+                  chains: bool = True) -> tuple[Any, ...]:
+        """What :meth:`build` makes a variant's context of (:data:`_ARGUMENTS`) given the
+        texts of its rows after the update (:func:`_after_rows`); with ``chains`` false, no
+        chain-rule rows (None)."""
         texts, rounded = self.texts(problem)
-        return self.build(  # type: ignore[no-any-return]
-            problem, after, texts, self.substituted(texts), self.steps(problem.exact),
-            rounded, problem.exactly,
-            _chain_rows(self.net, self.chains, problem, self.key_texts(texts)),
+        return (
+            problem, _ProblemContext(problem), problem.id, problem.title, problem.decimals,
+            problem.rounded["L"] > float(after[self.after_loss]), after, texts,
+            self.substituted(texts), self.steps(problem.exact), rounded,
+            self.approx(problem.exactly),
+            _chain_texts(self.net, self.chains, problem) if chains else None,
             self.conventions(problem), iterate(problem, iterations) if iterations > 1 else [])
+
+    def context(self, problem: Problem, after: list[str],
+                iterations: int) -> dict[str, Any]:
+        return self.build(*self.arguments(problem, after, iterations))  # type: ignore[no-any-return]
+
+    def layout(self, read: frozenset[str], holes: Any) -> Any:
+        """The :class:`~chainrule.render.fill.Layout` of the context's names in ``read``
+        (the problem context ``p`` as a dict), made once."""
+        from chainrule.render.fill import Layout, Part
+
+        key = (read, holes)
+        found = self.layouts.get(key)
+        if found is None:
+            total = len(self.given_names) + len(self.names)
+
+            def parts(name: str, count: int, kind: type) -> list[Part]:
+                return [Part(f"{name}[{i}]", kind) for i in range(count)]
+
+            count = len(self.names)
+            laid = self.build(
+                Part("problem", None), Part("p", None), Part("ident", str),
+                Part("title", str), Part("decimals", int), Part("down", bool),
+                parts("f", self.after_count, str), parts("t", total, str),
+                parts("s", count, str), parts("e", count, float), parts("o", count, float),
+                parts("a", count, bool), parts("c", self.chain_count, str),
+                Part("conventions", None), Part("rows", None))
+            found = self.layouts[key] = Layout(
+                {k: v for k, v in laid.items() if k in read}, holes, list(_ARGUMENTS))
+        return found
 
     def _generate(self) -> Callable[..., dict[str, Any]]:
         """The function making a variant's context from its numbers: straight-line code
@@ -428,12 +466,12 @@ class _Plan:
             return "{" + ", ".join(items) + "}"
 
         given = len(self.given_names)
-        lines = ["def build(problem, after, t, s, e, o, x, chains, conventions, rows):"]
-        for j, (record, name) in enumerate(zip(self.records, self.names, strict=True)):
+        lines = [f"def build({', '.join(_ARGUMENTS)}):"]
+        for j, record in enumerate(self.records):
             lines.append(
                 f"    r{j} = {const(record)}.copy(); r{j}['substituted_tex'] = s[{j}]; "
                 f"r{j}['value'] = e[{j}]; r{j}['rounded'] = o[{j}]; "
-                f"r{j}['rounded_text'] = t[{given + j}]; r{j}['approx'] = {name!r} not in x")
+                f"r{j}['rounded_text'] = t[{given + j}]; r{j}['approx'] = a[{j}]")
 
         def records(positions: list[int]) -> str:
             return "[" + ", ".join(f"r{j}" for j in positions) + "]"
@@ -452,11 +490,11 @@ class _Plan:
         ) + "]"
         body = {
             "problem": "problem",
-            "p": "_ProblemContext(problem)",
-            "id": "problem.id",
-            "title": "problem.title",
+            "p": "p",
+            "id": "ident",
+            "title": "title",
             "net": const(static["net"]),
-            "decimals": "problem.decimals",
+            "decimals": "decimals",
             "inputs": "[" + ", ".join(number(tex, i) for tex, i in self.inputs) + "]",
             "targets": "[" + ", ".join(number(tex, i) for tex, i in self.targets) + "]",
             "eta": text(self.eta),
@@ -470,13 +508,14 @@ class _Plan:
             "backward": backward,
             "updates": records(self.positions["update"]),
             "iterations": "rows",
-            "after": "after",
-            "after_down": "problem.rounded['L'] > float(after[-1]['loss'])",
+            "after": f"{const(_after_dicts)}({const(self.net)}, f)",
+            "after_down": "down",
             "uses_sigmoid": const(static["uses_sigmoid"]),
             "conventions": "conventions",
             "combined": const(static["combined"]),
             "out_index": const(static["out_index"]),
-            "chains": "chains",
+            "chains": f"None if c is None else {const(_chain_dicts)}({const(self.chains)}, c, "
+                      f"{const(self.key_texts)}(t))",
             "records": records(list(range(len(self.names)))),
             "outputs_tex": const(static["outputs_tex"]),
         }
@@ -484,32 +523,33 @@ class _Plan:
         exec(compile("\n".join(lines), "<walkthrough context>", "exec"), values)
         return values["build"]  # type: ignore[no-any-return]
 
-    def _looped(self, problem: Problem, after: list[dict[str, Any]], texts: list[str],
-                substituted: list[str], exact: tuple[float, ...], rounded: tuple[float, ...],
-                exactly: frozenset[str], chains: list[dict[str, Any]], conventions: list[str],
-                rows: list[dict[str, Any]]) -> dict[str, Any]:
+    def _looped(self, problem: Problem, p: Any, ident: str, title: str, decimals: int,
+                down: bool, after: list[str], texts: list[str],
+                substituted: list[str], exact: Sequence[float], rounded: Sequence[float],
+                approx: Sequence[bool], chains: list[str] | None,
+                conventions: list[str], rows: list[dict[str, Any]]) -> dict[str, Any]:
         """:meth:`_generate`'s function for a large network, in loops."""
         records: list[dict[str, Any]] = []
         append = records.append
         given = len(self.given_names)
-        for record, name, sub, value, rounded_value, text in zip(
-                self.records, self.names, substituted, exact, rounded, texts[given:],
+        for record, sub, value, rounded_value, text, inexact in zip(
+                self.records, substituted, exact, rounded, texts[given:], approx,
                 strict=True):
             record = record.copy()
             record["substituted_tex"] = sub
             record["value"] = value
             record["rounded"] = rounded_value
             record["rounded_text"] = text
-            record["approx"] = name not in exactly
+            record["approx"] = inexact
             append(record)
         static = self.static
         return {
             "problem": problem,
-            "p": _ProblemContext(problem),
-            "id": problem.id,
-            "title": problem.title,
+            "p": p,
+            "id": ident,
+            "title": title,
             "net": static["net"],
-            "decimals": problem.decimals,
+            "decimals": decimals,
             "inputs": [{"tex": tex, "value": texts[i]} for tex, i in self.inputs],
             "targets": [{"tex": tex, "value": texts[i]} for tex, i in self.targets],
             "eta": texts[self.eta],
@@ -531,16 +571,31 @@ class _Plan:
                          for title, layer, group in self.backward_positions],
             "updates": [records[k] for k in self.positions["update"]],
             "iterations": rows,
-            "after": after,
-            "after_down": problem.rounded["L"] > _loss_after(after),
+            "after": _after_dicts(self.net, after),
+            "after_down": down,
             "uses_sigmoid": static["uses_sigmoid"],
             "conventions": conventions,
             "combined": static["combined"],
             "out_index": static["out_index"],
-            "chains": chains,
+            "chains": None if chains is None else _chain_dicts(self.chains, chains,
+                                                               self.key_texts(texts)),
             "records": records,
             "outputs_tex": static["outputs_tex"],
         }
+
+
+#: The arguments of a plan's ``build``: the problem, its problem context (made when read),
+#: id, title, decimals, whether the loss went down, the rows before and after the update,
+#: the number texts (givens, then steps), substitutions, exact and rounded values of the
+#: steps, whether each is rounded, the chain-rule rows, conventions and further iterations.
+_ARGUMENTS = ("problem", "p", "ident", "title", "decimals", "down", "f", "t", "s", "e",
+              "o", "a", "c", "conventions", "rows")
+
+
+def _approx(names: list[str]) -> Callable[[frozenset[str]], list[bool]]:
+    """Whether each step is rounded, given the names of those that are exact."""
+    kept = tuple(names)
+    return lambda exact: [n not in exact for n in kept]
 
 
 #: Networks with more steps than this get their contexts made in loops, not by generated code.
@@ -644,17 +699,18 @@ def _rounded_texts(values: Sequence[Any], decimals: int) -> list[str]:
     return [format_rounded(v, decimals) for v in values]
 
 
-def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
-    """:func:`iterate` with one iteration for each problem: the rows before and after the
-    update, the forward pass run for all problems of one structure and decimals at once
-    (the rounded chain in float64, ties settled exactly, as :meth:`Trace.evaluate` does)."""
+def _after_rows(problems: Sequence[Problem]) -> list[list[str]]:
+    """:func:`iterate` with one iteration for each problem, as the texts of its rows (see
+    :func:`_after_dicts`): the forward pass run for all problems of one structure and
+    decimals at once (the rounded chain in float64, ties settled exactly, as
+    :meth:`Trace.evaluate` does)."""
     from chainrule.numeric.evaluate import evaluate_rounded
 
     groups: dict[tuple[int, int], list[int]] = {}
     nets = [_network(p) for p in problems]
     for i, (problem, net) in enumerate(zip(problems, nets, strict=True)):
         groups.setdefault((id(net.forward_trace), problem.decimals), []).append(i)
-    found: list[list[dict[str, Any]]] = [[] for _ in problems]
+    found: list[list[str]] = [[] for _ in problems]
     for (_, d), members in groups.items():
         net = nets[members[0]]
         forward = net.forward_trace
@@ -674,19 +730,24 @@ def _after_rows(problems: Sequence[Problem]) -> list[list[dict[str, Any]]]:
         chain = evaluate_rounded(forward, batch, d)
         losses = chain["L"].tolist()
         outputs = np.array([chain[o] for o in net.outputs]).T.tolist()
-        parameters = net.parameters
-        width = len(net.outputs)
         before = _getter(["L", *net.outputs])
         for k, i in enumerate(members):
-            problem = problems[i]
-            texts = _rounded_texts((*before(problem.rounded), losses[k], *outputs[k]), d)
-            found[i] = [
-                {"iteration": 1, "loss": texts[0], "outputs": texts[1:width + 1]},
-                {"iteration": "after", "loss": texts[width + 1], "outputs": texts[width + 2:],
-                 "parameters": dict(zip(parameters, _given_texts(news(problem.rounded)),
-                                        strict=True))},
-            ]
+            rounded_values = problems[i].rounded
+            found[i] = [*_rounded_texts((*before(rounded_values), losses[k], *outputs[k]), d),
+                        *_given_texts(news(rounded_values))]
     return found
+
+
+def _after_dicts(net: Network, texts: Sequence[Any]) -> list[dict[str, Any]]:
+    """The rows before and after the update (as :func:`iterate` gives them) from their
+    texts: the loss and outputs before, after, and the parameters after."""
+    width = len(net.outputs)
+    return [
+        {"iteration": 1, "loss": texts[0], "outputs": list(texts[1:width + 1])},
+        {"iteration": "after", "loss": texts[width + 1],
+         "outputs": list(texts[width + 2:2 * width + 2]),
+         "parameters": dict(zip(net.parameters, texts[2 * width + 2:], strict=True))},
+    ]
 
 
 def walkthrough_json(problem: Problem, iterations: int = 1) -> dict[str, Any]:
@@ -747,7 +808,53 @@ def render_walkthroughs(
     if fmt == "json" or any(p.family != "backprop" for p in problems):
         return [render_walkthrough(p, fmt, iterations=iterations, templates_dir=templates_dir)
                 for p in problems]
-    return fill_walkthroughs(walkthrough_contexts(problems, iterations), fmt, templates_dir)
+    from chainrule.render.environment import github_math, github_math_unsafe_at, render
+    from chainrule.render.fill import Filler, Post, fill_environment
+
+    ext = {"md": "md", "tex": "tex"}[fmt]
+    name = f"{fmt}/walkthrough.{ext}.j2"
+    folder = None if templates_dir is None else str(Path(templates_dir).resolve())
+    read = _names_read(name, fmt, folder)
+    if read is None or "problem" in read:
+        return fill_walkthroughs(walkthrough_contexts(problems, iterations), fmt, folder)
+    env = fill_environment(fmt, folder)
+    try:
+        template = env.get_template(name)
+    except Exception:  # rendering plainly says what is wrong
+        return fill_walkthroughs(walkthrough_contexts(problems, iterations), fmt, folder)
+
+    def plain(ctx: dict[str, Any]) -> str:
+        return template.render(**ctx)
+
+    filler, holes, key = Filler(), _holes(), (id(env), name)
+    post = Post(github_math, github_math_unsafe_at) if fmt == "md" else None
+    chains, problem_context = "chains" in read, "p" in read
+    plans: dict[tuple[Any, ...], _Plan] = {}
+    texts = []
+    for problem, after in zip(problems, _after_rows(problems), strict=True):
+        found = (id(problem.trace), problem.decimals, tuple(problem.givens), problem.asked)
+        plan = plans.get(found)
+        if plan is None:
+            plan = plans[found] = _plan(problem)
+        args = plan.arguments(problem, after, iterations, chains)
+        if problem_context:
+            args = (args[0], dict(args[1]), *args[2:])
+        build = plan.build
+
+        def context(args: tuple[Any, ...] = args, build: Any = build) -> dict[str, Any]:
+            return {k: v for k, v in build(*args).items() if k in read}
+
+        try:
+            if {*map(type, args[9]), *map(type, args[10])} <= {float}:
+                layout = plan.layout(read, holes)
+                structure, values = layout.split(*args)
+                texts.append(filler.render_split(plain, context, (layout, structure), values,
+                                                 key=key, holes=holes, post=post))
+            else:
+                texts.append(filler.render(plain, context(), key=key, holes=holes, post=post))
+        except Exception:  # rendering plainly says what is wrong, as one error
+            texts.append(render(name, dict(plan.build(*args)), folder))
+    return texts
 
 
 def fill_walkthroughs(contexts: Sequence[Mapping[str, Any]], fmt: str,
@@ -812,20 +919,25 @@ def _names_read(name: str, fmt: str, templates_dir: str | None) -> frozenset[str
     from chainrule.render.environment import environment
 
     key = (name, fmt, templates_dir)
-    if key in _READ:
-        return _READ[key]
+    kept = _READ.get(key)
+    if kept is not None and all(current() for current in kept[1]):
+        return kept[0]
     env = environment(fmt, templates_dir)
     found: set[str] = set()
     seen: set[str] = set()
     todo = [name]
     result: frozenset[str] | None = None
+    uptodate: list[Callable[[], bool]] = []
     try:
         while todo:
             current = todo.pop()
             if current in seen:
                 continue
             seen.add(current)
-            tree = env.parse(env.loader.get_source(env, current)[0])  # type: ignore[union-attr]
+            source, _, current_now = env.loader.get_source(env, current)  # type: ignore[union-attr]
+            if current_now is not None:
+                uptodate.append(current_now)
+            tree = env.parse(source)
             found |= jinja2.meta.find_undeclared_variables(tree)
             for node in tree.find_all((jinja2.nodes.Extends, jinja2.nodes.Include,
                                        jinja2.nodes.Import, jinja2.nodes.FromImport)):
@@ -840,11 +952,15 @@ def _names_read(name: str, fmt: str, templates_dir: str | None) -> frozenset[str
         result = frozenset(found)
     except (jinja2.TemplateError, LookupError):
         result = None  # read as it may; rendering says what is wrong, if anything
-    _READ[key] = result
+    if len(_READ) >= 64:
+        _READ.clear()
+    _READ[key] = (result, uptodate)
     return result
 
 
-_READ: dict[tuple[str, str, str | None], frozenset[str] | None] = {}
+#: What each template reads, with its sources' checks that they have not changed since.
+_READ: dict[tuple[str, str, str | None],
+            tuple[frozenset[str] | None, list[Callable[[], bool]]]] = {}
 
 
 def round_half_up_float(value: float, decimals: int) -> float:
@@ -1015,9 +1131,11 @@ def _chain_statics(net: Network, trace: Any) -> list[dict[str, Any]]:
             entry["dl_tex"] = rf"\frac{{\partial L}}{{\partial {out_tex}}}"
             entry["dl"] = _loss_derivative(net)
             entry["output_key"] = net.output.key
+            entry["factor_texes"] = (entry["dl_tex"], entry["fprime_tex"], entry["source_tex"])
         elif layer == last:
             entry["kind"] = "delta"
             entry["delta_tex"] = rf"\frac{{\partial L}}{{\partial {z_tex}}} = \delta_{{{j}}}"
+            entry["factor_texes"] = (entry["delta_tex"], entry["source_tex"])
         else:
             downstream = [w for w in net.weights if w.source == f"a{j}"]
             entry["kind"] = "hidden"
@@ -1025,6 +1143,8 @@ def _chain_statics(net: Network, trace: Any) -> list[dict[str, Any]]:
             entry["upstream_tex"] = (
                 rf"\frac{{\partial L}}{{\partial {out_tex}}} = "
                 + " + ".join(rf"{trace.tex(w.name)} \delta_{{{w.target}}}" for w in downstream))
+            entry["factor_texes"] = (entry["upstream_tex"], entry["fprime_tex"],
+                                     entry["source_tex"])
         found.append(entry)
     trace.cache["walkthrough:chain-statics"] = found
     return found
@@ -1039,16 +1159,39 @@ def chain_examples(problem: Problem) -> list[dict[str, Any]]:
     assert trace is not None
     statics = _chain_statics(net, trace)
     texts = problem.number_texts()
-    return _chain_rows(net, statics, problem, [texts[f"dL_d{e['weight']}"] for e in statics])
+    return _chain_dicts(statics, _chain_texts(net, statics, problem),
+                        [texts[f"dL_d{e['weight']}"] for e in statics])
 
 
-def _chain_rows(net: Network, statics: list[dict[str, Any]], problem: Problem,
-                keys: Sequence[str]) -> list[dict[str, Any]]:
-    """:func:`chain_examples` from the chain statics and the key's texts of the weights."""
+def _chain_dicts(statics: list[dict[str, Any]], texts: Sequence[Any],
+                 keys: Sequence[Any]) -> list[dict[str, Any]]:
+    """:func:`chain_examples` from the chain statics, the texts :func:`_chain_texts` gives
+    and the key's texts of the weights."""
+    found = []
+    at = 0
+    for entry, key in zip(statics, keys, strict=True):
+        texes = entry["factor_texes"]
+        width = len(texes)
+        found.append({
+            "weight": entry["weight"],
+            "weight_tex": entry["weight_tex"],
+            "layer": entry["layer"],
+            "factors": [{"tex": tex, "value": texts[at + k]} for k, tex in enumerate(texes)],
+            "product": texts[at + width],
+            "key": key,
+        })
+        at += width + 1
+    return found
+
+
+def _chain_texts(net: Network, statics: list[dict[str, Any]], problem: Problem) -> list[str]:
+    """Per chain-rule example (:func:`_chain_statics`), the texts of its factors' values and
+    of their product."""
     d, r, givens = problem.decimals, problem.rounded, problem.givens
     text = _rounded_text(d)
-    found = []
-    for entry, key in zip(statics, keys, strict=True):
+    found: list[str] = []
+    append = found.append
+    for entry in statics:
         source = entry["source"]
         source_value = r[source] if source in r else givens[source]
         kind = entry["kind"]
@@ -1070,29 +1213,21 @@ def _chain_rows(net: Network, statics: list[dict[str, Any]], problem: Problem,
                 fprime = round_half_up_float(
                     a * (1 - a) if activation == "sigmoid" else
                     1 - a * a if activation == "tanh" else 1.0, d)
-            factors = [{"tex": entry["dl_tex"], "value": text(dl_value)},
-                       {"tex": entry["fprime_tex"], "value": text(fprime)}]
+            append(text(dl_value))
+            append(text(fprime))
             product = round_half_up_float(dl_value * fprime, d)
         elif kind == "delta":
             product = r[entry["delta"]]
-            factors = [{"tex": entry["delta_tex"], "value": text(product)}]
+            append(text(product))
         else:
             downstream = entry["downstream"]
             weights = r if all([w in r for w, _ in downstream]) else givens
             upstream = sum([weights[w] * r[delta] for w, delta in downstream])
             fprime = r.get(entry["fprime"], 1.0)
-            factors = [{"tex": entry["upstream_tex"], "value": text(upstream)},
-                       {"tex": entry["fprime_tex"], "value": text(fprime)}]
+            append(text(upstream))
+            append(text(fprime))
             upstream = round_half_up_float(upstream, d)
             product = round_half_up_float(upstream * fprime, d)
-        factors.append({"tex": entry["source_tex"], "value": format_number(source_value)
-                        if source in givens else text(source_value)})
-        found.append({
-            "weight": entry["weight"],
-            "weight_tex": entry["weight_tex"],
-            "layer": entry["layer"],
-            "factors": factors,
-            "product": text(product * source_value, False),
-            "key": key,
-        })
+        append(format_number(source_value) if source in givens else text(source_value))
+        append(text(product * source_value, False))
     return found
