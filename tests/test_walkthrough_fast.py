@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from chainrule.problems.base import Problem, get_family, make_problems
 from chainrule.problems.conventions import for_problem
@@ -448,3 +450,28 @@ def test_plan_texts_and_substitutions_equal_the_problems_own():
             assert plan.substituted(texts) == expected
             plan.percent = False
             assert plan.substituted(texts) == expected
+
+
+LOSS_CASES = [("bce", "sigmoid", ()), ("mse", "linear", ()), ("mae", "linear", ()),
+              ("huber", "linear", (("delta", 0.5), ("half", True))),
+              ("huber", "tanh", (("delta", 1.5), ("half", False))),
+              ("hinge", "tanh", (("labels", "pm1"),)), ("hinge", "sigmoid", (("labels", "01"),))]
+
+
+@settings(max_examples=60, deadline=None)
+@given(case=st.sampled_from(LOSS_CASES),
+       y=st.integers(-2000, 2000).map(lambda k: k / 1000),
+       yhat=st.integers(-2000, 2000).map(lambda k: k / 1000))
+def test_the_exact_loss_derivative_agrees_with_sympy_at_drawn_points(case, y, yhat):
+    from chainrule.problems.families.network import network_for
+    from chainrule.render.walkthrough import _loss_derivative, _loss_derivative_sympy
+
+    loss, out, params = case
+    net = network_for("2-2-1", "sigmoid", out, loss, params)
+    fast = _loss_derivative(net)
+    assert fast is not None
+    try:
+        found = fast(y, yhat)
+    except ArithmeticError:  # a pole (BCE at 0 or 1): the walkthrough asks SymPy instead
+        return
+    assert found == _loss_derivative_sympy(net, y, yhat), (case, y, yhat)

@@ -38,7 +38,7 @@ def _laid_out(problems: list[Any], read: frozenset[str], iterations: int = 1,
         args = plan.arguments(problem, after, iterations, "chains" in read)
         if "p" in read:
             args = (args[0], dict(args[1]), *args[2:])
-        layout = plan.layout(read, holes)
+        layout = plan.layout(read, holes, iterations)
         key, values = layout.split(*args)
         context = {k: v for k, v in plan.build(*args).items() if k in read}
         found.append(((layout, key), values, context))
@@ -130,3 +130,16 @@ def test_a_layout_rejects_what_it_cannot_lay_out():
     assert layout.split(1.5, 3) == ((3,), [1.5, 0.25])
     assert fill._split({"a": {"value": 1.5, "tex": "t"}, "n": 3, "c": 0.25}, holes)[1] == \
         [1.5, 0.25]
+
+
+def test_a_list_of_texts_is_structure_where_texts_are_not_holes():
+    holes = fill.Holes(under={"after"})
+    layout = fill.Layout({"notes": fill.Part("n", list), "value": fill.Part("v", str)},
+                         holes, ["n", "v"])
+    assert layout.split(["a", "b"], "1.5") == ((("a", "b"),), ["1.5"])
+    assert fill._split({"notes": ["a", "b"], "value": "1.5"}, holes)[1] == ["1.5"]
+    with pytest.raises(fill._Hollow):  # a number in it would be a hole
+        layout.split(["a", 0.5], "1.5")
+    for where in ("after", "value"):
+        with pytest.raises(ValueError):
+            fill.Layout({where: fill.Part("n", list)}, holes, ["n"])

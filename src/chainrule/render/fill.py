@@ -1245,10 +1245,11 @@ def _same_holes(context: Any, holes: Holes, values: list[Any]) -> bool:
 
 
 class Part:
-    """A place in a context laid out by :func:`layout` that each variant fills: a leaf of
-    type ``kind`` (its text, number or truth value), or with ``kind`` None a container under
-    a top-level key, walked per variant. ``code`` is the Python expression that gives it from
-    the laid-out function's arguments."""
+    """A place in a context laid out by :class:`Layout` that each variant fills: a leaf of
+    type ``kind`` (its text, number or truth value); with ``kind`` list, a list of texts
+    under a top-level key where they are not holes (its texts are structure); with ``kind``
+    None a container under a top-level key, walked per variant. ``code`` is the Python
+    expression that gives it from the laid-out function's arguments."""
 
     __slots__ = ("code", "kind")
 
@@ -1307,11 +1308,16 @@ class Layout:
             for k, v in pairs:
                 vkind = type(v)
                 if vkind is Part:
-                    if v.kind is not None:
+                    if v.kind is not None and v.kind is not list:
                         leaf(v, top, k)
                         continue
                     if top is not None:
                         raise ValueError("a container part below the top level")
+                    if v.kind is list:
+                        if k in under or k in names:
+                            raise ValueError("a list of texts where texts are holes")
+                        keyed.append(f"_texts({v.code})")
+                        continue
                     name = f"c{len(lines)}"
                     lines.append(f"    {name}k, {name}v = _under({k!r}, {v.code}, "
                                  f"{const(_sub_holes(holes, k))})")
@@ -1331,9 +1337,20 @@ class Layout:
         code = [f"def split({', '.join(args)}):", *lines,
                 f"    return ({''.join(k + ', ' for k in keyed)}), "
                 f"[{', '.join(pieces)}]"]
-        namespace: dict[str, Any] = {"_under": _split_under, "_k": constants}
+        namespace: dict[str, Any] = {"_under": _split_under, "_texts": _texts,
+                                     "_k": constants}
         exec(compile("\n".join(code), "<chainrule layout>", "exec"), namespace)
         self.split: Callable[..., tuple[tuple[Any, ...], list[Any]]] = namespace["split"]
+
+
+def _texts(items: Any) -> tuple[str, ...]:
+    """A list of texts as a key (:class:`_Hollow` if it is not one)."""
+    if type(items) is not list:
+        raise _Hollow
+    found = tuple(items)
+    if not all(type(item) is str for item in found):
+        raise _Hollow
+    return found
 
 
 def _split_under(name: str, container: Any, holes: Holes) -> tuple[_Key, list[Any]]:

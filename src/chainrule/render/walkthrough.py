@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal
-from fractions import Fraction
 from functools import lru_cache
 from operator import itemgetter
 from pathlib import Path
@@ -329,7 +328,7 @@ class _Plan:
         self.chain_count = sum(len(e["factor_texes"]) + 1 for e in self.chains)
         self.build = self._generate()
         self.approx = _approx(names)
-        self.layouts: dict[tuple[frozenset[str], Any], Any] = {}
+        self.layouts: dict[tuple[frozenset[str], Any, bool], Any] = {}
 
     @staticmethod
     def _percent(formats: list[str], raw: dict[str, int], bare: dict[str, str],
@@ -415,12 +414,12 @@ class _Plan:
                 iterations: int) -> dict[str, Any]:
         return self.build(*self.arguments(problem, after, iterations))  # type: ignore[no-any-return]
 
-    def layout(self, read: frozenset[str], holes: Any) -> Any:
+    def layout(self, read: frozenset[str], holes: Any, iterations: int) -> Any:
         """The :class:`~chainrule.render.fill.Layout` of the context's names in ``read``
         (the problem context ``p`` as a dict), made once."""
         from chainrule.render.fill import Layout, Part
 
-        key = (read, holes)
+        key = (read, holes, iterations > 1)
         found = self.layouts.get(key)
         if found is None:
             total = len(self.given_names) + len(self.names)
@@ -435,7 +434,7 @@ class _Plan:
                 parts("f", self.after_count, str), parts("t", total, str),
                 parts("s", count, str), parts("e", count, float), parts("o", count, float),
                 parts("a", count, bool), parts("c", self.chain_count, str),
-                Part("conventions", None), Part("rows", None))
+                Part("conventions", list), Part("rows", None) if iterations > 1 else [])
             found = self.layouts[key] = Layout(
                 {k: v for k, v in laid.items() if k in read}, holes, list(_ARGUMENTS))
         return found
@@ -846,7 +845,7 @@ def render_walkthroughs(
 
         try:
             if {*map(type, args[9]), *map(type, args[10])} <= {float}:
-                layout = plan.layout(read, holes)
+                layout = plan.layout(read, holes, iterations)
                 structure, values = layout.split(*args)
                 texts.append(filler.render_split(plain, context, (layout, structure), values,
                                                  key=key, holes=holes, post=post))
@@ -991,95 +990,156 @@ class _Inexact(Exception):
     """A loss derivative with parts exact rational arithmetic does not cover."""
 
 
-def _fraction_code(expr: Any, names: dict[Any, str], constants: list[Fraction]) -> str:
-    """Python source evaluating ``expr`` exactly over Fractions (``_Inexact`` if it cannot)."""
+def _ratio_code(expr: Any, names: dict[Any, str], constants: list[tuple[int, int]]
+                ) -> list[str]:
+    """Python statements evaluating ``expr`` exactly, as a ratio of integers ``n0 / d0``
+    (``d0 > 0``; not reduced), the last one an assignment to ``n0, d0`` (``_Inexact`` where
+    it cannot). A symbol ``v`` is the pair ``v_n, v_d``; pieces are evaluated only where
+    their condition holds."""
     import sympy as sp
 
     from chainrule.symbolic.functions import step
 
-    def code(e: Any) -> str:
+    count = [0]
+
+    def fresh() -> str:
+        count[0] += 1
+        return f"_{count[0]}"
+
+    def value(e: Any, lines: list[str], pad: str) -> tuple[str, str]:
+        """Lines appended computing ``e`` as a pair; the pair's names."""
         if e.is_Symbol:
             if e not in names:
                 raise _Inexact(str(e))
-            return names[e]
+            return f"{names[e]}_n", f"{names[e]}_d"
         if e.is_Rational:
-            constants.append(Fraction(int(e.p), int(e.q)))
-            return f"_c[{len(constants) - 1}]"
+            constants.append((int(e.p), int(e.q)))
+            k = len(constants) - 1
+            return f"_c[{k}][0]", f"_c[{k}][1]"
+        v = fresh()
+        n, d = f"n{v}", f"d{v}"
         if isinstance(e, sp.Piecewise):
-            text = "_none()"
-            for value, condition in reversed(e.args):
-                text = f"({code(value)} if {code(condition)} else {text})"
-            return text
-        args = [code(a) for a in e.args]
-        if e.is_Add:
-            return "(" + " + ".join(args) + ")"
-        if e.is_Mul:
-            return "(" + " * ".join(args) + ")"
+            first = True
+            for piece, condition in e.args:
+                test = truth(condition, lines, pad)
+                lines.append(f"{pad}{'if' if first else 'elif'} {test}:")
+                first = False
+                inner: list[str] = []
+                pn, pd = value(piece, inner, pad + "    ")
+                lines.extend(inner)
+                lines.append(f"{pad}    {n}, {d} = {pn}, {pd}")
+            lines.append(f"{pad}else:")
+            lines.append(f"{pad}    raise _Inexact('no piece applies')")
+            return n, d
+        if e.is_Add or e.is_Mul:
+            parts = [value(a, lines, pad) for a in e.args]
+            an, ad = parts[0]
+            for bn, bd in parts[1:]:
+                if e.is_Add:
+                    lines.append(f"{pad}{n}, {d} = {an} * {bd} + {bn} * {ad}, {ad} * {bd}")
+                else:
+                    lines.append(f"{pad}{n}, {d} = {an} * {bn}, {ad} * {bd}")
+                an, ad = n, d
+            return an, ad
         if e.is_Pow and e.exp.is_Integer:
-            return f"({args[0]} ** {int(e.exp)})"
-        simple = {sp.Abs: "abs", sp.sign: "_sign", step: "_step", sp.Max: "max", sp.Min: "min",
-                  sp.And: "_all", sp.Or: "_any"}
-        for kind, name in simple.items():
-            if isinstance(e, kind):
-                return f"{name}({', '.join(args)})" if name not in ("_all", "_any") else (
-                    f"{name}(({', '.join(args)},))")
-        operators = {sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">",
-                     sp.GreaterThan: ">=", sp.Eq: "==", sp.Ne: "!="}
-        for kind, op in operators.items():
-            if isinstance(e, kind):
-                return f"({args[0]} {op} {args[1]})"
-        if isinstance(e, sp.Not):
-            return f"(not {args[0]})"
-        if e is sp.true or e is sp.false:
-            return "True" if e is sp.true else "False"
+            bn, bd = value(e.base, lines, pad)
+            k = int(e.exp)
+            if abs(k) > 64:
+                raise _Inexact("a large power")
+            if k >= 0:
+                lines.append(f"{pad}{n}, {d} = {bn} ** {k}, {bd} ** {k}")
+            else:  # 1 / x**|k|: ZeroDivisionError where x is 0, the denominator kept positive
+                lines.append(f"{pad}{n}, {d} = {bd} ** {-k}, {bn} ** {-k}")
+                lines.append(f"{pad}if {d} == 0: raise ZeroDivisionError")
+                lines.append(f"{pad}if {d} < 0: {n}, {d} = -{n}, -{d}")
+            return n, d
+        if isinstance(e, sp.Abs):
+            an, ad = value(e.args[0], lines, pad)
+            lines.append(f"{pad}{n}, {d} = abs({an}), {ad}")
+            return n, d
+        if isinstance(e, (sp.sign, step)):
+            an, ad = value(e.args[0], lines, pad)
+            of = f"({an} > 0) - ({an} < 0)" if isinstance(e, sp.sign) else f"int({an} > 0)"
+            lines.append(f"{pad}{n}, {d} = {of}, 1")
+            return n, d
+        if isinstance(e, (sp.Max, sp.Min)):
+            parts = [value(a, lines, pad) for a in e.args]
+            an, ad = parts[0]
+            better = ">" if isinstance(e, sp.Max) else "<"
+            for bn, bd in parts[1:]:
+                lines.append(f"{pad}{n}, {d} = ({bn}, {bd}) if {bn} * {ad} {better} "
+                             f"{an} * {bd} else ({an}, {ad})")
+                an, ad = n, d
+            return an, ad
         raise _Inexact(type(e).__name__)
 
-    return code(expr)
+    operators = {sp.StrictLessThan: "<", sp.LessThan: "<=", sp.StrictGreaterThan: ">",
+                 sp.GreaterThan: ">=", sp.Eq: "==", sp.Ne: "!="}
+
+    def truth(e: Any, lines: list[str], pad: str) -> str:
+        """Lines appended computing condition ``e``; its code."""
+        if e is sp.true or e is sp.false:
+            return "True" if e is sp.true else "False"
+        for kind, op in operators.items():
+            if isinstance(e, kind):
+                an, ad = value(e.args[0], lines, pad)
+                bn, bd = value(e.args[1], lines, pad)
+                return f"({an} * {bd} {op} {bn} * {ad})"
+        if isinstance(e, sp.Not):
+            return f"(not {truth(e.args[0], lines, pad)})"
+        if isinstance(e, (sp.And, sp.Or)):
+            joined = " and " if isinstance(e, sp.And) else " or "
+            return "(" + joined.join(truth(a, lines, pad) for a in e.args) + ")"
+        raise _Inexact(type(e).__name__)
+
+    lines: list[str] = []
+    n, d = value(expr, lines, "    ")
+    lines.append(f"    n0, d0 = {n}, {d}")
+    return lines
 
 
-def _none() -> Fraction:
-    raise _Inexact("no piece applies")
-
-
-def _sign(x: Fraction) -> int:
-    return (x > 0) - (x < 0)
-
-
-def _step(x: Fraction) -> int:
-    return 1 if x > 0 else 0
+def _decimal_ratio(value: float) -> tuple[int, int]:
+    """The shortest decimal text of ``value`` as a ratio of integers (denominator > 0)."""
+    return Decimal(repr(value)).as_integer_ratio()
 
 
 def _loss_derivative(net: Network) -> Callable[[float, float], float] | None:
     """dL/dyhat of a one-output network as a function of (y, yhat), exact in rational
-    arithmetic and rounded to float once, as SymPy's substitution evaluated to 30 digits
-    gives it. None where the derivative needs more than + - * / and whole powers, |x|,
-    sign, step, max, min and pieces."""
+    arithmetic (integer ratios) and rounded to float once, as SymPy's substitution evaluated
+    to 30 digits gives it. None where the derivative needs more than + - * / and whole
+    powers, |x|, sign, step, max, min and pieces."""
     import sympy as sp
 
     y, yhat = sp.Symbol("y", real=True), sp.Symbol("yhat", real=True)
     dl = net.loss.derivative([y], [yhat])[0]
     names = {y: "y", yhat: "yhat"}
-    fixed: dict[str, Fraction] = {}
+    fixed: list[str] = []
     for k, (name, value) in enumerate(net.loss.params.items()):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            names[sp.Symbol(name)] = f"_p{k}"
-            fixed[f"_p{k}"] = Fraction(repr(float(value)))
-    constants: list[Fraction] = []
+            names[sp.Symbol(name)] = f"p{k}"
+            n, d = _decimal_ratio(float(value))
+            fixed.append(f"    p{k}_n, p{k}_d = {n}, {d}")
+    constants: list[tuple[int, int]] = []
     try:
-        body = _fraction_code(dl, names, constants)
+        body = _ratio_code(dl, names, constants)
     except _Inexact:
         return None
-    namespace: dict[str, Any] = {
-        "_c": constants, "_sign": _sign, "_step": _step, "_none": _none, "_all": all,
-        "_any": any, **fixed}
-    exec(compile(f"def _dl(y, yhat):\n    return {body}\n", "<dL/dyhat>", "exec"), namespace)
+    source = "\n".join([
+        "def _dl(y, yhat):",
+        "    y_n, y_d = _ratio(y)",
+        "    yhat_n, yhat_d = _ratio(yhat)",
+        *fixed, *body,
+        "    return n0 / d0"])
+    namespace: dict[str, Any] = {"_c": constants, "_ratio": _decimal_ratio,
+                                 "_Inexact": _Inexact}
+    exec(compile(source, "<dL/dyhat>", "exec"), namespace)
     exact = namespace["_dl"]
     memo: dict[tuple[float, float], float] = {}  # drawn targets and outputs repeat
 
     def evaluate(target: float, output: float) -> float:
         found = memo.get((target, output))
         if found is None:
-            found = float(Fraction(exact(Fraction(repr(target)), Fraction(repr(output)))))
+            found = exact(target, output)
             if len(memo) >= 100_000:
                 memo.clear()
             memo[(target, output)] = found
