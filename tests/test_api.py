@@ -421,3 +421,24 @@ def test_marks_codes_and_conventions():
     assert any("natural logarithm" in c for c in notes.conventions)
     assert any("rounded away from zero" in c for c in notes.conventions)
     assert all(c.split("$")[0] in notes.question() for c in notes.conventions)
+
+
+def test_walkthroughs_of_many_problems_are_each_problems_walkthrough():
+    from chainrule import api
+
+    problems = [api.problem("backprop", seed=s, net="2-2-1") for s in range(12)]
+    problems += [api.problem("backprop", seed=s, net="2-3-1", hidden="tanh") for s in range(4)]
+    for fmt in ("md", "tex", "json"):
+        assert api.walkthroughs(problems, fmt) == [p.walkthrough(fmt) for p in problems]
+    assert api.walkthroughs(problems[:3], iterations=2) == [
+        p.walkthrough(iterations=2) for p in problems[:3]]
+    mixed = [problems[0], api.problem("forward", seed=3)]
+    assert api.walkthroughs(mixed) == [p.walkthrough() for p in mixed]
+    assert api.walkthroughs([]) == []
+    for bad, message in [({"format": "html"}, "format 'html'"),
+                         ({"iterations": 0}, "iterations: expected"),
+                         ({"iterations": True}, "iterations: expected")]:
+        with pytest.raises(chainrule.api.InputError, match=message):
+            api.walkthroughs(problems[:1], **bad)
+    with pytest.raises(chainrule.api.InputError, match="expected chainrule problems"):
+        api.walkthroughs(["bp-00000C1S"])

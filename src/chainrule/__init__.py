@@ -19,6 +19,7 @@ _EXPORTS = {
     "problem_from_givens": "chainrule.api",
     "problem_set": "chainrule.api",
     "train": "chainrule.api",
+    "walkthroughs": "chainrule.api",
     "Derivation": "chainrule.api",
     "Problem": "chainrule.api",
     "ProblemStep": "chainrule.api",
@@ -58,6 +59,7 @@ if TYPE_CHECKING:  # pragma: no cover
         problem_from_id,
         problem_set,
         train,
+        walkthroughs,
     )
     from chainrule.errors import ChainruleError, InputError
     from chainrule.io.givens import load_givens

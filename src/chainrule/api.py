@@ -18,7 +18,7 @@ line's one-line message. Heavy modules (SymPy, NumPy, matplotlib) load on first 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import wraps
 from pathlib import Path
@@ -56,6 +56,7 @@ __all__ = [
     "set_spec",
     "train",
     "walkthrough_problem",
+    "walkthroughs",
     "write_problem_set",
 ]
 
@@ -573,6 +574,7 @@ class Problem:
 
         if format not in ("md", "tex", "json"):
             raise InputError(f"format '{format}': expected md, tex or json")
+        _check_iterations(iterations)
         return render_walkthrough(self._problem, format, iterations=iterations,
                                   templates_dir=None if templates is None else str(templates))
 
@@ -717,6 +719,31 @@ def problem(
     fam = get_family(family)
     parsed = fam.parse_options(options)
     return _wrap(make_problems([(fam, seed, parsed, decimals, None)])[0])
+
+
+def _check_iterations(iterations: Any) -> None:
+    if isinstance(iterations, bool) or not isinstance(iterations, int) or \
+            not 1 <= iterations <= 100:
+        raise InputError("iterations: expected a whole number from 1 to 100")
+
+
+@_input_errors
+def walkthroughs(problems: Iterable[Problem], format: str = "md", *, iterations: int = 1,
+                 templates: PathLike | None = None) -> list[str]:
+    """:meth:`Problem.walkthrough` of each problem, the same texts, made together: the
+    template is run once per structure and each problem's numbers are filled in (many
+    variants of one network render many times faster than one by one)."""
+    from chainrule.render.walkthrough import render_walkthroughs
+
+    if format not in ("md", "tex", "json"):
+        raise InputError(f"format '{format}': expected md, tex or json")
+    _check_iterations(iterations)
+    found = list(problems)
+    for item in found:
+        if not isinstance(item, Problem):
+            raise InputError(f"problems: expected chainrule problems, got {type(item).__name__}")
+    return render_walkthroughs([p.core for p in found], format, iterations=iterations,
+                               templates_dir=None if templates is None else str(templates))
 
 
 @_input_errors
