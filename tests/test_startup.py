@@ -83,16 +83,38 @@ def test_derive_leaves_the_cycle_collector_as_it_found_it():
         gc.enable()
 
 
-def test_derive_hides_what_it_made_from_the_cycle_collector():
-    """The heap derive leaves is frozen (gc.freeze) before collection resumes, so neither
-    the next collection nor the interpreter's exit passes over it again."""
+def test_derive_hides_what_it_made_from_the_cycle_collector(monkeypatch):
+    """In the ``chainrule`` program (one command, then exit) the heap derive leaves is frozen
+    (gc.freeze) before collection resumes, so neither the next collection nor the
+    interpreter's exit passes over it again; a process that goes on is left to collect it."""
     import gc
 
     from click.testing import CliRunner
 
     from chainrule.cli import main
+    from chainrule.commands import common
 
     before = gc.get_freeze_count()
     assert CliRunner().invoke(main, ["derive", "--net", "3-4-2"]).exit_code == 0
-    assert gc.get_freeze_count() > before
+    assert gc.get_freeze_count() == before
     assert gc.isenabled()
+    monkeypatch.setattr(common, "_ONE_SHOT", True)
+    try:
+        assert CliRunner().invoke(main, ["derive", "--net", "3-4-2"]).exit_code == 0
+        assert gc.get_freeze_count() > before
+        assert gc.isenabled()
+    finally:
+        gc.unfreeze()
+
+
+def test_the_program_runs_one_command_as_one_shot():
+    import subprocess
+    import sys
+
+    code = ("import sys, gc; sys.argv = ['chainrule', 'derive', 'bce']\n"
+            "from chainrule import cli\n"
+            "try:\n    cli.run()\nexcept SystemExit:\n    pass\n"
+            "print(gc.get_freeze_count() > 0)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=True)
+    assert done.stdout.strip().endswith("True")

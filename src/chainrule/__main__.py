@@ -1,5 +1,5 @@
 """``python -m chainrule``."""
 
-from chainrule.cli import main
+from chainrule.cli import run
 
-main()
+run()

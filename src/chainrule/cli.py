@@ -17,6 +17,7 @@ from chainrule.commands.common import (
     FORMATS,
     OneLineGroup,
     no_cycle_collection,
+    one_shot,
     parse_params,
     reports_errors,
 )
@@ -269,6 +270,13 @@ def _register() -> None:
 
 _register()
 
-if __name__ == "__main__":  # pragma: no cover
+
+def run() -> None:
+    """The ``chainrule`` program: one command, then the process exits."""
+    one_shot()
     main()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    run()
     sys.exit(0)

@@ -14,7 +14,7 @@ import click
 from chainrule.errors import ChainruleError
 
 __all__ = ["FORMATS", "OneLineGroup", "UserError", "no_cycle_collection", "one_line",
-           "parse_params", "reports_errors"]
+           "one_shot", "parse_params", "reports_errors"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -73,19 +73,34 @@ def no_cycle_collection() -> Iterator[None]:
     SymPy trees (``derive``): it frees nothing there, but its passes over the growing heap
     cost a tenth of importing SymPy and a fifth of deriving a large network.
 
-    On the way out everything the command made is frozen (``gc.freeze``) before collection
+    In a process that runs one command and exits (the ``chainrule`` program, see
+    :func:`one_shot`),
+    everything the command made is frozen (``gc.freeze``) on the way out before collection
     resumes: otherwise the first allocation after it resumes, and the interpreter's exit,
     each pass over that whole heap once more (a sixth of ``derive --net 16-32-10``'s CPU).
-    Frozen objects are still freed when nothing refers to them; only cycles among them stay.
+    Frozen objects are still freed when nothing refers to them; only cycles among them would
+    stay, so a process that calls the command and goes on (a notebook, click's test runner)
+    is left to collect them.
     """
     was_enabled = gc.isenabled()
     gc.disable()
     try:
         yield
     finally:
-        gc.freeze()
+        if _ONE_SHOT:
+            gc.freeze()
         if was_enabled:
             gc.enable()
+
+
+#: Whether this process runs one command and exits (set by :func:`run`).
+_ONE_SHOT = False
+
+
+def one_shot() -> None:
+    """Mark this process as one that runs one command and exits."""
+    global _ONE_SHOT
+    _ONE_SHOT = True
 
 
 def reports_errors(fn: F) -> F:
