@@ -394,16 +394,71 @@ def _if(test: Any, then: Callable[[], Any], otherwise: Callable[[], Any]) -> Any
     trace = _in_trace()
     if not isinstance(test, _Sym) or trace is None:
         return then() if test else otherwise()
+    sides = _sides(trace, then, otherwise)
+    if sides is None:  # only the side taken is computed, as Jinja does
+        return then() if test else otherwise()
+    return _choice(trace, test, *sides)
+
+
+def _ifblock(test: Any, then: Callable[[], str], otherwise: Callable[[], str]) -> str | None:
+    """``{% if test %}...{% else %}...{% endif %}`` (bodies that only write, see
+    :meth:`_CodeGenerator.visit_If`): on a stand-in in a trace, both bodies written (as
+    :func:`_if` computes its sides) and the text chosen per problem; None where that cannot
+    be done (the body the test takes is then written, the test a guard)."""
+    trace = _in_trace()
+    if not isinstance(test, _Sym) or trace is None:
+        return None
+    sides = _sides(trace, then, otherwise)
+    if sides is None:
+        return None
+    return trace.token(_choice(trace, test, *sides, block=True))
+
+
+def _capturing(test: Any) -> bool:
+    """Whether :func:`_ifblock` may choose on ``test`` (its bodies are made only then)."""
+    return isinstance(test, _Sym) and _in_trace() is not None
+
+
+def _sides(trace: _Trace, then: Callable[[], Any], otherwise: Callable[[], Any]
+           ) -> tuple[Any, Any, tuple[list[tuple[_Sym, Any]], ...]] | None:
+    """Both sides of a choice, computed where no call can change anything, each with the
+    guards it made (checked only where it is taken); None when either cannot be."""
+    saved = trace.guards
     trace.pure += 1
     try:
-        first, second = then(), otherwise()
-    except (_Taint, Exception):  # only the side taken is computed, as Jinja does
-        first = second = _Trace
+        trace.guards = []
+        first = then()
+        first_guards, trace.guards = trace.guards, []
+        second = otherwise()
+        second_guards = trace.guards
+    except (_Taint, Exception):
+        return None
     finally:
         trace.pure -= 1
-    if first is _Trace:
-        return then() if test else otherwise()
-    return _made(_choose, (test, first, second), {})
+        trace.guards = saved
+    return first, second, (first_guards, second_guards)
+
+
+class _Choice(_Sym):
+    """``first if test else second``, chosen per problem; ``guards``: those each side made
+    while it was computed (a fill checks those of the side it takes, and computes only
+    that side)."""
+
+    __slots__ = ("block", "guards")
+
+    def __init__(self, test: Any, first: Any, second: Any,
+                 guards: tuple[list[tuple[_Sym, Any]], ...], block: bool) -> None:
+        super().__init__(_choose, (test, first, second), {})
+        self.guards, self.block = guards, block
+
+
+def _choice(trace: _Trace, test: _Sym, first: Any, second: Any,
+            guards: tuple[list[tuple[_Sym, Any]], ...], block: bool = False) -> _Choice:
+    """The choice of ``first`` or ``second`` (texts with tokens read as stand-ins); a
+    ``block`` one chooses the text of an if statement's body."""
+    first, second = (trace.text(a) if isinstance(a, str) and _OPEN in a else a
+                     for a in (first, second))
+    return _Choice(test, first, second, guards, block)
 
 
 _IMMUTABLE = (str, int, float, bool, tuple, type(None))
@@ -430,7 +485,110 @@ def _choose(test: Any, first: Any, second: Any) -> Any:
     return first if test else second
 
 
+def _writes_only(body: list[jinja2.nodes.Node]) -> bool:
+    """Whether statements only write: output, ifs and (not recursive) for loops of such
+    statements, nothing that sets, defines, imports or changes how text is escaped."""
+    for statement in body:
+        kind = type(statement)
+        if kind is jinja2.nodes.Output:
+            continue
+        if kind is jinja2.nodes.If:
+            if not (_writes_only(statement.body) and _writes_only(statement.else_) and
+                    all(_writes_only(e.body) for e in statement.elif_)):
+                return False
+        elif kind is jinja2.nodes.For:
+            if statement.recursive or not (_writes_only(statement.body) and
+                                           _writes_only(statement.else_)):
+                return False
+        else:
+            return False
+    return True
+
+
+_IF_REST = 0  # a synthetic if (an elif and what follows it) is numbered below Jinja's
+
+
 class _CodeGenerator(jinja2.compiler.CodeGenerator):
+    _choosing = 0  # inside a body written by a trace to choose its text (see visit_If)
+
+    def visit_If(self, node: jinja2.nodes.If, frame: Any) -> None:
+        """An if whose bodies only write (:func:`_writes_only`): as Jinja's, but in a
+        trace, on a stand-in, both bodies are written (by functions, as where no call can
+        change anything) and the text is chosen per problem (:func:`_ifblock`); where that
+        cannot be done, the body taken is written and the test is a guard, as before.
+        Inside such a body, each if is written by its own functions and the text chosen or
+        the side taken (it is only run so, in a trace)."""
+        if not self._choosing and (
+                frame.require_output_check or self.environment.is_async or
+                not _writes_only([node])):
+            super().visit_If(node, frame)
+            return
+        if_frame = frame.soft()
+        test = self.temporary_identifier()
+        self.writeline(f"{test} = ", node)
+        self.visit(node.test, if_frame)
+        if node.elif_:  # elif: an if in the else body, as Jinja runs it
+            first = node.elif_[0]
+            rest: list[jinja2.nodes.Node] = [jinja2.nodes.If(
+                first.test, first.body, node.elif_[1:], node.else_, lineno=first.lineno)]
+        else:
+            rest = node.else_
+        chosen = self.temporary_identifier()
+        if self._choosing:
+            then, otherwise = self._body(node.body, if_frame), self._body(rest, if_frame)
+            self.writeline(f"{chosen} = environment.fill_ifblock({test}, {then}, "
+                           f"{otherwise})")
+            self.start_write(frame, node)
+            self.write(f"{chosen} if {chosen} is not None else "
+                       f"({then}() if {test} else {otherwise}())")
+            self.end_write(frame)
+            return
+        self.writeline(f"{chosen} = None")
+        self.writeline(f"if environment.fill_capturing({test}):")
+        self.indent()
+        then, otherwise = self._body(node.body, if_frame), self._body(rest, if_frame)
+        self.writeline(f"{chosen} = environment.fill_ifblock({test}, {then}, {otherwise})")
+        self.outdent()
+        self.writeline(f"if {chosen} is not None:")
+        self.indent()
+        self.start_write(frame, node)
+        self.write(chosen)
+        self.end_write(frame)
+        self.outdent()
+        # Jinja's own if, from here (its test already computed)
+        self.writeline(f"elif {test}:")
+        self.indent()
+        self.blockvisit(node.body, if_frame)
+        self.outdent()
+        for elif_ in node.elif_:
+            self.writeline("elif ", elif_)
+            self.visit(elif_.test, if_frame)
+            self.write(":")
+            self.indent()
+            self.blockvisit(elif_.body, if_frame)
+            self.outdent()
+        if node.else_:
+            self.writeline("else:")
+            self.indent()
+            self.blockvisit(node.else_, if_frame)
+            self.outdent()
+
+    def _body(self, body: list[jinja2.nodes.Node], frame: Any) -> str:
+        """A function that writes ``body`` and returns its text (its name)."""
+        name = self.temporary_identifier()
+        self.writeline(f"def {name}():")
+        self.indent()
+        body_frame = frame.soft()
+        self.buffer(body_frame)
+        self._choosing += 1
+        try:
+            self.blockvisit(body, body_frame)
+        finally:
+            self._choosing -= 1
+        self.writeline(f"return concat({body_frame.buffer})")
+        self.outdent()
+        return name
+
     def visit_CondExpr(self, node: jinja2.nodes.CondExpr, frame: Any) -> None:
         frame = frame.soft()
         self.write("environment.fill_if(")
@@ -494,6 +652,8 @@ def _hooks(base: type[jinja2.sandbox.SandboxedEnvironment]) -> type:
         fill_join = staticmethod(_join)
         fill_block = staticmethod(_block)
         fill_if = staticmethod(_if)
+        fill_ifblock = staticmethod(_ifblock)
+        fill_capturing = staticmethod(_capturing)
 
         def getattr(self, obj: Any, attribute: str) -> Any:
             if _in_trace() is not None and (isinstance(obj, _Sym) or _symish(attribute)):
@@ -649,10 +809,16 @@ def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None
     (the same calls as :func:`_evaluate`, without walking the trees). With ``post``: the
     rewritten text, joined from ``post_parts`` when every written piece is safe (``checked``:
     each check with the ids of the stand-ins it checks, see :class:`Post`), else
-    rewritten from the filled text."""
+    rewritten from the filled text. The side of a choice the test does not take is not
+    computed (nor are its guards checked), as Jinja does not run it."""
+    from chainrule.render.environment import fixed
+
     consts: list[Any] = []
     names: dict[int, str] = {}
+    texts: set[str] = set()  # the names that hold a str (not a subclass)
     lines = ["def fill(values):"]
+    pad = ["    "]
+    made_count = [0]
 
     def const(value: Any) -> str:
         consts.append(value)
@@ -671,7 +837,8 @@ def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None
         """``str(item)``, as code."""
         if type(item) is str:
             return repr(item)
-        return f"str({expr(item)})"
+        code = expr(item)
+        return code if code in texts else f"str({code})"
 
     def node(sym: _Sym) -> str:
         found = names.get(id(sym))
@@ -680,27 +847,102 @@ def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None
         fn = sym.fn
         if fn is None:
             name = f"values[{sym.args}]"
+        elif type(sym) is _Choice:
+            name = choice(sym)
         else:
             args = [expr(a) for a in sym.args]
-            name = f"v{len(names)}"
+            name = f"v{made_count[0]}"
+            made_count[0] += 1
             if sym.kwargs:
                 pairs = ", ".join(f"{const(k)}: {expr(v)}" for k, v in sym.kwargs.items())
                 args.append(f"**{{{pairs}}}")
                 made = f"{const(fn)}({', '.join(args)})"
+            elif fn is fixed and _fixed_places(sym.args) is not None:
+                # fixed(value, places), written out: the same format and the same "-0"
+                places = _fixed_places(sym.args)
+                lines.append(f"{pad[0]}{name} = f'{{{args[0]}:.{places}f}}'")
+                lines.append(f"{pad[0]}if {name}.startswith('-') and not "
+                             f"{name}.strip('-0.'): {name} = {name}[1:]")
+                texts.add(name)
+                names[id(sym)] = name
+                return name
             else:
                 made = _inline(fn, sym.args, args, text) or f"{const(fn)}({', '.join(args)})"
-            lines.append(f"    {name} = {made}")
+                if fn is _join_parts or fn is _str_join:
+                    texts.add(name)
+            lines.append(f"{pad[0]}{name} = {made}")
         names[id(sym)] = name
         return name
 
-    for sym, outcome in guards:
-        got = node(sym)
-        if type(outcome) is bool:  # the same as its type and value
-            lines.append(f"    if {got} is not {outcome}: return None")
-        else:
-            lines.append(f"    if type({got}) is not {const(type(outcome))} or "
-                         f"{got} != {const(outcome)}: return None")
-    if post is None:
+    def choice(sym: _Choice) -> str:
+        """``first if test else second``: only the side taken computed, its guards
+        checked (what it computes is forgotten after it)."""
+        test = expr(sym.args[0])
+        name = f"v{made_count[0]}"
+        made_count[0] += 1
+        lines.append(f"{pad[0]}if {test}:")
+        for i, (side, side_guards) in enumerate(zip(sym.args[1:], sym.guards, strict=True)):
+            if i:
+                lines.append(f"{pad[0]}else:")
+            kept = dict(names)
+            pad[0] += "    "
+            guard(side_guards)
+            lines.append(f"{pad[0]}{name} = {expr(side)}")
+            pad[0] = pad[0][:-4]
+            names.clear()
+            names.update(kept)
+        return name
+
+    def guard(found: list[tuple[_Sym, Any]]) -> None:
+        for sym, outcome in found:
+            got = node(sym)
+            if type(outcome) is bool:  # the same as its type and value
+                lines.append(f"{pad[0]}if {got} is not {outcome}: return None")
+            else:
+                lines.append(f"{pad[0]}if type({got}) is not {const(type(outcome))} or "
+                             f"{got} != {const(outcome)}: return None")
+
+    def flatten(items: Any) -> None:
+        """The pieces written in ``items`` appended to ``p`` in order, the body each if
+        statement takes written in place (its outcome appended to ``o``)."""
+        run: list[str] = []  # pieces appended at once
+
+        def flush() -> None:
+            if run:
+                lines.append(f"{pad[0]}p += ({''.join(c + ', ' for c in run)})")
+                run.clear()
+
+        for item in items:
+            if type(item) is str:
+                continue
+            if type(item) is not _Choice or not item.block:
+                run.append(text(item))
+                continue
+            flush()
+            lines.append(f"{pad[0]}if {expr(item.args[0])}:")
+            for i, (side, side_guards) in enumerate(zip(item.args[1:], item.guards,
+                                                        strict=True)):
+                if i:
+                    lines.append(f"{pad[0]}else:")
+                kept = dict(names)
+                pad[0] += "    "
+                lines.append(f"{pad[0]}o({not i})")
+                guard(side_guards)
+                flatten(_side_parts(side))
+                pad[0] = pad[0][:-4]
+                names.clear()
+                names.update(kept)
+        flush()
+
+    guard(guards)
+    planned = post is not None and any(type(p) is _Choice and p.block for p in parts)
+    if planned:
+        lines.append("    outcomes = []")
+        lines.append("    o = outcomes.append")
+        lines.append("    p = []")
+        flatten(parts)
+        lines.append("    return tuple(outcomes), p")
+    elif post is None:
         pieces = [text(p) for p in parts]
         lines.append(f"    return ''.join(({''.join(p + ', ' for p in pieces)}))")
     else:
@@ -734,7 +976,123 @@ def _compile(guards: list[tuple[_Sym, Any]], parts: list[Any], post: Post | None
             lines.append(f"    return {const(post.rewrite)}({joined(parts)})")
     namespace: dict[str, Any] = {"k": consts, _REPLACE_NAME: _REPLACE}
     exec(compile("\n".join(lines), "<chainrule fill>", "exec"), namespace)
+    if planned:
+        assert post is not None
+        return _Planned(namespace["fill"], parts, post)
     return namespace["fill"]  # type: ignore[no-any-return]
+
+
+def _side_parts(side: Any) -> tuple[Any, ...]:
+    """The parts of a side of an if statement's choice: its text, or its text's parts."""
+    if isinstance(side, _Sym) and side.fn is _join_parts:
+        return tuple(side.args)
+    return (side,)
+
+
+#: Plans kept per trace (see :class:`_Planned`); past this, other fills are rewritten whole.
+MAX_PLANS = 64
+
+
+class _Planned:
+    """The fill of a trace whose text holds if statements' bodies, rewritten by ``post``:
+    ``raw(values)`` gives the bodies taken (the outcomes, in the order the text meets them)
+    and the written pieces; each set of outcomes gets a plan, its text (literals and
+    pieces) rewritten once as :func:`_rewritten_parts` rewrites a trace's, with what each
+    piece is checked for. A fill whose pieces are all safe joins the plan's rewritten
+    parts; any other is rewritten whole."""
+
+    __slots__ = ("parts", "plans", "post", "raw")
+
+    def __init__(self, raw: Callable[[list[Any]], tuple[tuple[bool, ...], list[str]] | None],
+                 parts: list[Any], post: Post) -> None:
+        self.raw, self.parts, self.post = raw, parts, post
+        self.plans: dict[tuple[bool, ...], Callable[[list[str]], str]] = {}
+
+    def __call__(self, values: list[Any]) -> str | None:
+        got = self.raw(values)
+        if got is None:
+            return None
+        key, pieces = got
+        plan = self.plans.get(key)
+        if plan is None:
+            plan = _plan(self.parts, key, self.post)
+            if len(self.plans) < MAX_PLANS:
+                self.plans[key] = plan
+        return plan(pieces)
+
+
+def _plan(parts: list[Any], key: tuple[bool, ...], post: Post
+          ) -> Callable[[list[str]], str]:
+    """``apply(pieces)``: the text of a trace for one set of if statement outcomes (``key``)
+    with ``pieces`` written in it, rewritten by ``post``. Its literals and pieces are
+    rewritten once with a token for each piece (as :func:`_rewritten_parts` rewrites a
+    trace's text); a fill whose pieces are all safe there joins the rewritten parts, any
+    other is rewritten whole (and every fill when a piece cannot be followed through the
+    rewrite). Generated straight-line code, as :func:`_compile`'s."""
+    skeleton: list[str | int] = []
+    outcomes = iter(key)
+    count = 0
+
+    def walk(items: Any) -> None:
+        nonlocal count
+        for item in items:
+            if type(item) is str:
+                skeleton.append(item)
+            elif type(item) is _Choice and item.block:
+                walk(_side_parts(item.args[1] if next(outcomes) else item.args[2]))
+            else:
+                skeleton.append(count)
+                count += 1
+
+    walk(parts)
+    consts: list[Any] = [post.rewrite]
+
+    def const(value: Any) -> str:
+        consts.append(value)
+        return f"k[{len(consts) - 1}]"
+
+    def joined(items: list[str | int]) -> str:
+        codes = [repr(p) if type(p) is str else f"p[{p}]" for p in items if p != ""]
+        return f"''.join(({''.join(c + ', ' for c in codes)}))"
+
+    lines = ["def apply(p):"]
+    text = "".join(p if type(p) is str else f"{_OPEN}{_NONCE}:{p}{_CLOSE}" for p in skeleton)
+    rewrite = post.rewrite(text)
+    names = [f"{_NONCE}:{i}" for i in range(count)]
+    try:  # the tokens, each once, and nothing else like one (else rewritten whole)
+        spans, found = _tokens(text), _tokens(rewrite)
+    except ValueError:
+        spans = found = []
+    if count and [text[a + 1:b - 1] for _, (a, b) in spans] == names and \
+            sorted(rewrite[a + 1:b - 1] for _, (a, b) in found) == sorted(names):
+        starts = dict(spans)
+        rewritten: list[str | int] = []
+        at = 0
+        checked: dict[str | re.Pattern[str], list[int]] = {}
+        for index, (start, end) in found:
+            rewritten.append(rewrite[at:start])
+            rewritten.append(int(index))
+            at = end
+            for check in post.unsafe_at(text, *starts[index], rewrite, start):
+                checked.setdefault(check, []).append(int(index))
+        rewritten.append(rewrite[at:])
+        joins: dict[tuple[int, ...], str] = {}
+        checks = []
+        for check, held in checked.items():
+            name = joins.get(tuple(held))
+            if name is None:
+                name = joins[tuple(held)] = f"j{len(joins)}"
+                lines.append(f"    {name} = '\\x00'.join(('', "
+                             f"{''.join(f'p[{i}], ' for i in held)}''))")
+            checks.append(f"{const(check)} not in {name}" if isinstance(check, str)
+                          else f"{const(check.search)}({name}) is None")
+        lines.append(f"    if {' and '.join(checks) or 'True'}: return {joined(rewritten)}")
+    elif not count:
+        lines.append(f"    return {rewrite!r}")
+    lines.append(f"    return k[0]({joined(skeleton)})")
+    namespace: dict[str, Any] = {"k": consts}
+    exec(compile("\n".join(lines), "<chainrule fill plan>", "exec"), namespace)
+    return namespace["apply"]  # type: ignore[no-any-return]
 
 
 _OPERATORS = {operator.eq: "==", operator.ne: "!=", operator.lt: "<", operator.le: "<=",
@@ -749,8 +1107,6 @@ def _inline(fn: Callable[..., Any], given: tuple[Any, ...], args: list[str],
         return f"{args[0]} {_OPERATORS[fn]} {args[1]}"
     if fn is bool and len(args) == 1:
         return f"True if {args[0]} else False"
-    if fn is _choose and len(args) == 3:
-        return f"{args[1]} if {args[0]} else {args[2]}"
     if fn is _str_join:
         return f"''.join(({''.join(text(a) + ', ' for a in given)}))"
     if fn is _join_parts:  # texts as they are (a text's own kind keeps its characters)
@@ -765,6 +1121,16 @@ def _inline(fn: Callable[..., Any], given: tuple[Any, ...], args: list[str],
 
 
 _REPLACE = jinja2.filters.do_replace
+
+
+def _fixed_places(given: tuple[Any, ...]) -> int | None:
+    """The decimals of ``fixed(*given)`` when its code may be written out (see
+    :func:`_compile`): given as an int or left at its default; else None."""
+    from chainrule.render.environment import fixed
+
+    places = given[1] if len(given) == 2 else fixed.__defaults__[0] \
+        if len(given) == 1 and fixed.__defaults__ else None
+    return places if type(places) is int and 0 <= places <= 100 else None
 _REPLACE_NAME = "replace"
 
 
@@ -1135,7 +1501,8 @@ class Filler:
                 render = render.render  # the text as written: rewritten below
             text = render(hollow)
             parts = trace.text(text).args if isinstance(text, str) else None
-            if post is not None and parts is not None:
+            if post is not None and parts is not None and not any(
+                    type(p) is _Choice and p.block for p in parts):  # else see _Planned
                 post_parts, checked = _rewritten_parts(trace, post, text, parts)
         except (_Taint, Exception):
             return None
