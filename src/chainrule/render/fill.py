@@ -8,7 +8,10 @@ drawings, see :class:`Holes`) are replaced by stand-ins and the template is run 
 * written out (``{{ x }}``): a hole in the text, filled per problem;
 * joined (``~``), passed to a filter, a test, a macro or a method, computed on (``+``,
   ``x[i]``, ``x.attr``): a new stand-in that remembers how it was made;
-* branched on (``if``, ``==``, ``<``, ``in``, ``not``): a *guard*, its outcome recorded.
+* branched on (``if``, ``==``, ``<``, ``in``, ``not``): a *guard*, its outcome recorded;
+  but an inline if, or an ``{% if %}`` statement whose bodies only write (output, ifs and
+  for loops of such), on a stand-in: both sides written (where no call can change
+  anything) and the text chosen per problem, only the side taken filled.
 
 Anything else (iterating over a number, hashing it, handing it to Python code that reads
 it) ends the trace, and that structure is rendered problem by problem as before. A
@@ -25,7 +28,8 @@ against it (exactly what the walk would record, all at once) and takes its holes
 before the walk. The fill of a trace is straight-line code too (comparisons, inline ifs,
 joins and ``replace`` written inline).
 
-Templates are assumed to be functions of what they are given (Jinja macros imported
+Where text is escaped (autoescape), a stand-in written ends the trace. Templates are
+assumed to be functions of what they are given (Jinja macros imported
 without context are): a macro that keeps state between calls in a namespace of its module
 is not supported.
 
@@ -345,6 +349,16 @@ def _finalize(value: Any) -> Any:
     return trace.token(value)
 
 
+@jinja2.pass_eval_context
+def _finalize_escaping(eval_ctx: jinja2.nodes.EvalContext, value: Any) -> Any:
+    """:func:`_finalize` where text may be escaped: a stand-in written where it would be
+    ends the trace (a fill writes its text as it is)."""
+    if _TRACES[0] and eval_ctx.autoescape and isinstance(value, _Sym) and \
+            _in_trace() is not None:
+        _taint()
+    return _finalize(value)
+
+
 def _wrap(fn: Callable[..., Any]) -> Callable[..., Any]:
     """A filter or test that records itself when given a stand-in."""
 
@@ -489,14 +503,13 @@ def _writes_only(body: list[jinja2.nodes.Node]) -> bool:
     """Whether statements only write: output, ifs and (not recursive) for loops of such
     statements, nothing that sets, defines, imports or changes how text is escaped."""
     for statement in body:
-        kind = type(statement)
-        if kind is jinja2.nodes.Output:
+        if type(statement) is jinja2.nodes.Output:
             continue
-        if kind is jinja2.nodes.If:
+        if type(statement) is jinja2.nodes.If:
             if not (_writes_only(statement.body) and _writes_only(statement.else_) and
                     all(_writes_only(e.body) for e in statement.elif_)):
                 return False
-        elif kind is jinja2.nodes.For:
+        elif type(statement) is jinja2.nodes.For:
             if statement.recursive or not (_writes_only(statement.body) and
                                            _writes_only(statement.else_)):
                 return False
@@ -749,7 +762,8 @@ def _fill_environment(fmt: str, templates_dir: str | None) -> jinja2.Environment
     env = _hooks(cast(type[jinja2.sandbox.SandboxedEnvironment], type(plain)))(**{
         "loader": plain.loader, "undefined": plain.undefined, "autoescape": plain.autoescape,
         "keep_trailing_newline": plain.keep_trailing_newline, "trim_blocks": plain.trim_blocks,
-        "lstrip_blocks": plain.lstrip_blocks, "finalize": _finalize,
+        "lstrip_blocks": plain.lstrip_blocks,
+        "finalize": _finalize if plain.autoescape is False else _finalize_escaping,
         "block_start_string": plain.block_start_string,
         "block_end_string": plain.block_end_string,
         "variable_start_string": plain.variable_start_string,
@@ -1014,21 +1028,19 @@ class _Planned:
             return None
         key, pieces = got
         plan = self.plans.get(key)
-        if plan is None:
-            plan = _plan(self.parts, key, self.post)
-            if len(self.plans) < MAX_PLANS:
-                self.plans[key] = plan
+        if plan is not None:
+            return plan(pieces)
+        if len(self.plans) >= MAX_PLANS:  # rewritten whole
+            return self.post.rewrite("".join([p if isinstance(p, str) else pieces[p]
+                                              for p in _skeleton(self.parts, key)]))
+        plan = self.plans[key] = _plan(self.parts, key, self.post)
         return plan(pieces)
 
 
-def _plan(parts: list[Any], key: tuple[bool, ...], post: Post
-          ) -> Callable[[list[str]], str]:
-    """``apply(pieces)``: the text of a trace for one set of if statement outcomes (``key``)
-    with ``pieces`` written in it, rewritten by ``post``. Its literals and pieces are
-    rewritten once with a token for each piece (as :func:`_rewritten_parts` rewrites a
-    trace's text); a fill whose pieces are all safe there joins the rewritten parts, any
-    other is rewritten whole (and every fill when a piece cannot be followed through the
-    rewrite). Generated straight-line code, as :func:`_compile`'s."""
+def _skeleton(parts: list[Any], key: tuple[bool, ...]) -> list[str | int]:
+    """The literals of a trace's text for the if statement outcomes ``key``, and in place
+    of each piece written its index (in the order :func:`_compile`'s ``flatten`` writes
+    them)."""
     skeleton: list[str | int] = []
     outcomes = iter(key)
     count = 0
@@ -1045,6 +1057,19 @@ def _plan(parts: list[Any], key: tuple[bool, ...], post: Post
                 count += 1
 
     walk(parts)
+    return skeleton
+
+
+def _plan(parts: list[Any], key: tuple[bool, ...], post: Post
+          ) -> Callable[[list[str]], str]:
+    """``apply(pieces)``: the text of a trace for one set of if statement outcomes (``key``)
+    with ``pieces`` written in it, rewritten by ``post``. Its literals and pieces are
+    rewritten once with a token for each piece (as :func:`_rewritten_parts` rewrites a
+    trace's text); a fill whose pieces are all safe there joins the rewritten parts, any
+    other is rewritten whole (and every fill when a piece cannot be followed through the
+    rewrite). Generated straight-line code, as :func:`_compile`'s."""
+    skeleton = _skeleton(parts, key)
+    count = sum(type(p) is int for p in skeleton)
     consts: list[Any] = [post.rewrite]
 
     def const(value: Any) -> str:
