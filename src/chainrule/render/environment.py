@@ -33,9 +33,58 @@ def github_math(markdown: str) -> str:
     """Display equations (``$$...$$``) as GitHub's fenced math blocks, so that GitHub's
     Markdown parser (cmark-gfm) leaves every character of them as written (inside ``$$``
     it would read ``}_{`` as emphasis, ``\\{`` as an escape and ``\\\\`` as a break)."""
+    if FAST_PATHS and "```" not in markdown:
+        return _github_math_direct(markdown)
     text = _fence_display(markdown)
     return "".join(part if part.startswith("```") else _inline_math(part)
                    for part in _FENCED.split(text))
+
+
+#: Markdown with no fenced block rewritten piece by piece (off: the whole-text rewrite).
+FAST_PATHS = True
+
+_NEWLINES = re.compile(r"\n{3,}")
+
+
+def _github_math_direct(markdown: str) -> str:
+    """:func:`github_math` of a text holding no three backticks, written piece by piece
+    between its ``$$`` (a large derivation has tens of thousands): each display fenced as
+    the whole-text rewrite fences it, and each piece between two fences (with the fences'
+    own line breaks) given its runs of blank lines cut and its inline math rewritten.
+
+    With no backticks of its own, the text's only fence lines are the ones written here, so
+    the whole-text rewrite finds the same blocks; a run of line breaks never crosses a
+    fence's backticks, so cutting the runs piece by piece cuts the same ones."""
+    if "$$$" in markdown:  # a display might hold a dollar sign: found one by one
+        pieces, pos = [], 0
+        while (start := markdown.find("$$", pos)) >= 0 and (
+                end := markdown.find("$$", start + 3)) >= 0:  # at least one character
+            pieces += [markdown[pos:start], markdown[start + 2:end]]
+            pos = end + 2
+        pieces.append(markdown[pos:])
+    else:  # every "$$" opens or closes a display, in turn; a last one left open is text
+        pieces = markdown.split("$$")
+        if len(pieces) % 2 == 0:
+            pieces[-2:] = [pieces[-2] + "$$" + pieces[-1]]
+    last = len(pieces) - 1
+    between: dict[str, str] = {}  # each piece between fences, rewritten (most are alike)
+    out = []
+    for i, piece in enumerate(pieces):
+        if i % 2:
+            fence = "```math\n" + piece.strip("\n ") + "\n```"
+            out.append(_NEWLINES.sub("\n\n", fence) if "\n\n\n" in fence else fence)
+            continue
+        text = ("\n" + piece if i else piece) + ("\n" if i < last else "")
+        done = between.get(text)
+        if done is None:
+            done = text
+            if "\n\n\n" in done:
+                done = _NEWLINES.sub("\n\n", done)
+            if "$" in done or "`" in done:
+                done = _inline_math(done)
+            between[text] = done
+        out.append(done)
+    return "".join(out)
 
 
 #: What finds, in pieces of text each written between two ``"\\x00"`` (``"\\x00" +
