@@ -71,6 +71,8 @@ class StepRecord(dict[str, Any]):
 
     __slots__ = ("_printing",)
     _printing: _Printing
+    #: Templates read a record's items without asking for attributes of those names first.
+    _template_items = True
 
     def __missing__(self, key: str) -> Any:
         if key not in self._printing.lazy:
