@@ -48,14 +48,29 @@ def test_text_prints_no_latex_and_latex_no_plain_text(monkeypatch):
         raise AssertionError(f"printed {name} in a form the output does not read")
 
     with monkeypatch.context() as patch:
-        patch.setattr(Trace, "formula_tex", refuse)
-        patch.setattr(Trace, "substituted_tex", refuse)
+        for method in ("formula_tex", "formulas_tex", "substituted_tex"):
+            patch.setattr(Trace, method, refuse)
         assert chainrule.derive("2-3-2", loss="cce").render("text") == text
     with monkeypatch.context() as patch:
-        patch.setattr(Trace, "formula_text", refuse)
-        patch.setattr(Trace, "substituted_text", refuse)
+        for method in ("formula_text", "formulas_text", "substituted_text"):
+            patch.setattr(Trace, method, refuse)
         assert chainrule.derive("2-3-2", loss="cce").render("tex") == tex
     assert derivation.render("text") == text and derivation.render("tex") == tex
+
+
+@pytest.mark.parametrize("at", [None, NOTES])
+def test_reading_one_field_prints_it_for_every_step_and_nothing_else(at):
+    derivation = chainrule.derive("2-2-1", at=at, eta=0.5)
+    steps = derivation._data["steps"]
+    expected = eager("2-2-1", at=at, eta=0.5)["steps"]
+    assert steps[-1]["formula_text"] == expected[-1]["formula_text"]
+    assert [dict.get(s, "formula_text") for s in steps] == [s["formula_text"] for s in expected]
+    assert not any("formula_tex" in s or "lhs_tex" in s for s in steps)
+    if at is not None:
+        assert steps[2]["substituted_tex"] == expected[2]["substituted_tex"]
+        assert [dict.get(s, "substituted_tex") for s in steps] == [
+            s["substituted_tex"] for s in expected]
+        assert not any("substituted_text" in s for s in steps)
 
 
 def test_a_missing_field_is_still_missing():

@@ -63,6 +63,9 @@ def loss_report(loss: Loss) -> dict[str, Any]:
     }
 
 
+_UNMADE: Any = object()
+
+
 class StepRecord(dict[str, Any]):
     """One step's record (a plain dict) whose printed formulas are made when first read:
     a text document never needs the LaTeX, a LaTeX one never the plain text, and printing
@@ -75,9 +78,13 @@ class StepRecord(dict[str, Any]):
     _template_items = True
 
     def __missing__(self, key: str) -> Any:
-        if key not in self._printing.lazy:
+        printing = self._printing
+        if key not in printing.lazy:
             raise KeyError(key)
-        value = self[key] = getattr(self._printing, key)(self["name"])
+        printing.fill(key)  # every record's, in one pass: a template reads them all
+        value = dict.get(self, key, _UNMADE)
+        if value is _UNMADE:  # a record not among its printing's
+            value = self[key] = getattr(printing, key)(self["name"])
         return value
 
     def complete(self) -> dict[str, Any]:
@@ -94,6 +101,31 @@ class _Printing:
         self.trace, self.rounded, self.decimals = trace, rounded, decimals
         self.lazy = frozenset(("lhs_tex", "formula_tex", "formula_text")
                               + (("substituted_tex", "substituted_text") if rounded else ()))
+        #: The records of the trace's steps, in order (see :meth:`fill`).
+        self.records: list[StepRecord] = []
+        self._filled: set[str] = set()
+
+    def fill(self, key: str) -> None:
+        """Print ``key`` (one of :attr:`lazy`) of every record at once, where not yet."""
+        if key in self._filled or key not in self.lazy:
+            return
+        self._filled.add(key)
+        records = self.records
+        if key == "formula_tex":
+            texts = self.trace.formulas_tex()
+        elif key == "formula_text":
+            texts = self.trace.formulas_text()
+        elif key == "lhs_tex":
+            names = self.trace.tex_names
+            made = getattr(names, "made", None)  # a LazyTable: read its table directly
+            get = (made() if made is not None else names).get
+            texts = [get(name, name) for name in self.trace.names]
+        else:
+            make = getattr(self, key)
+            texts = [make(record["name"]) for record in records]
+        for record, text in zip(records, texts, strict=True):
+            if key not in record:
+                dict.__setitem__(record, key, text)
 
     def lhs_tex(self, name: str) -> str:
         return self.trace.tex(name)
@@ -146,7 +178,7 @@ def trace_steps(
         check_steps(exact)
     rounded = trace.evaluate(givens, decimals) if givens is not None else None
     printing = _Printing(trace, rounded, decimals)
-    records: list[dict[str, Any]] = []
+    records = printing.records
     for step in trace:
         record = StepRecord(name=step.name, kind=step.kind,
                             section=_SECTIONS.get(step.kind, step.kind),
@@ -156,8 +188,12 @@ def trace_steps(
             record["value"] = exact[step.name]
             record["rounded"] = rounded[step.name]
             record["rounded_text"] = format_rounded(rounded[step.name], decimals)
-        records.append(record if lazy else printing.complete(record))
-    return records
+        records.append(record)
+    if lazy:
+        return list(records)
+    for key in sorted(printing.lazy):
+        printing.fill(key)
+    return [printing.complete(record) for record in records]
 
 
 def chain_report(net: Network, parameter: str) -> dict[str, Any]:
@@ -221,6 +257,9 @@ def complete_report(report: dict[str, Any]) -> dict[str, Any]:
     steps = report["steps"]
     if not steps or not isinstance(steps[0], StepRecord):
         return report
+    for printing in {id(r._printing): r._printing for r in steps}.values():
+        for key in sorted(printing.lazy):
+            printing.fill(key)
     plain = {id(record): record.complete() for record in steps}
     report["steps"] = [plain[id(record)] for record in steps]
     for section in report["sections"]:

@@ -63,26 +63,35 @@ class OrderedLatexPrinter(LatexPrinter):
     def __init__(self, settings: dict[str, Any]) -> None:
         super().__init__({"order": "none", **settings})
         #: By name: the symbol, its LaTeX and the two number tests (see _symbol_piece).
-        self._symbol_pieces: dict[str, tuple[sp.Symbol, str, bool, bool]] = {}
+        self._symbol_pieces: dict[str, _Piece] = {}
         #: Whether products and symbols print here as this class prints them (not as a
         #: subclass that prints them otherwise does), so a sum may write them directly.
         kind = type(self)
         self._products_plain = (kind._print_Mul is OrderedLatexPrinter._print_Mul
                                 and kind._print_Symbol is LatexPrinter._print_Symbol
                                 and kind._remember_symbols)
+        #: The pieces remembered, by the id of their symbol (each piece holds its symbol,
+        #: so no other object has that id while it is here): one lookup per factor.
+        self._pieces_by_id: dict[int, _Piece] = {}
+        #: SymPy's separator of factors, and the one between two numbers.
+        self._separators: tuple[str, str] = (self._settings["mul_symbol_latex"],
+                                             self._settings["mul_symbol_latex_numbers"])
 
-    def _symbol_piece(self, symbol: sp.Symbol) -> tuple[sp.Symbol, str, bool, bool]:
-        """``symbol``, its LaTeX, whether that ends as a number and whether it starts as one
-        (the tests of SymPy's number separator), remembered by name for the first symbol of
-        that name printed (looked up by name and identity, not by SymPy's hash): derive
-        prints every symbol of every step, most of them many times."""
+    def _symbol_piece(self, symbol: sp.Symbol) -> _Piece:
+        """``[symbol, its LaTeX, whether that ends as a number, whether it starts as one]``
+        (the tests of SymPy's number separator, None until a product asks: most symbols
+        never stand where it does), remembered by name for the first symbol of that name
+        printed (looked up by name and identity, not by SymPy's hash) and by identity:
+        derive prints every symbol of every step, most of them many times."""
         piece = self._symbol_pieces.get(symbol.name)
         if piece is not None and piece[0] is symbol:
             return piece
         tex = str(self._print_Symbol(symbol))
-        made = (symbol, tex, _ends_as_number(tex), _starts_as_number(tex))
-        if self._remember_symbols and piece is None:
-            self._symbol_pieces[symbol.name] = made
+        made: _Piece = [symbol, tex, None, None]
+        if self._remember_symbols:
+            if piece is None:
+                self._symbol_pieces[symbol.name] = made
+            self._pieces_by_id[id(symbol)] = made
         return made
 
     def _print_Add(self, expr: sp.Add, order: str | None = None) -> str:
@@ -120,76 +129,84 @@ class OrderedLatexPrinter(LatexPrinter):
         """A sum of symbols and products of symbols as :meth:`_print_Add` writes it (no term
         needs brackets; after the first, a product may be negated: ``w - eta*g``, which it
         writes as a minus and the product of the rest), or None for any other sum."""
-        parts = []
-        pieces = self._symbol_pieces
+        by_id = self._pieces_by_id
+        text = ""
         for i, term in enumerate(terms):
-            kind = type(term)
-            if kind is sp.Symbol:
-                piece = pieces.get(term.name)
-                if piece is None or piece[0] is not term:
-                    piece = self._symbol_piece(term)
-                parts.append(" + " + piece[1] if i else piece[1])
+            piece = by_id.get(id(term))  # a symbol printed before
+            if piece is None and type(term) is sp.Symbol:
+                piece = self._symbol_piece(term)
+            if piece is not None:
+                text += " + " + piece[1] if i else piece[1]
                 continue
-            if kind is not sp.Mul:
+            if type(term) is not sp.Mul:
                 return None
             args = term.args
             plain = self._products_plain
-            text: str | None
+            written: str | None
             if _ONLY_SYMBOLS.issuperset(map(type, args)):
                 # what _print_Mul writes: here the plain product (never None for symbols)
-                text = self._plain_product(args) if plain else self._print_Mul(term)
-                if text is None:
+                written = self._plain_product(args) if plain else self._print_Mul(term)
+                if written is None:
                     return None
-                parts.append(" + " + text if i else text)
+                text += " + " + written if i else written
             elif i and args[0] is sp.S.NegativeOne and _ONLY_SYMBOLS.issuperset(
                     map(type, args[1:])):
                 rest = args[1:]  # SymPy prints Mul(*rest): the symbol, or their product
                 if len(rest) == 1:
-                    text = (self._symbol_piece(rest[0])[1] if plain
-                            else str(self._print_Symbol(rest[0])))
+                    written = (self._symbol_piece(rest[0])[1] if plain
+                               else str(self._print_Symbol(rest[0])))
                 else:
-                    text = (self._plain_product(rest) if plain
-                            else self._print_Mul(sp.Mul._from_args(rest)))
-                if text is None:
+                    written = (self._plain_product(rest) if plain
+                               else self._print_Mul(sp.Mul._from_args(rest)))
+                if written is None:
                     return None
-                parts.append(" - " + text)
+                text += " - " + written
             else:
                 return None
-        return "".join(parts)
+        return text
 
     def _plain_product(self, factors: tuple[sp.Basic, ...]) -> str | None:
         """A product of symbols and plain sums as SymPy's LaTeX printer writes it (its
         separator, its number separator between a factor ending and one starting with a
         digit, a sum in brackets), without its general machinery (signs, fractions, units),
         which derive spent most of its time in; None for any other product."""
-        separator = self._settings["mul_symbol_latex"]
-        numbersep = self._settings["mul_symbol_latex_numbers"]
-        parts: list[str] = []
-        pieces = self._symbol_pieces
-        ends_number = False  # the factor before ends as a number
-        for factor in factors:
-            kind = type(factor)
-            if kind is sp.Symbol:
-                piece = pieces.get(factor.name)
-                if piece is None or piece[0] is not factor:
+        separator, numbersep = self._separators
+        by_id = self._pieces_by_id
+        text = ""
+        before: _Piece = _BRACKETS  # the factor before
+        for i, factor in enumerate(factors):
+            piece = by_id.get(id(factor))  # a symbol printed before
+            if piece is None:
+                if type(factor) is sp.Symbol:
                     piece = self._symbol_piece(factor)
-                _, term, ends, starts = piece
-            elif kind is sp.Add:
-                inner = self._plain_sum(factor.args)
-                if inner is None:
+                elif type(factor) is sp.Add:
+                    inner = self._plain_sum(factor.args)
+                    if inner is None:
+                        return None
+                    piece = [None, rf"\left({inner}\right)", False, False]  # "\right)"
+                else:                                                       # and "\left("
                     return None
-                term = rf"\left({inner}\right)"
-                ends, starts = False, False  # "\right)" ends it, "\left(" starts it
-            else:
-                return None
-            if parts:
-                parts.append(numbersep if ends_number and starts else separator)
-            parts.append(term)
-            ends_number = ends
-        return "".join(parts)
+            if i:
+                ends = before[2]
+                if ends is None:
+                    ends = before[2] = _ends_as_number(before[1])
+                if ends:
+                    starts = piece[3]
+                    if starts is None:
+                        starts = piece[3] = _starts_as_number(piece[1])
+                    text += numbersep if starts else separator
+                else:
+                    text += separator
+            text += piece[1]
+            before = piece
+        return text
 
 
 _ONLY_SYMBOLS = frozenset((sp.Symbol,))
+#: A printed symbol or bracketed sum: ``[symbol, LaTeX, ends as a number, starts as one]``,
+#: the two tests None until first asked.
+_Piece = list[Any]
+_BRACKETS: _Piece = [None, "", False, False]
 
 #: Sums and products of plain symbols printed directly (off: SymPy's general path, to compare).
 FAST_PATHS = True
@@ -326,23 +343,24 @@ class _TraceLatexPrinter(OrderedLatexPrinter):
         from chainrule.symbolic.trace import _SYMBOLS
 
         super().__init__(settings)
-        self._tex_names = tex_names
+        made = getattr(tex_names, "made", None)  # a LazyTable: its table, made once here
+        self._tex_name = (made() if made is not None else tex_names).get
         self._step_symbols = _SYMBOLS
 
-    def _symbol_piece(self, symbol: sp.Symbol) -> tuple[sp.Symbol, str, bool, bool]:
+    def _symbol_piece(self, symbol: sp.Symbol) -> _Piece:
         name = symbol.name
         piece = self._symbol_pieces.get(name)
         if piece is not None and piece[0] is symbol:
             return piece
         if type(symbol) is not sp.Symbol or self._step_symbols.get(name) is not symbol:
             return super()._symbol_piece(symbol)
-        tex = self._tex_names.get(name)
+        tex = self._tex_name(name)
         if tex is None:  # no LaTeX name: SymPy's printing of the name itself
             tex = self._deal_with_super_sub(name)
-        tex = str(tex)
-        made = (symbol, tex, _ends_as_number(tex), _starts_as_number(tex))
+        made: _Piece = [symbol, str(tex), None, None]
         if piece is None:
             self._symbol_pieces[name] = made
+        self._pieces_by_id[id(symbol)] = made
         return made
 
 

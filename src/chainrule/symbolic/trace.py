@@ -42,13 +42,44 @@ _SYMBOLS: dict[str, sp.Symbol] = {}
 def sym(name: str) -> sp.Symbol:
     """The real SymPy symbol for a step or given name (one object per name).
 
-    Made by ``Symbol.__xnew__``, SymPy's constructor without its cache (as its ``Dummy``
-    does): equal to ``Symbol(name, real=True)`` in every way, but made in half the time,
-    and a large network makes tens of thousands (here they are kept once each anyway)."""
+    Made as ``Symbol.__xnew__``, SymPy's constructor without its cache (as its ``Dummy``
+    does), makes it (see :func:`_real_symbol`): equal to ``Symbol(name, real=True)`` in
+    every way, but made in a fifth of the time, and a large network makes tens of thousands
+    (here they are kept once each anyway)."""
     found = _SYMBOLS.get(name)
     if found is None:
-        found = _SYMBOLS[name] = sp.Symbol.__xnew__(sp.Symbol, name, real=True)
+        found = _SYMBOLS[name] = _real_symbol(name)
     return found
+
+
+#: What SymPy works out once for every real symbol: its facts (copied for each symbol,
+#: which adds to them as it is asked), and the sorted facts it is compared by.
+_REAL_FACTS, _, _REAL_FACTS0 = sp.Symbol._canonical_assumptions(real=True)
+_REAL_SORTED = tuple(sorted(_REAL_FACTS0.items()))
+_new_expr = sp.Expr.__new__
+_FACTS_KIND: Any = type(_REAL_FACTS)
+_fill_facts = dict.update
+
+#: Whether symbols are made as SymPy's ``Symbol.__xnew__`` makes them, without working out
+#: the same facts again for each (off: by ``Symbol.__xnew__`` itself, to compare).
+FAST_SYMBOLS = True
+
+
+def _real_symbol(name: str) -> sp.Symbol:
+    """``Symbol.__xnew__(Symbol, name, real=True)``: the same attributes, with the facts
+    SymPy deduces from ``real=True`` copied rather than deduced again."""
+    if not FAST_SYMBOLS or type(name) is not str:
+        return sp.Symbol.__xnew__(sp.Symbol, name, real=True)
+    obj = _new_expr(sp.Symbol)
+    obj.name = name
+    facts = _FACTS_KIND.__new__(_FACTS_KIND)
+    _fill_facts(facts, _REAL_FACTS)
+    facts.rules = _REAL_FACTS.rules
+    facts._generator = _REAL_FACTS._generator  # read only (SymPy hands out copies)
+    obj._assumptions = facts
+    obj._assumptions_orig = {"real": True}
+    obj._assumptions0 = _REAL_SORTED
+    return obj
 
 
 def is_step_symbol(expr: Any) -> bool:
@@ -139,25 +170,26 @@ class LazyTable(Mapping[str, str]):
         self._make: Callable[[], dict[str, str]] | None = make
         self._table: dict[str, str] = {}
 
-    def _made(self) -> dict[str, str]:
+    def made(self) -> dict[str, str]:
+        """The table, made now if not yet (read it, never change it)."""
         if self._make is not None:
             self._table, self._make = self._make(), None
         return self._table
 
     def __getitem__(self, name: str) -> str:
-        return self._made()[name]
+        return self.made()[name]
 
     def get(self, name: str, default: Any = None) -> Any:
-        return self._made().get(name, default)
+        return self.made().get(name, default)
 
     def __contains__(self, name: object) -> bool:
-        return name in self._made()
+        return name in self.made()
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._made())
+        return iter(self.made())
 
     def __len__(self) -> int:
-        return len(self._made())
+        return len(self.made())
 
 
 @dataclass(frozen=True)
@@ -223,7 +255,9 @@ class Trace:
         self._given_set = frozenset(self.givens)
         self._names = tuple(s.name for s in self.steps)
         self._templates: dict[tuple[str, bool], SubstitutionTemplate] = {}
-        self._printed: dict[tuple[str, str], str] = {}
+        #: Each step's formula printed, by name: LaTeX, and plain text.
+        self._printed_tex: dict[str, str] = {}
+        self._printed_text: dict[str, str] = {}
         self._printer: TracePrinter | None = None
         #: Per-trace caches of consumers (compiled kernels, ...), keyed by their name.
         self.cache: dict[str, Any] = {}
@@ -231,8 +265,8 @@ class Trace:
             raise ValueError("duplicate step names in trace")
         known = set(self.givens)
         for s in self.steps:
-            unknown = set(s.dependencies) - known
-            if unknown:
+            if not known.issuperset(s.dependencies):
+                unknown = set(s.dependencies) - known
                 raise ValueError(f"step {s.name} uses undefined names {sorted(unknown)}")
             if s.name in known:
                 raise ValueError(f"step {s.name} shadows an earlier name")
@@ -270,11 +304,30 @@ class Trace:
 
     def formula_tex(self, name: str) -> str:
         """The right-hand side of a step in LaTeX, in the names of earlier steps."""
-        key = (name, "tex")
-        found = self._printed.get(key)
+        found = self._printed_tex.get(name)
         if found is None:
-            found = self._printed[key] = self.printer.latex(self[name].formula)
+            found = self._printed_tex[name] = self.printer.latex(self[name].formula)
         return found
+
+    def formulas_tex(self) -> list[str]:
+        """:meth:`formula_tex` of every step, in order (printed in one pass)."""
+        return self._every_formula(self._printed_tex, self.printer.latex)
+
+    def formulas_text(self) -> list[str]:
+        """:meth:`formula_text` of every step, in order (printed in one pass)."""
+        return self._every_formula(self._printed_text, self.printer.plain)
+
+    def _every_formula(self, printed: dict[str, str],
+                       write: Callable[[sp.Expr], str]) -> list[str]:
+        if len(printed) == len(self.steps):
+            return [printed[name] for name in self._names]
+        texts = []
+        for step in self.steps:
+            found = printed.get(step.name)
+            if found is None:
+                found = printed[step.name] = write(step.formula)
+            texts.append(found)
+        return texts
 
     def equation_tex(self, name: str) -> str:
         """``lhs = rhs`` in LaTeX."""
@@ -282,10 +335,9 @@ class Trace:
 
     def formula_text(self, name: str) -> str:
         """The right-hand side of a step as plain text (``w13*delta3*fprime1``)."""
-        key = (name, "text")
-        found = self._printed.get(key)
+        found = self._printed_text.get(name)
         if found is None:
-            found = self._printed[key] = self.printer.plain(self[name].formula)
+            found = self._printed_text[name] = self.printer.plain(self[name].formula)
         return found
 
     def substitution(self, name: str, *, tex: bool = True) -> SubstitutionTemplate:
