@@ -85,3 +85,23 @@ def test_a_derivation_with_updates_and_sections_is_the_standard_librarys_text():
     data = derivation.to_dict()
     assert len(data["sections"]) > 2
     assert derivation.render("json") == stdlib(data) + "\n"
+
+
+@st.composite
+def sections_of_steps(draw):
+    """A derivation's shape: steps, and sections that hold runs of the same records (in
+    order, or not), at the level of the steps or deeper."""
+    steps = draw(st.lists(st.dictionaries(keys, plain, min_size=1, max_size=4), min_size=1,
+                          max_size=8))
+    cuts = sorted(draw(st.lists(st.integers(0, len(steps)), max_size=4)))
+    runs = [steps[a:b] for a, b in zip([0, *cuts], [*cuts, len(steps)], strict=True) if b > a]
+    if draw(st.booleans()):
+        runs = [draw(st.permutations(run)) for run in runs]
+    value = {"steps": steps, "sections": [{"title": "T", "steps": run} for run in runs]}
+    return draw(st.sampled_from([value, [value], {"x": [steps, runs]}, [runs, steps]]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(sections_of_steps())
+def test_runs_of_records_written_before_are_the_standard_librarys_text(value):
+    assert dumps(value) == stdlib(value)

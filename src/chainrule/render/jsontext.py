@@ -11,7 +11,9 @@ text, handed to the library as it is.
 from __future__ import annotations
 
 import json
-from itertools import chain
+from dataclasses import dataclass
+from itertools import accumulate, chain, repeat
+from operator import is_
 from typing import Any
 
 __all__ = ["dumps"]
@@ -25,16 +27,37 @@ _INDENT = 2
 def dumps(value: Any) -> str:
     """``json.dumps(value, indent=2, ensure_ascii=False)``, byte for byte."""
     parts: list[str] = []
-    _encode(value, 0, parts, {})
+    _encode(value, 0, parts, _Memo())
     return "".join(parts)
 
 
-#: Per call of :func:`dumps`: by the id of each record encoded in a list of records, its
-#: text and the level of that list (the records are held by the value while it is written).
-_Seen = dict[int, tuple[int, str]]
+#: Per call of :func:`dumps`: by the id of each record encoded in a list of records, where
+#: its text is: the list's number in ``written`` and the record's index there (the records
+#: are held by the value while it is written).
+_Seen = dict[int, tuple[int, int]]
 
 
-def _encode(value: Any, level: int, out: list[str], seen: _Seen) -> None:
+@dataclass
+class _Written:
+    """A list of records encoded at ``level``: its records, the text between its brackets'
+    newlines, and where each record's text starts and ends in it."""
+
+    level: int
+    records: list[Any] | tuple[Any, ...]
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+
+class _Memo:
+    """What one call of :func:`dumps` has written (see :func:`_records`)."""
+
+    def __init__(self) -> None:
+        self.seen: _Seen = {}
+        self.written: list[_Written] = []
+
+
+def _encode(value: Any, level: int, out: list[str], memo: _Memo) -> None:
     if isinstance(value, dict):
         if not value:
             out.append("{}")
@@ -49,23 +72,23 @@ def _encode(value: Any, level: int, out: list[str], seen: _Seen) -> None:
             for i, (key, item) in enumerate(value.items()):
                 out.append(("," if i else "") + inner + json.dumps(key, ensure_ascii=False)
                            + ": ")
-                _encode(item, level + 1, out, seen)
+                _encode(item, level + 1, out, memo)
             out.append("\n" + " " * (_INDENT * level) + "}")
     elif isinstance(value, (list, tuple)):
         if not value:
             out.append("[]")
         elif _PLAIN.issuperset(map(type, value)):
             out.append(_flat(value, level, "[", "]"))
-        elif (again := _again(value, level, seen)) is not None:
+        elif (again := _again(value, level, memo)) is not None:
             out.append(again)
         elif _plain_records(value):
-            out.append(_records(value, level, seen))
+            out.append(_records(value, level, memo))
         else:
             inner = "\n" + " " * (_INDENT * (level + 1))
             out.append("[")
             for i, item in enumerate(value):
                 out.append(("," if i else "") + inner)
-                _encode(item, level + 1, out, seen)
+                _encode(item, level + 1, out, memo)
             out.append("\n" + " " * (_INDENT * level) + "]")
     else:
         out.append(json.dumps(value, ensure_ascii=False))
@@ -79,7 +102,7 @@ def _plain_records(items: list[Any] | tuple[Any, ...]) -> bool:
             and _PLAIN.issuperset(map(type, chain.from_iterable(map(dict.values, items)))))
 
 
-def _records(records: list[Any] | tuple[Any, ...], level: int, seen: _Seen) -> str:
+def _records(records: list[Any] | tuple[Any, ...], level: int, memo: _Memo) -> str:
     """A list of non-empty dicts of plain values (a derivation's steps): one call of the C
     encoder for the whole list, whose item separator puts in the records' own newline and
     indentation, then the list's put in between records.
@@ -90,29 +113,49 @@ def _records(records: list[Any] | tuple[Any, ...], level: int, seen: _Seen) -> s
     text = json.dumps(records, ensure_ascii=False, separators=("," + field, ": "))
     body = text[2:-2]  # without the first "[{" and the last "}]"
     body = body.replace("}," + field + "{", item + "}," + item + "{" + field)
-    whole = "[" + item + "{" + field + body + item + "}" + outer + "]"
-    # Each record's text: between records is "," + item + "{" (inside one, "," + field
-    # before a key, and field is item and more spaces; an encoded text holds no newline).
-    texts = whole[len(item) + 1:-len(outer) - 1].split("," + item + "{")
-    for i, record in enumerate(records):
-        seen[id(record)] = (level, texts[i] if i == 0 else "{" + texts[i])
-    return whole
+    inner = "{" + field + body + item + "}"
+    # Where each record's text is: between records is "," + item + "{" (inside one,
+    # "," + field before a key, and field is item and more spaces).
+    between = "," + item + "{"
+    sizes = list(map(len, inner.split(between)))
+    sizes[0] -= 1  # as if every record's text but its "{" were after a separator
+    starts = list(accumulate([len(between) + size for size in sizes[:-1]], initial=0))
+    ends = [start + 1 + size for start, size in zip(starts, sizes, strict=True)]
+    number = len(memo.written)
+    memo.written.append(_Written(level, records, inner, starts, ends))
+    memo.seen.update(zip(map(id, records), zip(repeat(number), range(len(records)),
+                                                 strict=False), strict=True))
+    return "[" + item + inner + outer + "]"
 
 
-def _again(records: list[Any] | tuple[Any, ...], level: int, seen: _Seen) -> str | None:
+def _again(records: list[Any] | tuple[Any, ...], level: int, memo: _Memo) -> str | None:
     """A list of records each already written in a list at one level not deeper than
     ``level`` (a derivation's sections hold its steps again): their texts joined and
-    indented further; None otherwise."""
-    found = [seen.get(id(record)) for record in records]
-    if not found or None in found:
+    indented further (a slice of that list's text where they stand together in it); None
+    otherwise."""
+    seen = memo.seen
+    first = seen.get(id(records[0])) if records else None
+    if first is None:
         return None
-    first = found[0][0]  # type: ignore[index]
-    if first > level or any(was[0] != first for was in found):  # type: ignore[index]
+    written = memo.written[first[0]]
+    at, until = first[1], first[1] + len(records)
+    if until <= len(written.records) and all(map(is_, records, written.records[at:until])):
+        body = written.text[written.starts[at]:written.ends[until - 1]]
+        was = written.level
+    else:
+        found = [seen.get(id(record)) for record in records]
+        if None in found:
+            return None
+        places = [(memo.written[n], i) for n, i in found]  # type: ignore[misc]
+        was = places[0][0].level
+        if any(w.level != was for w, _ in places):
+            return None
+        item = "\n" + " " * (_INDENT * (was + 1))
+        body = ("," + item).join([w.text[w.starts[i]:w.ends[i]] for w, i in places])
+    if was > level:
         return None
-    item = "\n" + " " * (_INDENT * (first + 1))
-    body = ("," + item).join([was[1] for was in found])  # type: ignore[index]
-    if level != first:  # every newline of the texts is followed by their indentation
-        body = body.replace("\n", "\n" + " " * (_INDENT * (level - first)))
+    if level != was:  # every newline of the texts is followed by their indentation
+        body = body.replace("\n", "\n" + " " * (_INDENT * (level - was)))
     return "[\n" + " " * (_INDENT * (level + 1)) + body + "\n" + " " * (_INDENT * level) + "]"
 
 

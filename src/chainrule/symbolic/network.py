@@ -91,13 +91,26 @@ def parse_hand_spec(spec: str | Sequence[int]) -> tuple[int, ...]:
 def _product(*factors: sp.Expr) -> sp.Expr:
     """``Mul(*factors, evaluate=False)`` for factors that are symbols or sums and products of
     symbols, built directly: derive builds thousands, and sympifying, caching and
-    post-processing them (which change nothing for symbols) took most of its time."""
-    return sp.Mul._from_args(factors, True)
+    post-processing them (which change nothing for symbols) took most of its time. Two
+    factors or more: what ``Mul._from_args(factors, True)`` makes, made here."""
+    if len(factors) < 2:
+        return sp.Mul._from_args(factors, True)
+    made = _new_basic(_MUL, *factors)
+    made.is_commutative = True
+    return made
 
 
 def _sum(*terms: sp.Expr) -> sp.Expr:
     """``Add(*terms, evaluate=False)`` for symbols and products of symbols (see _product)."""
-    return sp.Add._from_args(terms, True)
+    if len(terms) < 2:
+        return sp.Add._from_args(terms, True)
+    made = _new_basic(_ADD, *terms)
+    made.is_commutative = True
+    return made
+
+
+_new_basic = sp.Basic.__new__
+_MUL, _ADD = sp.Mul, sp.Add
 
 
 def _known(step: Step, *names: str) -> Step:
@@ -419,23 +432,28 @@ class Network:
 
     def _gradients(self, layer: int) -> list[Step]:
         steps = []
+        known = Step.known
         for j in self.neurons[layer]:
             delta = f"delta{j}"
+            delta_symbol = sym(delta)
             for w in self.weights_into(j):
-                steps.append(_known(Step(f"dL_d{w.name}", _product(sym(delta), sym(w.source)),
-                                         "gradient", f"gradient of {w.name}"), delta, w.source))
-            steps.append(_known(Step(f"dL_db{j}", sym(delta), "gradient", f"gradient of b{j}"),
-                                delta))
+                source = w.source
+                steps.append(known(f"dL_d{w.name}", _product(delta_symbol, sym(source)),
+                                   "gradient", f"gradient of {w.name}",
+                                   (delta, source) if delta < source else (source, delta)))
+            steps.append(known(f"dL_db{j}", delta_symbol, "gradient", f"gradient of b{j}",
+                               (delta,)))
         return steps
 
     def _updates(self) -> list[Step]:
-        eta = sym("eta")
-        return [
-            _known(Step(f"{p}_new",
-                        _sum(sym(p), _product(sp.S.NegativeOne, eta, sym(f"dL_d{p}"))),
-                        "update", f"gradient descent update of {p}"), p, "eta", f"dL_d{p}")
-            for p in self.parameters
-        ]
+        eta, minus_one, known = sym("eta"), sp.S.NegativeOne, Step.known
+        steps = []
+        for p in self.parameters:
+            gradient = f"dL_d{p}"
+            formula = _sum(sym(p), _product(minus_one, eta, sym(gradient)))
+            steps.append(known(f"{p}_new", formula, "update", f"gradient descent update of {p}",
+                               tuple(sorted((p, "eta", gradient)))))
+        return steps
 
     @cached_property
     def step_layers(self) -> dict[str, int]:

@@ -36,6 +36,7 @@ __all__ = ["PROB_EPS", "LazyTable", "Step", "Trace", "TraceValues", "is_step_sym
 PROB_EPS = 1e-15
 
 _WORK_DPS = 50
+_new_object = object.__new__
 _SYMBOLS: dict[str, sp.Symbol] = {}
 
 
@@ -205,6 +206,19 @@ class Step:
     kind: str = "forward"
     description: str = ""
     numeric: sp.Expr | None = None
+
+    @classmethod
+    def known(cls, name: str, formula: sp.Expr, kind: str, description: str,
+              dependencies: tuple[str, ...]) -> Step:
+        """``Step(name, formula, kind, description)`` told the names its formula uses
+        (sorted, each once, as :attr:`dependencies` finds them), where its builder knows
+        them: finding them again walks every formula of a large network, which makes tens
+        of thousands of steps (made here straight into their fields)."""
+        step = _new_object(cls)
+        step.__dict__.update({"name": name, "formula": formula, "kind": kind,
+                              "description": description, "numeric": None,
+                              "dependencies": dependencies})
+        return step
 
     @property
     def symbol(self) -> sp.Symbol:
