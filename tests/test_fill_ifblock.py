@@ -135,11 +135,15 @@ def cases(draw):
 
 
 @settings(max_examples=250, deadline=None)
-@given(cases(), st.booleans())
-def test_generated_templates_fill_as_jinja_renders(case, rewritten):
+@given(cases(), st.booleans(), st.sampled_from([1, 2, 3, 8]))
+def test_generated_templates_fill_as_jinja_renders(case, rewritten, compile_after):
     body, found = case
-    got, expected, filler = filled_and_expected(body, found,
-                                                post=GITHUB if rewritten else None)
+    saved, fill.COMPILE_AFTER = fill.COMPILE_AFTER, compile_after  # texts formatted, code
+    try:
+        got, expected, filler = filled_and_expected(body, found,
+                                                    post=GITHUB if rewritten else None)
+    finally:
+        fill.COMPILE_AFTER = saved
     assert got == expected
     rendered = sum(type(text) is str for text in got)  # each counted once
     assert filler.filled + filler.traced + filler.plain == rendered

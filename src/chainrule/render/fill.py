@@ -1020,7 +1020,7 @@ class _Planned:
     def __init__(self, raw: Callable[[list[Any]], tuple[tuple[bool, ...], list[str]] | None],
                  parts: list[Any], post: Post) -> None:
         self.raw, self.parts, self.post = raw, parts, post
-        self.plans: dict[tuple[bool, ...], Callable[[list[str]], str]] = {}
+        self.plans: dict[tuple[bool, ...], _Plan] = {}
 
     def __call__(self, values: list[Any]) -> str | None:
         got = self.raw(values)
@@ -1033,7 +1033,7 @@ class _Planned:
         if len(self.plans) >= MAX_PLANS:  # rewritten whole
             return self.post.rewrite("".join([p if isinstance(p, str) else pieces[p]
                                               for p in _skeleton(self.parts, key)]))
-        plan = self.plans[key] = _plan(self.parts, key, self.post)
+        plan = self.plans[key] = _Plan(self.parts, key, self.post)
         return plan(pieces)
 
 
@@ -1060,64 +1060,132 @@ def _skeleton(parts: list[Any], key: tuple[bool, ...]) -> list[str | int]:
     return skeleton
 
 
-def _plan(parts: list[Any], key: tuple[bool, ...], post: Post
-          ) -> Callable[[list[str]], str]:
-    """``apply(pieces)``: the text of a trace for one set of if statement outcomes (``key``)
+#: Fills of a plan before its code is compiled (till then its texts are formatted).
+COMPILE_AFTER = 8
+
+
+class _Plan:
+    """``plan(pieces)``: the text of a trace for one set of if statement outcomes (``key``)
     with ``pieces`` written in it, rewritten by ``post``. Its literals and pieces are
     rewritten once with a token for each piece (as :func:`_rewritten_parts` rewrites a
     trace's text); a fill whose pieces are all safe there joins the rewritten parts, any
     other is rewritten whole (and every fill when a piece cannot be followed through the
-    rewrite). Generated straight-line code, as :func:`_compile`'s."""
-    skeleton = _skeleton(parts, key)
-    count = sum(type(p) is int for p in skeleton)
-    consts: list[Any] = [post.rewrite]
+    rewrite). The first fills format texts (:func:`_formatter`); a plan used more is
+    compiled into straight-line code, as :func:`_compile`'s."""
 
-    def const(value: Any) -> str:
-        consts.append(value)
-        return f"k[{len(consts) - 1}]"
+    __slots__ = ("apply", "checks", "post", "rewritten", "skeleton", "uses")
 
-    def joined(items: list[str | int]) -> str:
-        codes = [repr(p) if type(p) is str else f"p[{p}]" for p in items if p != ""]
-        return f"''.join(({''.join(c + ', ' for c in codes)}))"
+    def __init__(self, parts: list[Any], key: tuple[bool, ...], post: Post) -> None:
+        self.post, self.uses = post, 0
+        self.skeleton = skeleton = _skeleton(parts, key)
+        self.rewritten: list[str | int] | None = None
+        self.checks: list[tuple[str | re.Pattern[str], list[int]]] = []
+        count = sum(type(p) is int for p in skeleton)
+        text = "".join(p if type(p) is str else f"{_OPEN}{_NONCE}:{p}{_CLOSE}"
+                       for p in skeleton)
+        rewrite = post.rewrite(text)
+        names = [f"{_NONCE}:{i}" for i in range(count)]
+        try:  # the tokens, each once, and nothing else like one (else rewritten whole)
+            spans, found = _tokens(text), _tokens(rewrite)
+        except ValueError:
+            spans = found = []
+        if [text[a + 1:b - 1] for _, (a, b) in spans] == names and \
+                sorted(rewrite[a + 1:b - 1] for _, (a, b) in found) == sorted(names):
+            starts = dict(spans)
+            rewritten: list[str | int] = []
+            at = 0
+            checked: dict[str | re.Pattern[str], list[int]] = {}
+            for index, (start, end) in found:
+                rewritten.append(rewrite[at:start])
+                rewritten.append(int(index))
+                at = end
+                for check in post.unsafe_at(text, *starts[index], rewrite, start):
+                    checked.setdefault(check, []).append(int(index))
+            rewritten.append(rewrite[at:])
+            self.rewritten, self.checks = rewritten, list(checked.items())
+        self.apply = self._formatted()
 
-    lines = ["def apply(p):"]
-    text = "".join(p if type(p) is str else f"{_OPEN}{_NONCE}:{p}{_CLOSE}" for p in skeleton)
-    rewrite = post.rewrite(text)
-    names = [f"{_NONCE}:{i}" for i in range(count)]
-    try:  # the tokens, each once, and nothing else like one (else rewritten whole)
-        spans, found = _tokens(text), _tokens(rewrite)
-    except ValueError:
-        spans = found = []
-    if count and [text[a + 1:b - 1] for _, (a, b) in spans] == names and \
-            sorted(rewrite[a + 1:b - 1] for _, (a, b) in found) == sorted(names):
-        starts = dict(spans)
-        rewritten: list[str | int] = []
-        at = 0
-        checked: dict[str | re.Pattern[str], list[int]] = {}
-        for index, (start, end) in found:
-            rewritten.append(rewrite[at:start])
-            rewritten.append(int(index))
-            at = end
-            for check in post.unsafe_at(text, *starts[index], rewrite, start):
-                checked.setdefault(check, []).append(int(index))
-        rewritten.append(rewrite[at:])
-        joins: dict[tuple[int, ...], str] = {}
-        checks = []
-        for check, held in checked.items():
-            name = joins.get(tuple(held))
-            if name is None:
-                name = joins[tuple(held)] = f"j{len(joins)}"
-                lines.append(f"    {name} = '\\x00'.join(('', "
-                             f"{''.join(f'p[{i}], ' for i in held)}''))")
-            checks.append(f"{const(check)} not in {name}" if isinstance(check, str)
-                          else f"{const(check.search)}({name}) is None")
-        lines.append(f"    if {' and '.join(checks) or 'True'}: return {joined(rewritten)}")
-    elif not count:
-        lines.append(f"    return {rewrite!r}")
-    lines.append(f"    return k[0]({joined(skeleton)})")
-    namespace: dict[str, Any] = {"k": consts}
-    exec(compile("\n".join(lines), "<chainrule fill plan>", "exec"), namespace)
-    return namespace["apply"]  # type: ignore[no-any-return]
+    def __call__(self, pieces: list[str]) -> str:
+        self.uses += 1
+        if self.uses == COMPILE_AFTER:
+            self.apply = self._compiled()
+        return self.apply(pieces)
+
+    def _formatted(self) -> Callable[[list[str]], str]:
+        whole, rewrite = _formatter(self.skeleton), self.post.rewrite
+        if self.rewritten is None:
+            return lambda pieces: rewrite(whole(pieces))
+        fast = _formatter(self.rewritten)
+        checks = [(check, _getter(held)) for check, held in self.checks]
+
+        def apply(pieces: list[str]) -> str:
+            for check, held in checks:
+                joined = "\x00" + "\x00".join(held(pieces)) + "\x00"
+                if (check in joined) if isinstance(check, str) else \
+                        check.search(joined) is not None:
+                    return rewrite(whole(pieces))
+            return fast(pieces)
+
+        return apply
+
+    def _compiled(self) -> Callable[[list[str]], str]:
+        consts: list[Any] = [self.post.rewrite]
+
+        def const(value: Any) -> str:
+            consts.append(value)
+            return f"k[{len(consts) - 1}]"
+
+        def joined(items: list[str | int]) -> str:
+            codes = [repr(p) if type(p) is str else f"p[{p}]" for p in items if p != ""]
+            return f"''.join(({''.join(c + ', ' for c in codes)}))"
+
+        lines = ["def apply(p):"]
+        if self.rewritten is not None:
+            joins: dict[tuple[int, ...], str] = {}
+            checks = []
+            for check, held in self.checks:
+                name = joins.get(tuple(held))
+                if name is None:
+                    name = joins[tuple(held)] = f"j{len(joins)}"
+                    lines.append(f"    {name} = '\\x00'.join(('', "
+                                 f"{''.join(f'p[{i}], ' for i in held)}''))")
+                checks.append(f"{const(check)} not in {name}" if isinstance(check, str)
+                              else f"{const(check.search)}({name}) is None")
+            lines.append(f"    if {' and '.join(checks) or 'True'}: "
+                         f"return {joined(self.rewritten)}")
+        lines.append(f"    return k[0]({joined(self.skeleton)})")
+        namespace: dict[str, Any] = {"k": consts}
+        exec(compile("\n".join(lines), "<chainrule fill plan>", "exec"), namespace)
+        return namespace["apply"]  # type: ignore[no-any-return]
+
+
+def _getter(indices: list[int]) -> Callable[[list[str]], tuple[str, ...]]:
+    """``pieces`` at ``indices``, as a tuple."""
+    if len(indices) == 1:
+        index = indices[0]
+        return lambda pieces: (pieces[index],)
+    return operator.itemgetter(*indices)
+
+
+def _formatter(items: list[str | int]) -> Callable[[list[str]], str]:
+    """``format(pieces)``: ``items`` joined, each int the piece at that index (pieces are
+    texts: one %-format of the literals with a ``%s`` for each)."""
+    literals: list[str] = []
+    indices: list[int] = []
+    run: list[str] = []
+    for item in items:
+        if type(item) is str:
+            run.append(item)
+        else:
+            literals.append("".join(run).replace("%", "%%"))
+            run = []
+            indices.append(cast(int, item))
+    if not indices:
+        text = "".join(run)
+        return lambda pieces: text
+    literals.append("".join(run).replace("%", "%%"))
+    pattern, held = "%s".join(literals), _getter(indices)
+    return lambda pieces: pattern % held(pieces)
 
 
 _OPERATORS = {operator.eq: "==", operator.ne: "!=", operator.lt: "<", operator.le: "<=",
