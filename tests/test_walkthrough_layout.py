@@ -143,3 +143,35 @@ def test_a_list_of_texts_is_structure_where_texts_are_not_holes():
     for where in ("after", "value"):
         with pytest.raises(ValueError):
             fill.Layout({where: fill.Part("n", list)}, holes, ["n"])
+
+
+def test_the_problem_context_under_p_holds_its_holes_as_a_set_documents_does():
+    from chainrule.render.problemset import problem_context
+
+    problems = _problems("2-3-1", {}, range(6))
+    inner = fill.Holes(keys=fill.NUMBER_KEYS, under={"drawing"})
+    outer = fill.Holes(keys=fill.NUMBER_KEYS, under={"drawing"}, roots={"p"})
+    keys = set()
+    for problem in problems * 2:  # met twice: the second time through a splitter
+        context = dict(problem_context(problem))
+        key, values = fill._split_fast({"p": context, "n": 2}, outer)
+        assert values == fill._split(context, inner)[1]
+        assert any(isinstance(v, str) and "=" in v for v in values)  # the drawing's labels
+        keys.add(key)
+        assert fill._split({"p": context}, fill.Holes(under={"drawing"}))[1] != values
+    assert len(keys) == 1
+
+
+def test_latex_walkthroughs_are_filled_not_traced_one_by_one(monkeypatch):
+    made: list[fill.Filler] = []
+
+    class Counted(fill.Filler):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(fill, "Filler", Counted)
+    problems = _problems("2-2-1", {}, range(40))
+    expected = [render("tex/walkthrough.tex.j2", wt.walkthrough_context(p)) for p in problems]
+    assert render_walkthroughs(problems, "tex") == expected
+    assert made[-1].traced <= 2 and made[-1].filled >= 38 and made[-1].plain == 0

@@ -113,14 +113,17 @@ def _split_once(context: Any, holes: Holes) -> tuple[_Key, list[Any]]:
 class Holes:
     """Which leaves of a context are holes: every float (``floats``), and texts and truth
     values under a dictionary key in ``keys`` or anywhere under a top-level key in
-    ``under``. Everything else is structure (a trace is reused only where it is equal)."""
+    ``under``. A dictionary under a top-level key in ``roots`` is a top level of its own
+    (its keys in ``under`` hold holes too). Everything else is structure (a trace is reused
+    only where it is equal)."""
 
-    __slots__ = ("floats", "keys", "under")
+    __slots__ = ("floats", "keys", "roots", "under")
 
     def __init__(self, keys: frozenset[str] | set[str] = NUMBER_KEYS,
                  under: frozenset[str] | set[str] = frozenset({"drawing"}),
-                 floats: bool = True) -> None:
+                 floats: bool = True, roots: frozenset[str] | set[str] = frozenset()) -> None:
         self.keys, self.under, self.floats = frozenset(keys), frozenset(under), floats
+        self.roots = frozenset(roots)
 
     def __call__(self, top: Any, last: Any, value: Any) -> bool:
         if type(value) is float:
@@ -1247,7 +1250,7 @@ def _split(context: Any, holes: Holes) -> tuple[tuple[Any, ...], list[Any]]:
     values: list[Any] = []
     seen: dict[int, int] = {}
     append, hole = key.append, values.append
-    floats, names, under = holes.floats, holes.keys, holes.under
+    floats, names, under, roots = holes.floats, holes.keys, holes.under, holes.roots
     containers = (dict, list, tuple, ProblemContext)
 
     def walk(item: Any, top: Any, last: Any) -> None:
@@ -1281,7 +1284,8 @@ def _split(context: Any, holes: Holes) -> tuple[tuple[Any, ...], list[Any]]:
             elif vkind is int or v is None:
                 append((vkind, v))
             elif vkind in containers:
-                walk(v, k if top is None else top, k)
+                walk(v, top if top is not None else None if (
+                    k in roots and (vkind is dict or vkind is ProblemContext)) else k, k)
             else:
                 raise _Hollow
 
@@ -1363,7 +1367,7 @@ def _splitter(key: tuple[Any, ...], holes: Holes, first: list[Any]
     order: list[str] = []  # every hole, in the walk's order
     firsts: list[str] = []  # containers met first
     refs: list[tuple[str, int]] = []
-    names, under, floats = holes.keys, holes.under, holes.floats
+    names, under, floats, roots = holes.keys, holes.under, holes.floats, holes.roots
     position = [0]
     count = [0]
 
@@ -1414,11 +1418,15 @@ def _splitter(key: tuple[Any, ...], holes: Holes, first: list[Any]
                 key_values.append(name[1])
                 key_types.append(name[0])
                 name = name[1]
-            value(item, name if top is None else top, name)
+            value(item, top, name, True)
 
-    def value(var: str, top: Any, last: Any) -> None:
-        # a container's item: ``top`` the key it is under at the top, ``last`` its own
+    def value(var: str, top: Any, last: Any, keyed: bool = False) -> None:
+        # a container's item: ``top`` the key it is under at the top, ``last`` its own;
+        # ``keyed``: a dict's item, with ``top`` its dict's (None at a top level)
         entry = key[position[0]]
+        if keyed and top is None:
+            top = None if last in roots and type(entry) is tuple and \
+                entry[0] in (dict, ProblemContext) else last
         if entry is _HOLE:
             position[0] += 1
             if top in under or last in names:
@@ -1476,6 +1484,7 @@ def _hollowed(context: Any, holes: Holes) -> Any:
     walks them."""
     count = [0]
     seen: dict[int, Any] = {}
+    roots = holes.roots
 
     def walk(item: Any, top: Any, last: Any) -> Any:
         kind = type(item)
@@ -1494,7 +1503,8 @@ def _hollowed(context: Any, holes: Holes) -> Any:
             made = kind()
             seen[id(item)] = made
             for k, v in item.items():
-                made[k] = walk(v, k if top is None else top, k)
+                made[k] = walk(v, top if top is not None else None if (
+                    k in roots and type(v) in (dict, ProblemContext)) else k, k)
             return made
         if holes(top, last, item):
             count[0] += 1
@@ -1742,7 +1752,7 @@ class Layout:
             return f"_k[{len(constants) - 1}]"
 
         seen: dict[int, int] = {}
-        floats, names, under = holes.floats, holes.keys, holes.under
+        floats, names, under, roots = holes.floats, holes.keys, holes.under, holes.roots
         containers = (dict, list, tuple, ProblemContext)
 
         def leaf(part: Part, top: Any, k: Any) -> None:
@@ -1771,7 +1781,7 @@ class Layout:
                     if v.kind is not None and v.kind is not list:
                         leaf(v, top, k)
                         continue
-                    if top is not None:
+                    if item is not context:
                         raise ValueError("a container part below the top level")
                     if v.kind is list:
                         if k in under or k in names:
@@ -1787,7 +1797,8 @@ class Layout:
                         (top if top is not None else k) in under or k in names)):
                     pieces.append(const(v))  # a hole that holds the same in every variant
                 elif vkind in containers:
-                    walk(v, k if top is None else top, k)
+                    walk(v, top if top is not None else None if (
+                        k in roots and (vkind is dict or vkind is ProblemContext)) else k, k)
                 elif vkind not in _SCALARS and vkind is not float:
                     raise _Hollow
 
@@ -1827,7 +1838,7 @@ def _sub_holes(holes: Holes, name: str) -> Holes:
     if found is None:
         if len(_SUB_HOLES) >= 256:
             _SUB_HOLES.clear()
-        found = _SUB_HOLES[key] = Holes(holes.keys, holes.under, holes.floats)
+        found = _SUB_HOLES[key] = Holes(holes.keys, holes.under, holes.floats, holes.roots)
     return found
 
 

@@ -902,11 +902,12 @@ def fill_walkthroughs(contexts: Sequence[Mapping[str, Any]], fmt: str,
 def _holes() -> Any:
     """The numbers of a walkthrough context: those of a problem context, the learning rate,
     the chain-rule products and keys, the rows after the update and whether the loss went
-    down, and everything of the problem context (its drawing is placed by label lengths)."""
+    down; the problem context ``p`` holds its own as a set document's does (its numbers, ids
+    and the network drawing, which is placed by its labels' lengths)."""
     from chainrule.render.fill import NUMBER_KEYS, Holes
 
     return Holes(keys=NUMBER_KEYS | {"product", "key"},
-                 under={"after", "after_down", "iterations", "eta"})
+                 under={"after", "after_down", "iterations", "eta", "drawing"}, roots={"p"})
 
 
 def _names_read(name: str, fmt: str, templates_dir: str | None) -> frozenset[str] | None:
