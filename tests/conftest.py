@@ -1,4 +1,5 @@
-"""Shared fixtures: the course notes' 2-2-1 givens and an optional torch (float64)."""
+"""Shared fixtures: the course notes' 2-2-1 givens, an optional torch (float64) and the
+fillers a test's rendering makes (counted)."""
 
 import pytest
 
@@ -32,3 +33,19 @@ def notes_givens():
         "w13": 0.7, "w23": 0.5, "b3": 0.3,
         "eta": 0.1,
     }
+
+
+@pytest.fixture
+def fillers(monkeypatch):
+    """Every :class:`~chainrule.render.fill.Filler` made while the test runs, in order."""
+    from chainrule.render import fill
+
+    made: list = []
+
+    class Counted(fill.Filler):
+        def __init__(self) -> None:
+            super().__init__()
+            made.append(self)
+
+    monkeypatch.setattr(fill, "Filler", Counted)
+    return made

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from chainrule.problems.base import get_family, make_problems
-from chainrule.render import fill
 from chainrule.render.environment import render
 from chainrule.render.walkthrough import (
     fill_walkthroughs,
@@ -22,19 +21,6 @@ def _problems(net: str, options: dict[str, Any], seeds: range) -> list[Any]:
     family = get_family("backprop")
     parsed = family.parse_options({"net": net, **options})
     return make_problems([(family, s, parsed, 3, None) for s in seeds])
-
-
-@pytest.fixture
-def fillers(monkeypatch):
-    made: list[fill.Filler] = []
-
-    class Counted(fill.Filler):
-        def __init__(self) -> None:
-            super().__init__()
-            made.append(self)
-
-    monkeypatch.setattr(fill, "Filler", Counted)
-    return made
 
 
 @pytest.mark.parametrize("net, options", [

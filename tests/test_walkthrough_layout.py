@@ -162,15 +162,8 @@ def test_the_problem_context_under_p_holds_its_holes_as_a_set_documents_does():
     assert len(keys) == 1
 
 
-def test_latex_walkthroughs_are_filled_not_traced_one_by_one(monkeypatch):
-    made: list[fill.Filler] = []
-
-    class Counted(fill.Filler):
-        def __init__(self) -> None:
-            super().__init__()
-            made.append(self)
-
-    monkeypatch.setattr(fill, "Filler", Counted)
+def test_latex_walkthroughs_are_filled_not_traced_one_by_one(fillers):
+    made = fillers
     problems = _problems("2-2-1", {}, range(40))
     expected = [render("tex/walkthrough.tex.j2", wt.walkthrough_context(p)) for p in problems]
     assert render_walkthroughs(problems, "tex") == expected
