@@ -535,6 +535,16 @@ def make_problems(
     Drafts that share a trace are evaluated together, vectorized, exactly and in the
     student's rounded chain.
     """
+    from chainrule.collect import paused
+
+    with paused():
+        return _make_problems(requests, progress)
+
+
+def _make_problems(
+    requests: Sequence[tuple[Family, int, Mapping[str, Any], int, str | None]],
+    progress: Callable[[int], None] | None,
+) -> list[Problem]:
     fewest: dict[tuple[int, int], int] = {}
 
     def at_least(family: Family, options: Mapping[str, Any], decimals: int) -> int:

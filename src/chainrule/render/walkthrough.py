@@ -807,6 +807,15 @@ def render_walkthroughs(
     if fmt == "json" or any(p.family != "backprop" for p in problems):
         return [render_walkthrough(p, fmt, iterations=iterations, templates_dir=templates_dir)
                 for p in problems]
+    from chainrule.collect import paused
+
+    with paused():
+        return _render_by_plans(problems, fmt, iterations, templates_dir)
+
+
+def _render_by_plans(problems: Sequence[Problem], fmt: str, iterations: int,
+                     templates_dir: str | None) -> list[str]:
+    """:func:`render_walkthroughs` of backprop problems."""
     from chainrule.render.environment import github_math, github_math_unsafe_at, render
     from chainrule.render.fill import Filler, Post, fill_environment
 
