@@ -128,7 +128,7 @@ class Derivation:
         if format == "json":
             from chainrule.render.jsontext import dumps
 
-            return dumps(self.data) + "\n"
+            return dumps(self.data, end="\n")
         from chainrule.render.environment import render
 
         ext = {"md": "md", "tex": "tex", "text": "txt"}.get(format)

@@ -16,6 +16,7 @@ import click
 from chainrule.commands.common import (
     FORMATS,
     OneLineGroup,
+    exit_now,
     no_cycle_collection,
     one_shot,
     parse_params,
@@ -114,6 +115,7 @@ def derive(
             eta=eta, decimals=decimals, chain=chain, **parse_params(params),
         )
         click.echo(derivation.render(fmt), nl=False)
+    exit_now()  # a large derivation's objects are not freed one by one at exit
 
 
 @main.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,8 +14,8 @@ import click
 
 from chainrule.errors import ChainruleError
 
-__all__ = ["FORMATS", "OneLineGroup", "UserError", "no_cycle_collection", "one_line",
-           "one_shot", "parse_params", "reports_errors"]
+__all__ = ["FORMATS", "OneLineGroup", "UserError", "exit_now", "no_cycle_collection",
+           "one_line", "one_shot", "parse_params", "reports_errors"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -101,6 +102,19 @@ def one_shot() -> None:
     """Mark this process as one that runs one command and exits."""
     global _ONE_SHOT
     _ONE_SHOT = True
+
+
+def exit_now() -> None:
+    """In a process that runs one command and exits (see :func:`one_shot`), once the
+    command has succeeded: flush what it wrote and end the process (exit code 0) without
+    the interpreter's teardown, which frees every object the command made one by one (a
+    tenth of ``derive --net 64-64-64-64-64-64-64-64 --eta 0.1``'s time). Anywhere else (a
+    notebook, click's test runner) it does nothing."""
+    if not _ONE_SHOT:
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(0)
 
 
 def reports_errors(fn: F) -> F:

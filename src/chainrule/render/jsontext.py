@@ -24,10 +24,12 @@ _DICT = frozenset((dict,))
 _INDENT = 2
 
 
-def dumps(value: Any) -> str:
-    """``json.dumps(value, indent=2, ensure_ascii=False)``, byte for byte."""
+def dumps(value: Any, end: str = "") -> str:
+    """``json.dumps(value, indent=2, ensure_ascii=False) + end``, byte for byte (joined
+    once: a large derivation's text is tens of megabytes)."""
     parts: list[str] = []
     _encode(value, 0, parts, _Memo())
+    parts.append(end)
     return "".join(parts)
 
 
@@ -40,13 +42,25 @@ _Seen = dict[int, tuple[int, int]]
 @dataclass
 class _Written:
     """A list of records encoded at ``level``: its records, the text between its brackets'
-    newlines, and where each record's text starts and ends in it."""
+    newlines (``head + body + tail``), and where each record's text starts and ends in
+    ``body`` (the first record's start is in ``head``, the last one's end in ``tail``)."""
 
     level: int
     records: list[Any] | tuple[Any, ...]
-    text: str
+    head: str
+    body: str
+    tail: str
     starts: list[int]
     ends: list[int]
+
+    def text(self, first: int, until: int) -> str:
+        """The texts of records ``first`` to ``until - 1``, as they stand together."""
+        text = self.body[self.starts[first]:self.ends[until - 1]]
+        if first == 0:
+            text = self.head + text
+        if until == len(self.records):
+            text += self.tail
+        return text
 
 
 class _Memo:
@@ -80,9 +94,9 @@ def _encode(value: Any, level: int, out: list[str], memo: _Memo) -> None:
         elif _PLAIN.issuperset(map(type, value)):
             out.append(_flat(value, level, "[", "]"))
         elif (again := _again(value, level, memo)) is not None:
-            out.append(again)
+            out += again
         elif _plain_records(value):
-            out.append(_records(value, level, memo))
+            out += _records(value, level, memo)
         else:
             inner = "\n" + " " * (_INDENT * (level + 1))
             out.append("[")
@@ -102,37 +116,42 @@ def _plain_records(items: list[Any] | tuple[Any, ...]) -> bool:
             and _PLAIN.issuperset(map(type, chain.from_iterable(map(dict.values, items)))))
 
 
-def _records(records: list[Any] | tuple[Any, ...], level: int, memo: _Memo) -> str:
-    """A list of non-empty dicts of plain values (a derivation's steps): one call of the C
-    encoder for the whole list, whose item separator puts in the records' own newline and
-    indentation, then the list's put in between records.
+def _records(records: list[Any] | tuple[Any, ...], level: int, memo: _Memo) -> list[str]:
+    """A list of non-empty dicts of plain values (a derivation's steps), in pieces: one call
+    of the C encoder for the whole list, whose item separator puts in the records' own
+    newline and indentation, then the list's put in between records.
 
     An encoded text holds no newline (it writes ``\\n``), so the separator occurs only
     between items: before a key (``"``) inside a record, before ``{`` between records."""
     outer, item, field = ("\n" + " " * (_INDENT * n) for n in (level, level + 1, level + 2))
     text = json.dumps(records, ensure_ascii=False, separators=("," + field, ": "))
     body = text[2:-2]  # without the first "[{" and the last "}]"
+    del text
     body = body.replace("}," + field + "{", item + "}," + item + "{" + field)
-    inner = "{" + field + body + item + "}"
-    # Where each record's text is: between records is "," + item + "{" (inside one,
-    # "," + field before a key, and field is item and more spaces).
+    # The list's text is head + body + tail: records are joined by "," + item, each one's
+    # text starting with "{" (its first after head). Cut at "," + item + "{" (inside a
+    # record, "," + field comes before a key, and field is item and more spaces), body's
+    # pieces are each record's text but its "{" (and the first's head, the last's tail).
+    head, tail = "{" + field, item + "}"
     between = "," + item + "{"
-    sizes = list(map(len, inner.split(between)))
-    sizes[0] -= 1  # as if every record's text but its "{" were after a separator
-    starts = list(accumulate([len(between) + size for size in sizes[:-1]], initial=0))
-    ends = [start + 1 + size for start, size in zip(starts, sizes, strict=True)]
+    sizes = list(map(len, body.split(between)))
+    after = list(accumulate([size + len(between) for size in sizes[:-1]], initial=0))
+    starts = [start - 1 for start in after]  # each record's "{"
+    starts[0] = 0  # the first record's "{" is in head
+    ends = [start + size for start, size in zip(after, sizes, strict=True)]
     number = len(memo.written)
-    memo.written.append(_Written(level, records, inner, starts, ends))
+    memo.written.append(_Written(level, records, head, body, tail, starts, ends))
     memo.seen.update(zip(map(id, records), zip(repeat(number), range(len(records)),
                                                  strict=False), strict=True))
-    return "[" + item + inner + outer + "]"
+    return ["[" + item + head, body, item + "}" + outer + "]"]
 
 
-def _again(records: list[Any] | tuple[Any, ...], level: int, memo: _Memo) -> str | None:
+def _again(records: list[Any] | tuple[Any, ...], level: int,
+           memo: _Memo) -> list[str] | None:
     """A list of records each already written in a list at one level not deeper than
-    ``level`` (a derivation's sections hold its steps again): their texts joined and
-    indented further (a slice of that list's text where they stand together in it); None
-    otherwise."""
+    ``level`` (a derivation's sections hold its steps again), in pieces: their texts joined
+    and indented further (a slice of that list's text where they stand together in it);
+    None otherwise."""
     seen = memo.seen
     first = seen.get(id(records[0])) if records else None
     if first is None:
@@ -140,7 +159,7 @@ def _again(records: list[Any] | tuple[Any, ...], level: int, memo: _Memo) -> str
     written = memo.written[first[0]]
     at, until = first[1], first[1] + len(records)
     if until <= len(written.records) and all(map(is_, records, written.records[at:until])):
-        body = written.text[written.starts[at]:written.ends[until - 1]]
+        body = written.text(at, until)
         was = written.level
     else:
         found = [seen.get(id(record)) for record in records]
@@ -151,12 +170,13 @@ def _again(records: list[Any] | tuple[Any, ...], level: int, memo: _Memo) -> str
         if any(w.level != was for w, _ in places):
             return None
         item = "\n" + " " * (_INDENT * (was + 1))
-        body = ("," + item).join([w.text[w.starts[i]:w.ends[i]] for w, i in places])
+        body = ("," + item).join([w.text(i, i + 1) for w, i in places])
     if was > level:
         return None
     if level != was:  # every newline of the texts is followed by their indentation
         body = body.replace("\n", "\n" + " " * (_INDENT * (level - was)))
-    return "[\n" + " " * (_INDENT * (level + 1)) + body + "\n" + " " * (_INDENT * level) + "]"
+    return ["[\n" + " " * (_INDENT * (level + 1)), body,
+            "\n" + " " * (_INDENT * level) + "]"]
 
 
 def _flat(value: dict[str, Any] | list[Any] | tuple[Any, ...], level: int, opening: str,
