@@ -1,5 +1,5 @@
 """``python -m chainrule``."""
 
-from chainrule.cli import run
+from chainrule.cli import program
 
-run()
+program()

@@ -16,8 +16,9 @@ import click
 from chainrule.commands.common import (
     FORMATS,
     OneLineGroup,
-    exit_now,
+    end_program,
     no_cycle_collection,
+    no_teardown,
     one_shot,
     parse_params,
     reports_errors,
@@ -115,7 +116,7 @@ def derive(
             eta=eta, decimals=decimals, chain=chain, **parse_params(params),
         )
         click.echo(derivation.render(fmt), nl=False)
-    exit_now()  # a large derivation's objects are not freed one by one at exit
+    no_teardown()  # a large derivation's objects need not be freed one by one at exit
 
 
 @main.command()
@@ -277,6 +278,16 @@ def run() -> None:
     """The ``chainrule`` program: one command, then the process exits."""
     one_shot()
     main()
+
+
+def program() -> None:
+    """:func:`run` as ``python -m chainrule`` runs it: a command that leaves nothing to free
+    (derive) ends the process as soon as its output is flushed."""
+    try:
+        run()
+    except SystemExit as exc:
+        end_program(exc.code)
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -14,8 +14,8 @@ import click
 
 from chainrule.errors import ChainruleError
 
-__all__ = ["FORMATS", "OneLineGroup", "UserError", "exit_now", "no_cycle_collection",
-           "one_line", "one_shot", "parse_params", "reports_errors"]
+__all__ = ["FORMATS", "OneLineGroup", "UserError", "end_program", "no_cycle_collection",
+           "no_teardown", "one_line", "one_shot", "parse_params", "reports_errors"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,17 +104,27 @@ def one_shot() -> None:
     _ONE_SHOT = True
 
 
-def exit_now() -> None:
-    """In a process that runs one command and exits (see :func:`one_shot`), once the
-    command has succeeded: flush what it wrote and end the process (exit code 0) without
-    the interpreter's teardown, which frees every object the command made one by one (a
-    tenth of ``derive --net 64-64-64-64-64-64-64-64 --eta 0.1``'s time). Anywhere else (a
-    notebook, click's test runner) it does nothing."""
-    if not _ONE_SHOT:
-        return
-    sys.stdout.flush()
-    sys.stderr.flush()
-    os._exit(0)
+def no_teardown() -> None:
+    """Say that what the command made needs no freeing at exit: :func:`end_program` then
+    ends the ``chainrule`` program without the interpreter's teardown, which frees every
+    object one by one (a tenth of ``derive --net 64-64-64-64-64-64-64-64 --eta 0.1``'s
+    time). A command says so only once it has succeeded, and only if it leaves nothing
+    (no temporary file, no thread) for the interpreter's exit to finish."""
+    global _NO_TEARDOWN
+    _NO_TEARDOWN = True
+
+
+_NO_TEARDOWN = False
+
+
+def end_program(code: Any) -> None:
+    """End the ``chainrule`` program with exit status ``code`` (a ``SystemExit`` code):
+    after a command that said :func:`no_teardown` and succeeded, its output flushed and
+    the process ended at once; otherwise nothing is done here (the exit goes on)."""
+    if _NO_TEARDOWN and code in (None, 0):
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def reports_errors(fn: F) -> F:
