@@ -51,3 +51,12 @@ def test_inside_another_program_derive_returns():
     assert result.exit_code == 0 and "z1 = w11*x1 + w21*x2 + b1" in result.output
     after = CliRunner().invoke(main, ["derive", "bce"])  # the same process goes on
     assert after.exit_code == 0 and after.output
+
+
+def test_under_a_profiler_the_program_exits_as_usual(tmp_path):
+    profile = tmp_path / "derive.prof"
+    done = subprocess.run([sys.executable, "-m", "cProfile", "-o", str(profile), "-m",
+                           "chainrule", "derive", "--net", "2-2-1", "--format", "md"],
+                          capture_output=True, text=True, env=ENV, cwd=ROOT, check=False)
+    assert done.returncode == 0 and done.stdout == chainrule.derive("2-2-1").render("md")
+    assert profile.stat().st_size > 0  # written at exit

@@ -120,8 +120,10 @@ _NO_TEARDOWN = False
 def end_program(code: Any) -> None:
     """End the ``chainrule`` program with exit status ``code`` (a ``SystemExit`` code):
     after a command that said :func:`no_teardown` and succeeded, its output flushed and
-    the process ended at once; otherwise nothing is done here (the exit goes on)."""
-    if _NO_TEARDOWN and code in (None, 0):
+    the process ended at once; otherwise, or under a profiler or tracer (cProfile, coverage:
+    they write their results at exit), nothing is done here (the exit goes on)."""
+    if (_NO_TEARDOWN and code in (None, 0) and sys.getprofile() is None
+            and sys.gettrace() is None):
         sys.stdout.flush()
         sys.stderr.flush()
         os._exit(0)
