@@ -74,3 +74,17 @@ def test_the_examples_include_each_case():
     assert printer.plain(minus) == sympys(minus, tex)[1]
     numbers = sp.Mul(sym("b2"), sym("w13"), evaluate=False)  # "b_{2} 4" then "3"
     assert printer.latex(numbers) == sympys(numbers, tex)[0] == r"b_{2} 4 \cdot 3"
+
+
+def test_a_power_of_an_activation_prints_in_brackets():
+    from chainrule.symbolic.functions import relu, sigmoid, step
+
+    z = sym("z1")
+    names = {"z1": "z_{1}"}
+    for f, tex in [(sigmoid, r"\sigma\left(z_{1}\right)"),
+                   (relu, r"\operatorname{ReLU}\left(z_{1}\right)"),
+                   (step, r"\mathbb{1}\left[z_{1} > 0\right]")]:
+        assert latex(f(z), names) == tex
+        square = sp.Pow(f(z), 2, evaluate=False)
+        assert latex(sp.Mul(2, square, evaluate=False), names) == (
+            rf"2 \left({tex}\right)^{{2}}")

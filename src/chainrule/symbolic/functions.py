@@ -34,8 +34,8 @@ class sigmoid(sp.Function):
     def _eval_evalf(self, prec: int) -> sp.Expr:
         return (1 / (1 + sp.exp(-self.args[0])))._eval_evalf(prec)
 
-    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
-        return r"\sigma\left(" + printer._print(self.args[0]) + r"\right)"
+    def _latex(self, printer: sp.printing.latex.LatexPrinter, exp: str | None = None) -> str:
+        return _power(r"\sigma\left(" + printer._print(self.args[0]) + r"\right)", exp)
 
 
 class step(sp.Function):
@@ -57,8 +57,8 @@ class step(sp.Function):
     def _eval_rewrite_as_Heaviside(self, x: sp.Expr, **kwargs: object) -> sp.Expr:
         return sp.Heaviside(x, 0)
 
-    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
-        return r"\mathbb{1}\left[" + printer._print(self.args[0]) + r" > 0\right]"
+    def _latex(self, printer: sp.printing.latex.LatexPrinter, exp: str | None = None) -> str:
+        return _power(r"\mathbb{1}\left[" + printer._print(self.args[0]) + r" > 0\right]", exp)
 
 
 class relu(sp.Function):
@@ -80,5 +80,10 @@ class relu(sp.Function):
     def _eval_rewrite_as_Max(self, x: sp.Expr, **kwargs: object) -> sp.Expr:
         return sp.Max(0, x)
 
-    def _latex(self, printer: sp.printing.latex.LatexPrinter) -> str:
-        return r"\operatorname{ReLU}\left(" + printer._print(self.args[0]) + r"\right)"
+    def _latex(self, printer: sp.printing.latex.LatexPrinter, exp: str | None = None) -> str:
+        return _power(r"\operatorname{ReLU}\left(" + printer._print(self.args[0]) + r"\right)", exp)
+
+
+def _power(tex: str, exp: str | None) -> str:
+    """``tex`` raised to ``exp`` where SymPy's printer asks for a power of the function."""
+    return tex if exp is None else r"\left(" + tex + r"\right)^{" + exp + "}"
