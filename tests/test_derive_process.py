@@ -60,3 +60,21 @@ def test_under_a_profiler_the_program_exits_as_usual(tmp_path):
                           capture_output=True, text=True, env=ENV, cwd=ROOT, check=False)
     assert done.returncode == 0 and done.stdout == chainrule.derive("2-2-1").render("md")
     assert profile.stat().st_size > 0  # written at exit
+
+
+def test_a_closed_output_or_pipe_ends_as_any_program_would():
+    """Started with its output closed, or piped into a reader that stops early, derive
+    ends without a traceback (the usual exit deals with the stream)."""
+    command = [sys.executable, "-m", "chainrule", "derive", "--net", "3-4-2", "--eta", "0.1"]
+    closed = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                            env=ENV, timeout=120, text=True, pass_fds=(),
+                            preexec_fn=lambda: os.close(1))
+    assert closed.returncode == 0 and "Traceback" not in closed.stderr
+    reader = subprocess.Popen(["head", "-c", "10"], stdin=subprocess.PIPE,
+                              stdout=subprocess.DEVNULL)
+    piped = subprocess.run(command, stdout=reader.stdin, stderr=subprocess.PIPE, env=ENV,
+                           timeout=120, text=True)
+    assert reader.stdin is not None
+    reader.stdin.close()
+    reader.wait(timeout=60)
+    assert "Traceback" not in piped.stderr

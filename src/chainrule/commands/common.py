@@ -124,8 +124,12 @@ def end_program(code: Any) -> None:
     they write their results at exit), nothing is done here (the exit goes on)."""
     if (_NO_TEARDOWN and code in (None, 0) and sys.getprofile() is None
             and sys.gettrace() is None):
-        sys.stdout.flush()
-        sys.stderr.flush()
+        try:
+            for stream in (sys.stdout, sys.stderr):
+                if stream is not None:  # None: the program was started with it closed
+                    stream.flush()
+        except (OSError, ValueError):  # a closed pipe: the usual exit deals with it
+            return
         os._exit(0)
 
 
