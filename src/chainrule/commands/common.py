@@ -83,15 +83,14 @@ def no_cycle_collection() -> Iterator[None]:
     stay, so a process that calls the command and goes on (a notebook, click's test runner)
     is left to collect them.
     """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if _ONE_SHOT:
-            gc.freeze()
-        if was_enabled:
-            gc.enable()
+    from chainrule.collect import paused
+
+    with paused():
+        try:
+            yield
+        finally:
+            if _ONE_SHOT:
+                gc.freeze()
 
 
 #: Whether this process runs one command and exits (set by :func:`run`).

@@ -74,8 +74,6 @@ def iterate(problem: Problem, iterations: int) -> list[dict[str, Any]]:
     return rows
 
 
-
-
 def _combined(net: Network) -> str | None:
     """Why the output delta is yhat - y, where the loss and its output activation combine."""
     loss, out = net.loss.key, net.output.key
@@ -202,17 +200,20 @@ def walkthrough_contexts(problems: Sequence[Problem], iterations: int = 1) -> li
     """:func:`walkthrough_context` of each problem; the forward pass after the update is
     evaluated for all problems of one structure together, and everything that does not
     depend on the numbers is worked out once per structure (:class:`_Plan`)."""
-    afters = _after_rows(problems)
+    return [plan.context(problem, after, iterations)
+            for problem, plan, after in _planned(problems)]
+
+
+def _planned(problems: Sequence[Problem]) -> Iterator[tuple[Problem, _Plan, list[str]]]:
+    """Each problem with its structure's plan and the texts of its rows after the update."""
     plans: dict[tuple[Any, ...], _Plan] = {}
-    found = []
-    for problem, after in zip(problems, afters, strict=True):
+    for problem, after in zip(problems, _after_rows(problems), strict=True):
         # The problems hold their traces, so an id stays its own while this runs.
         key = (id(problem.trace), problem.decimals, tuple(problem.givens), problem.asked)
         plan = plans.get(key)
         if plan is None:
             plan = plans[key] = _plan(problem)
-        found.append(plan.context(problem, after, iterations))
-    return found
+        yield problem, plan, after
 
 
 def _plan(problem: Problem) -> _Plan:
@@ -276,7 +277,6 @@ class _Plan:
         index: dict[str, int] = {g: i for i, g in enumerate(givens)}
         for j, name in enumerate(names):
             index[name] = len(givens) + j
-        self.index = index
         self.givens = _getter(givens)
         self.steps = _getter(names)
         self.whole = any(s.kind in WHOLE_KINDS for s in steps)
@@ -792,9 +792,8 @@ def render_walkthrough(
         return json.dumps(walkthrough_json(problem, iterations), indent=2) + "\n"
     from chainrule.render.environment import render
 
-    ext = {"md": "md", "tex": "tex"}[fmt]
-    return render(f"{fmt}/walkthrough.{ext}.j2", walkthrough_context(problem, iterations),
-                  templates_dir)
+    name, folder = _template(fmt, templates_dir)
+    return render(name, walkthrough_context(problem, iterations), folder)
 
 
 def render_walkthroughs(
@@ -816,34 +815,16 @@ def render_walkthroughs(
 def _render_by_plans(problems: Sequence[Problem], fmt: str, iterations: int,
                      templates_dir: str | None) -> list[str]:
     """:func:`render_walkthroughs` of backprop problems."""
-    from chainrule.render.environment import github_math, github_math_unsafe_at, render
-    from chainrule.render.fill import Filler, Post, fill_environment
+    from chainrule.render.environment import render
 
-    ext = {"md": "md", "tex": "tex"}[fmt]
-    name = f"{fmt}/walkthrough.{ext}.j2"
-    folder = None if templates_dir is None else str(Path(templates_dir).resolve())
-    read = _names_read(name, fmt, folder)
-    if read is None or "problem" in read:
-        return fill_walkthroughs(walkthrough_contexts(problems, iterations), fmt, folder)
-    env = fill_environment(fmt, folder)
-    try:
-        template = env.get_template(name)
-    except Exception:  # rendering plainly says what is wrong
-        return fill_walkthroughs(walkthrough_contexts(problems, iterations), fmt, folder)
-
-    def plain(ctx: dict[str, Any]) -> str:
-        return template.render(**ctx)
-
-    filler, holes, key = Filler(), _holes(), (id(env), name)
-    post = Post(github_math, github_math_unsafe_at) if fmt == "md" else None
+    setup = _FillSetup.made(fmt, templates_dir)
+    if setup is None:
+        return fill_walkthroughs(walkthrough_contexts(problems, iterations), fmt, templates_dir)
+    name, folder, read, filler = setup.name, setup.folder, setup.read, setup.filler
+    plain, holes, key, post = setup.plain, setup.holes, setup.key, setup.post
     chains, problem_context = "chains" in read, "p" in read
-    plans: dict[tuple[Any, ...], _Plan] = {}
     texts = []
-    for problem, after in zip(problems, _after_rows(problems), strict=True):
-        found = (id(problem.trace), problem.decimals, tuple(problem.givens), problem.asked)
-        plan = plans.get(found)
-        if plan is None:
-            plan = plans[found] = _plan(problem)
+    for problem, plan, after in _planned(problems):
         args = plan.arguments(problem, after, iterations, chains)
         if problem_context:
             args = (args[0], dict(args[1]), *args[2:])
@@ -865,6 +846,41 @@ def _render_by_plans(problems: Sequence[Problem], fmt: str, iterations: int,
     return texts
 
 
+class _FillSetup:
+    """The walkthrough template of a format (and templates folder) in a fill environment,
+    with what it reads, a new :class:`~chainrule.render.fill.Filler` and the Markdown
+    rewrite for GitHub."""
+
+    def __init__(self, name: str, folder: str | None, read: frozenset[str],
+                 env: Any, template: Any, fmt: str) -> None:
+        from chainrule.render.environment import github_math, github_math_unsafe_at
+        from chainrule.render.fill import Filler, Post
+
+        self.name, self.folder, self.read, self.template = name, folder, read, template
+        self.filler, self.holes, self.key = Filler(), _holes(), (id(env), name)
+        self.post = Post(github_math, github_math_unsafe_at) if fmt == "md" else None
+
+    def plain(self, ctx: dict[str, Any]) -> str:
+        return self.template.render(**ctx)  # type: ignore[no-any-return]
+
+    @classmethod
+    def made(cls, fmt: str, templates_dir: str | None) -> _FillSetup | None:
+        """The setup, or None where contexts are rendered one by one (a template that reads
+        the problem object, may read anything, or does not load)."""
+        from chainrule.render.fill import fill_environment
+
+        name, folder = _template(fmt, templates_dir)
+        read = _names_read(name, fmt, folder)
+        if read is None or "problem" in read:
+            return None
+        env = fill_environment(fmt, folder)
+        try:
+            template = env.get_template(name)
+        except Exception:  # rendering plainly says what is wrong
+            return None
+        return cls(name, folder, read, env, template, fmt)
+
+
 def fill_walkthroughs(contexts: Sequence[Mapping[str, Any]], fmt: str,
                       templates_dir: str | None = None) -> list[str]:
     """The walkthrough template (md or tex) rendered with each context, the same text as
@@ -874,37 +890,30 @@ def fill_walkthroughs(contexts: Sequence[Mapping[str, Any]], fmt: str,
     the stand-ins they replace (:func:`~chainrule.render.environment.github_math_unsafe_at`);
     any other fill is rewritten whole. A template that reads the problem object itself is
     rendered context by context."""
-    from chainrule.render.environment import github_math, github_math_unsafe_at, render
-    from chainrule.render.fill import Filler, Post, fill_environment
+    from chainrule.render.environment import render
 
-    ext = {"md": "md", "tex": "tex"}[fmt]
-    name = f"{fmt}/walkthrough.{ext}.j2"
-    folder = None if templates_dir is None else str(Path(templates_dir).resolve())
-    read = _names_read(name, fmt, folder)
-    if read is None or "problem" in read:
+    name, folder = _template(fmt, templates_dir)
+    setup = _FillSetup.made(fmt, templates_dir)
+    if setup is None:
         return [render(name, dict(c), folder) for c in contexts]
-    env = fill_environment(fmt, folder)
-    filler = Filler()
     texts = []
-    try:
-        template = env.get_template(name)
-    except Exception:  # rendering plainly says what is wrong
-        return [render(name, dict(c), folder) for c in contexts]
-
-    def plain(ctx: dict[str, Any]) -> str:
-        return template.render(**ctx)
-
-    post = Post(github_math, github_math_unsafe_at) if fmt == "md" else None
     for context in contexts:
-        slim = {k: v for k, v in context.items() if k in read}
+        slim = {k: v for k, v in context.items() if k in setup.read}
         if "p" in slim:
             slim["p"] = dict(slim["p"])
         try:
-            texts.append(filler.render(plain, slim, key=(id(env), name), holes=_holes(),
-                                       post=post))
+            texts.append(setup.filler.render(setup.plain, slim, key=setup.key,
+                                             holes=setup.holes, post=setup.post))
         except Exception:  # rendering plainly says what is wrong, as one error
             texts.append(render(name, dict(context), folder))
     return texts
+
+
+def _template(fmt: str, templates_dir: str | None) -> tuple[str, str | None]:
+    """The walkthrough template's name in format ``fmt`` and the templates folder (absolute)."""
+    ext = {"md": "md", "tex": "tex"}[fmt]
+    return f"{fmt}/walkthrough.{ext}.j2", (
+        None if templates_dir is None else str(Path(templates_dir).resolve()))
 
 
 @lru_cache(maxsize=1)
